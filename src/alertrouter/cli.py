@@ -1,0 +1,173 @@
+"""The ``alertrouter`` command: parses arguments, calls library functions, returns exit codes."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from alertrouter import __version__
+from alertrouter.config.durations import format_duration
+from alertrouter.config.loader import RoutingConfig, load_routing_config
+from alertrouter.errors import ConfigError
+from alertrouter.router.cases import load_cases, run_cases
+from alertrouter.router.matchers import MatcherSyntaxError, parse_label_assignment
+from alertrouter.router.report import render_explain, render_tree
+from alertrouter.router.tree import Router
+
+__all__ = ["main"]
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser for every subcommand."""
+    parser = argparse.ArgumentParser(
+        prog="alertrouter",
+        description="Routes Alertmanager webhooks to PagerDuty, Slack, email and webhooks.",
+    )
+    parser.add_argument("--version", action="version", version=f"alertrouter {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    check = commands.add_parser("check-config", help="validate routing files")
+    check.add_argument("files", nargs="+", metavar="FILE")
+    check.add_argument(
+        "--allow-missing-env",
+        action="store_true",
+        help="do not fail on unset ${VAR} references (e.g. secrets absent in CI)",
+    )
+    check.set_defaults(handler=check_config_command)
+
+    routes = commands.add_parser("routes", help="inspect the routing tree")
+    routes_commands = routes.add_subparsers(dest="routes_command", metavar="COMMAND")
+    routes_commands.required = True
+    test = routes_commands.add_parser(
+        "test",
+        help="print the receivers a label set reaches (the line amtool prints)",
+        description="Print the receivers that alerts with the given labels reach, comma-"
+        "separated, exactly as `amtool config routes test` does.",
+    )
+    test.add_argument("--config", required=True, metavar="FILE", help="routing file")
+    test.add_argument("--tree", action="store_true", help="also print the route tree")
+    test.add_argument("--explain", action="store_true", help="also print the walk, node by node")
+    test.add_argument("--cases", metavar="FILE", help="run golden cases from a YAML file")
+    test.add_argument(
+        "--verify-receivers",
+        metavar="R1,R2",
+        help="exit 1 unless the receivers are exactly these (as amtool's --verify.receivers)",
+    )
+    test.add_argument("labels", nargs="*", metavar="name=value")
+    test.set_defaults(handler=routes_test_command)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the process exit code."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    handler = getattr(args, "handler", None)
+    if handler is None:
+        parser.print_help()
+        return EXIT_USAGE
+    code: int = handler(args)
+    return code
+
+
+def check_config_command(args: argparse.Namespace) -> int:
+    """Validate each file; print a summary of each valid one and every problem of the others."""
+    failed = False
+    for file in args.files:
+        try:
+            config = load_routing_config(file, allow_missing_env=args.allow_missing_env)
+        except ConfigError as exc:
+            failed = True
+            print(f"Checking {file}  FAILED: {len(exc.problems)} problem(s)", file=sys.stderr)
+            for problem in exc.problems:
+                print(f"  {problem}", file=sys.stderr)
+            continue
+        print(f"Checking {file}  SUCCESS")
+        print(_summary(config))
+    return EXIT_FAILED if failed else EXIT_OK
+
+
+def _summary(config: RoutingConfig) -> str:
+    nodes = config.root.walk()
+    intervals = ", ".join(format_duration(r) for r in config.repeat_intervals)
+    lines = [f"  {len(config.receivers)} receiver(s):"]
+    for receiver in config.receivers.values():
+        kinds = (
+            ", ".join(spec.key for spec in receiver.integrations) or "no integrations: blackhole"
+        )
+        lines.append(f"    - {receiver.name} ({kinds})")
+    lines.append(f"  {len(nodes)} route(s) including the root; repeat intervals: {intervals}")
+    if config.time_intervals:
+        lines.append(f"  {len(config.time_intervals)} time interval(s)")
+    if config.missing_variables:
+        lines.append(f"  unset variables (allowed): {', '.join(config.missing_variables)}")
+    if config.ignored:
+        lines.append(f"  {len(config.ignored)} ignored key(s):")
+        lines.extend(f"    - {item}" for item in config.ignored)
+    return "\n".join(lines)
+
+
+def routes_test_command(args: argparse.Namespace) -> int:
+    """``routes test``: the receivers line first, then the optional tree, walk and cases."""
+    try:
+        config = load_routing_config(args.config, allow_missing_env=True)
+    except ConfigError as exc:
+        for problem in exc.problems:
+            print(problem, file=sys.stderr)
+        return EXIT_FAILED
+    router = Router(config.root)
+    if args.cases:
+        return _run_cases(router, args.cases)
+    labels: dict[str, str] = {}
+    for text in args.labels:
+        try:
+            name, value = parse_label_assignment(text)
+        except MatcherSyntaxError as exc:
+            print(f"Failed to parse labels: {exc}", file=sys.stderr)
+            return EXIT_USAGE
+        labels[name] = value
+    receivers = ",".join(route.receiver for route in router.match(labels))
+    print(receivers)
+    if args.tree:
+        print("\nMatching routes (* = final match):")
+        print(render_tree(config.root, labels))
+    if args.explain:
+        print("\nWalk:")
+        print(render_explain(config.root, labels))
+    if args.verify_receivers is not None and args.verify_receivers != receivers:
+        print("WARNING: Expected receivers did not match resolved receivers.")
+        return EXIT_FAILED
+    return EXIT_OK
+
+
+def _run_cases(router: Router, cases_file: str) -> int:
+    try:
+        cases = load_cases(Path(cases_file).read_text(encoding="utf-8"), cases_file)
+    except OSError as exc:
+        print(f"{cases_file}: cannot read: {exc.strerror}", file=sys.stderr)
+        return EXIT_FAILED
+    except ConfigError as exc:
+        for problem in exc.problems:
+            print(problem, file=sys.stderr)
+        return EXIT_FAILED
+    results = run_cases(router, cases)
+    failures = [r for r in results if not r.passed]
+    for result in results:
+        case = result.case
+        if result.passed:
+            print(f"PASS {case.name}")
+            continue
+        print(f"FAIL {case.name} ({cases_file}:{case.line})")
+        print(f"  labels: {dict(case.labels)}")
+        print(f"  - expected: {','.join(case.expect)}")
+        print(f"  + got:      {','.join(result.got)}")
+    print(f"{len(results) - len(failures)} of {len(results)} cases passed")
+    return EXIT_FAILED if failures else EXIT_OK
+
+
+if __name__ == "__main__":  # pragma: no cover
+    raise SystemExit(main())

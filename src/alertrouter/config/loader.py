@@ -1,0 +1,421 @@
+"""Load and validate the routing file into a RoutingConfig, reporting every problem at once.
+
+Each problem carries file:line and the dotted path of what is wrong; nothing is raised but
+ConfigError, which lists them all.
+"""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path as FilePath
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from alertrouter.config.models import (
+    ALERTMANAGER_GLOBAL_FIELDS_IGNORED,
+    DEFAULT_REPEAT_INTERVAL,
+    ROUTE_FIELDS_IGNORED,
+    GlobalConfig,
+    RouteConfig,
+    RoutingFileModel,
+)
+from alertrouter.config.time_intervals import NamedTimeIntervalConfig
+from alertrouter.config.yaml_source import Path, SourceDocument, format_path, parse_yaml
+from alertrouter.errors import ConfigError, ConfigProblem
+from alertrouter.notifiers.config import IntegrationConfig
+from alertrouter.notifiers.registry import UnknownNotifierError, config_model, notifier_types
+from alertrouter.router.matchers import Matcher, MatchType, parse_matchers
+from alertrouter.router.time_intervals import TimeInterval
+from alertrouter.router.tree import Route
+
+__all__ = [
+    "IntegrationSpec",
+    "ReceiverConfig",
+    "RoutingConfig",
+    "load_routing_config",
+    "parse_routing_config",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class IntegrationSpec:
+    """One entry of a receiver's ``<type>_configs`` list; ``key`` is ``<type>[<index>]``."""
+
+    type: str
+    index: int
+    config: IntegrationConfig
+
+    @property
+    def key(self) -> str:
+        """``slack[0]``: the integration's name within its receiver, as Alertmanager names it."""
+        return f"{self.type}[{self.index}]"
+
+
+@dataclass(frozen=True, slots=True)
+class ReceiverConfig:
+    """A named receiver; no integrations means a blackhole, as in Alertmanager."""
+
+    name: str
+    integrations: tuple[IntegrationSpec, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class RoutingConfig:
+    """A validated routing file, compiled: the route tree, receivers and time intervals."""
+
+    file: str
+    sha256: str
+    root: Route
+    receivers: Mapping[str, ReceiverConfig]
+    time_intervals: Mapping[str, tuple[TimeInterval, ...]]
+    ignored: tuple[ConfigProblem, ...] = ()
+    missing_variables: tuple[str, ...] = ()
+    repeat_intervals: tuple[timedelta, ...] = field(default=())
+
+
+def load_routing_config(
+    path: str | os.PathLike[str],
+    environ: Mapping[str, str] | None = None,
+    *,
+    allow_missing_env: bool = False,
+) -> RoutingConfig:
+    """Read and validate the routing file at ``path``; ConfigError lists every problem.
+
+    With ``allow_missing_env`` unset variables are no error (routing never depends on them);
+    they are listed in ``missing_variables``.
+    """
+    file = os.fspath(path)
+    try:
+        text = FilePath(file).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        raise ConfigError([ConfigProblem(file, None, "", f"cannot read: {reason}")]) from None
+    return parse_routing_config(
+        text,
+        file,
+        os.environ if environ is None else environ,
+        base_dir=FilePath(file).parent,
+        allow_missing_env=allow_missing_env,
+    )
+
+
+def parse_routing_config(
+    text: str,
+    file: str,
+    environ: Mapping[str, str],
+    *,
+    base_dir: FilePath | None = None,
+    allow_missing_env: bool = False,
+) -> RoutingConfig:
+    """Validate routing-file ``text`` (named ``file`` in messages); ConfigError when invalid."""
+    # Unset variables stay as written, so only the "not set" problem is reported for them,
+    # not whatever their empty value would break further on.
+    document = parse_yaml(text, file, environ, keep_missing=True)
+    checker = _Checker(document, base_dir or FilePath("."), allow_missing_env)
+    config = checker.check(hashlib.sha256(text.encode("utf-8")).hexdigest())
+    if checker.problems:
+        raise ConfigError(sorted(checker.problems, key=lambda p: (p.line or 0, p.path)))
+    assert config is not None
+    return config
+
+
+class _Checker:
+    def __init__(self, document: SourceDocument, base_dir: FilePath, lenient_env: bool) -> None:
+        self.document = document
+        self.base_dir = base_dir
+        self.lenient_env = lenient_env
+        self.problems: list[ConfigProblem] = []
+        self.ignored: list[ConfigProblem] = []
+
+    def add(self, path: Path, message: str, *, about_variable: bool = False) -> None:
+        if not about_variable and self._under_missing_variable(path):
+            return
+        line = self.document.line_of(path)
+        self.problems.append(ConfigProblem(self.document.file, line, format_path(path), message))
+
+    def _under_missing_variable(self, path: Path) -> bool:
+        return any(
+            missing[: len(path)] == path or path[: len(missing)] == missing
+            for missing in self.document.missing_variables
+        )
+
+    def check(self, sha256: str) -> RoutingConfig | None:
+        doc = self.document
+        for line, path_text, message in doc.syntax_errors:
+            self.problems.append(ConfigProblem(doc.file, line, path_text, message))
+        if doc.syntax_errors:
+            return None
+        if not self.lenient_env:
+            for path, names in doc.missing_variables.items():
+                for name in names:
+                    self.add(path, f"environment variable {name} is not set", about_variable=True)
+        data = doc.data
+        if not isinstance(data, dict):
+            self.add((), "the routing file must be a mapping with route: and receivers:")
+            return None
+        data = self._strip_ignored(data)
+        model = self._validate_model(data)
+        receivers = self._check_receivers(data.get("receivers"), model)
+        # Cross-references are checked on the raw tree, so they are reported even when
+        # another part of the file failed validation.
+        route = data.get("route")
+        if isinstance(route, dict):
+            self._check_root(route)
+            receiver_names = set(receivers or ()) | _raw_names(data.get("receivers"))
+            interval_names = _raw_names(data.get("time_intervals")) | _raw_names(
+                data.get("mute_time_intervals")
+            )
+            self._check_references(route, ("route",), receiver_names, interval_names)
+        if model is None or receivers is None:
+            return None
+        compiled_intervals = self._check_time_intervals(model)
+        if self.problems:
+            return None
+        root = _build_route(model.route, None, "route")
+        return RoutingConfig(
+            file=doc.file,
+            sha256=sha256,
+            root=root,
+            receivers=receivers,
+            time_intervals=compiled_intervals,
+            ignored=tuple(self.ignored),
+            missing_variables=tuple(
+                sorted({n for names in doc.missing_variables.values() for n in names})
+            ),
+            repeat_intervals=tuple(sorted({r.repeat_interval for r in root.walk()})),
+        )
+
+    def _ignore(self, path: Path, why: str) -> None:
+        line = self.document.line_of(path)
+        self.ignored.append(ConfigProblem(self.document.file, line, format_path(path), why))
+
+    def _strip_ignored(self, data: dict[str, Any]) -> dict[str, Any]:
+        data = dict(data)
+        for key in ("inhibit_rules", "templates"):
+            if data.get(key):
+                self._ignore((key,), "Alertmanager-only, ignored")
+        glob = data.get("global")
+        if isinstance(glob, dict):
+            kept = {}
+            for key, value in glob.items():
+                if key in ALERTMANAGER_GLOBAL_FIELDS_IGNORED:
+                    self._ignore(("global", key), "Alertmanager-only, ignored")
+                else:
+                    kept[key] = value
+            data["global"] = kept
+        self._note_route_ignored(data.get("route"), ("route",))
+        return data
+
+    def _note_route_ignored(self, route: Any, path: Path) -> None:
+        if not isinstance(route, dict):
+            return
+        for key in ROUTE_FIELDS_IGNORED:
+            if key in route:
+                self._ignore((*path, key), "grouping is Alertmanager's job upstream, ignored")
+        children = route.get("routes")
+        if isinstance(children, list):
+            for i, child in enumerate(children):
+                self._note_route_ignored(child, (*path, "routes", i))
+
+    def _validate_model(self, data: dict[str, Any]) -> RoutingFileModel | None:
+        try:
+            return RoutingFileModel.model_validate(data, context={"base_dir": self.base_dir})
+        except ValidationError as exc:
+            self._add_validation_errors(exc, ())
+            return None
+
+    def _add_validation_errors(self, exc: ValidationError, prefix: Path) -> None:
+        for error in exc.errors(include_url=False):
+            loc = tuple("continue" if p == "continue_" else p for p in error["loc"])
+            path = (*prefix, *loc)
+            kind = error["type"]
+            if kind == "extra_forbidden":
+                self.add(path, _unknown_key_message(str(path[-1]), _KNOWN_KEYS))
+            elif kind == "missing":
+                self.add(path, "field required")
+            else:
+                self.add(path, error["msg"])
+
+    def _check_receivers(
+        self, raw: Any, model: RoutingFileModel | None
+    ) -> dict[str, ReceiverConfig] | None:
+        if raw is None:
+            return {}
+        if not isinstance(raw, list):
+            return None  # the model reported it
+        defaults = model.global_.defaults() if model is not None else {}
+        receivers: dict[str, ReceiverConfig] = {}
+        for i, entry in enumerate(raw):
+            path: Path = ("receivers", i)
+            if not isinstance(entry, dict):
+                continue  # the model reported it
+            name = entry.get("name")
+            if not isinstance(name, str) or not name:
+                self.add(path, "missing name in receiver")
+                name = None
+            elif name in receivers:
+                self.add((*path, "name"), f'notification config name "{name}" is not unique')
+            integrations: list[IntegrationSpec] = []
+            for key, value in entry.items():
+                if key == "name":
+                    continue
+                integrations.extend(self._check_integrations(path, key, value, defaults))
+            if name is not None and name not in receivers:
+                receivers[name] = ReceiverConfig(name, tuple(integrations))
+        return receivers
+
+    def _check_integrations(
+        self, receiver_path: Path, key: str, value: Any, defaults: dict[str, Any]
+    ) -> list[IntegrationSpec]:
+        path = (*receiver_path, key)
+        if not key.endswith("_configs"):
+            self.add(path, _unknown_key_message(key, ("name", *notifier_config_keys())))
+            return []
+        type_name = key.removesuffix("_configs")
+        try:
+            model = config_model(type_name)
+        except UnknownNotifierError:
+            known = ", ".join(notifier_types())
+            self.add(path, f'unknown notifier type "{type_name}" (known: {known})')
+            return []
+        except ImportError as exc:
+            self.add(path, f'notifier type "{type_name}" cannot be loaded: {exc}')
+            return []
+        if value is None:
+            return []
+        if not isinstance(value, list):
+            self.add(path, "must be a list of integration configs")
+            return []
+        specs = []
+        for index, item in enumerate(value):
+            item_path = (*path, index)
+            if not isinstance(item, dict):
+                self.add(item_path, "must be a mapping")
+                continue
+            item = self._prepare_integration(item_path, item, model, defaults)
+            try:
+                config = model.model_validate(item, context={"base_dir": self.base_dir})
+            except ValidationError as exc:
+                self._add_validation_errors(exc, item_path)
+                continue
+            specs.append(IntegrationSpec(type_name, index, config))
+        return specs
+
+    def _prepare_integration(
+        self, path: Path, item: dict[str, Any], model: type[IntegrationConfig],
+        defaults: dict[str, Any],
+    ) -> dict[str, Any]:  # fmt: skip
+        prepared = {}
+        for key, value in item.items():
+            if key in model.ignored_fields:
+                self._ignore((*path, key), "not used by alertrouter's notifier, ignored")
+            else:
+                prepared[key] = value
+        for field_name, global_key in model.global_defaults.items():
+            if field_name not in prepared and global_key in defaults:
+                value = defaults[global_key]
+                prepared[field_name] = (
+                    value.get_secret_value() if hasattr(value, "get_secret_value") else value
+                )
+        return prepared
+
+    def _check_time_intervals(self, model: RoutingFileModel) -> dict[str, tuple[TimeInterval, ...]]:
+        intervals: dict[str, tuple[TimeInterval, ...]] = {}
+        for key in ("mute_time_intervals", "time_intervals"):
+            for i, named in enumerate(getattr(model, key)):
+                if named.name in intervals:
+                    self.add((key, i, "name"), f'time interval "{named.name}" is not unique')
+                intervals[named.name] = named.compile()
+        return intervals
+
+    def _check_root(self, root: dict[str, Any]) -> None:
+        if not root.get("receiver"):
+            self.add(("route",), "root route must specify a default receiver")
+        if root.get("matchers") or root.get("match") or root.get("match_re"):
+            self.add(("route",), "root route must not have any matchers")
+        if root.get("continue"):
+            self.add(("route", "continue"), "cannot have continue in root route")
+        if root.get("mute_time_intervals"):
+            self.add(("route",), "root route must not have any mute time intervals")
+        if root.get("active_time_intervals"):
+            self.add(("route",), "root route must not have any active time intervals")
+
+    def _check_references(
+        self, route: dict[str, Any], path: Path, receivers: set[str], intervals: set[str]
+    ) -> None:
+        receiver = route.get("receiver")
+        if isinstance(receiver, str) and receiver and receiver not in receivers:
+            self.add((*path, "receiver"), f'undefined receiver "{receiver}" used in route')
+        for key in ("mute_time_intervals", "active_time_intervals"):
+            names = route.get(key)
+            for i, name in enumerate(names if isinstance(names, list) else []):
+                if isinstance(name, str) and name not in intervals:
+                    self.add((*path, key, i), f'undefined time interval "{name}" used in route')
+        children = route.get("routes")
+        for i, child in enumerate(children if isinstance(children, list) else []):
+            if isinstance(child, dict):
+                self._check_references(child, (*path, "routes", i), receivers, intervals)
+
+
+def _raw_names(entries: Any) -> set[str]:
+    if not isinstance(entries, list):
+        return set()
+    return {e["name"] for e in entries if isinstance(e, dict) and isinstance(e.get("name"), str)}
+
+
+def _build_route(config: RouteConfig, parent: Route | None, route_id: str) -> Route:
+    matchers: list[Matcher] = [
+        Matcher.create(name, MatchType.EQUAL, value) for name, value in config.match.items()
+    ]
+    matchers += [
+        Matcher.create(name, MatchType.REGEX, value) for name, value in config.match_re.items()
+    ]
+    for entry in config.matchers:
+        matchers.extend(parse_matchers(entry))
+    receiver = config.receiver or (parent.receiver if parent else "")
+    repeat = config.repeat_interval or (
+        parent.repeat_interval if parent else DEFAULT_REPEAT_INTERVAL
+    )
+    children: list[Route] = []
+    # Children need the resolved parent options; build a provisional parent to pass down.
+    provisional = Route(route_id, receiver, repeat, (), False, ())
+    for i, child in enumerate(config.routes):
+        children.append(_build_route(child, provisional, f"{route_id}.routes[{i}]"))
+    return Route(
+        id=route_id,
+        receiver=receiver,
+        repeat_interval=repeat,
+        matchers=tuple(matchers),
+        continue_=config.continue_,
+        routes=tuple(children),
+        mute_time_intervals=tuple(config.mute_time_intervals),
+        active_time_intervals=tuple(config.active_time_intervals),
+    )
+
+
+def notifier_config_keys() -> list[str]:
+    """``<type>_configs`` for every known notifier type."""
+    return [f"{name}_configs" for name in notifier_types()]
+
+
+def _model_keys(*models: type[BaseModel]) -> tuple[str, ...]:
+    keys: set[str] = set()
+    for model in models:
+        for name, info in model.model_fields.items():
+            keys.add(info.alias or name)
+    return tuple(sorted(keys))
+
+
+_KNOWN_KEYS = _model_keys(RoutingFileModel, RouteConfig, GlobalConfig, NamedTimeIntervalConfig)
+
+
+def _unknown_key_message(key: str, known: Sequence[str]) -> str:
+    close = difflib.get_close_matches(key, known, n=1, cutoff=0.75)
+    hint = f' (did you mean "{close[0]}"?)' if close else ""
+    return f'unknown key "{key}"{hint}'

@@ -1,0 +1,152 @@
+"""Pydantic models of the routing file: Alertmanager's ``route:`` tree, ``global:`` and the rest.
+
+Receivers are validated per integration type by the loader (each plugin owns its model).
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+from typing import Annotated, Any
+
+from pydantic import AfterValidator, Field, SecretStr, field_validator
+from pydantic_core import PydanticCustomError
+
+from alertrouter.config.time_intervals import NamedTimeIntervalConfig
+from alertrouter.notifiers.config import Duration, StrictModel
+from alertrouter.router.matchers import MatcherSyntaxError, compile_anchored, parse_matchers
+
+__all__ = [
+    "ALERTMANAGER_GLOBAL_FIELDS_IGNORED",
+    "ROUTE_FIELDS_IGNORED",
+    "GlobalConfig",
+    "RouteConfig",
+    "RoutingFileModel",
+]
+
+DEFAULT_REPEAT_INTERVAL = timedelta(hours=4)
+_LABEL_NAME_RE = re.compile(r"[a-zA-Z_][a-zA-Z0-9_]*")
+
+# Alertmanager keys that make sense only inside Alertmanager (grouping is its job, upstream of
+# us): accepted so a file moves over unchanged, and listed as ignored by check-config.
+ROUTE_FIELDS_IGNORED = ("group_by", "group_wait", "group_interval")
+ALERTMANAGER_GLOBAL_FIELDS_IGNORED = frozenset(
+    {
+        "resolve_timeout", "http_config", "smtp_auth_secret", "opsgenie_api_url",
+        "opsgenie_api_key", "opsgenie_api_key_file", "wechat_api_url", "wechat_api_secret",
+        "wechat_api_corp_id", "victorops_api_url", "victorops_api_key",
+        "victorops_api_key_file", "telegram_api_url", "webex_api_url",
+    }
+)  # fmt: skip
+
+
+def _check_matchers(text: str) -> str:
+    try:
+        parse_matchers(text)
+    except MatcherSyntaxError as exc:
+        raise PydanticCustomError("matcher", str(exc)) from None
+    return text
+
+
+def _check_regex(text: str) -> str:
+    try:
+        compile_anchored(text)
+    except MatcherSyntaxError as exc:
+        raise PydanticCustomError("regex", str(exc)) from None
+    return text
+
+
+def _check_label_names(value: dict[str, str]) -> dict[str, str]:
+    for name in value:
+        if not _LABEL_NAME_RE.fullmatch(name):
+            raise PydanticCustomError("label_name", 'invalid label name "{name}"', {"name": name})
+    return value
+
+
+MatchersEntry = Annotated[str, AfterValidator(_check_matchers)]
+RegexValue = Annotated[str, AfterValidator(_check_regex)]
+
+
+class RouteConfig(StrictModel):
+    """One node of the ``route:`` tree, exactly Alertmanager's keys."""
+
+    receiver: str | None = None
+    matchers: list[MatchersEntry] = Field(default_factory=list)
+    match: Annotated[dict[str, str], AfterValidator(_check_label_names)] = Field(
+        default_factory=dict
+    )
+    match_re: Annotated[dict[str, RegexValue], AfterValidator(_check_label_names)] = Field(
+        default_factory=dict
+    )
+    continue_: bool = Field(False, alias="continue")
+    routes: list[RouteConfig] = Field(default_factory=list)
+    repeat_interval: Duration | None = None
+    mute_time_intervals: list[str] = Field(default_factory=list)
+    active_time_intervals: list[str] = Field(default_factory=list)
+    group_by: list[str] | None = None
+    group_wait: Duration | None = None
+    group_interval: Duration | None = None
+
+    @field_validator("repeat_interval", "group_interval")
+    @classmethod
+    def _not_zero(cls, value: timedelta | None, info: Any) -> timedelta | None:
+        if value is not None and value <= timedelta(0):
+            raise PydanticCustomError(
+                "duration", "{field} cannot be zero", {"field": info.field_name}
+            )
+        return value
+
+    @field_validator("match", "match_re", mode="before")
+    @classmethod
+    def _stringify(cls, value: Any) -> Any:
+        # YAML reads `match: {code: 500}` as an int; Alertmanager reads it as the string "500".
+        if isinstance(value, dict):
+            return {k: _scalar_text(v) for k, v in value.items()}
+        return value
+
+    @field_validator("matchers", mode="before")
+    @classmethod
+    def _stringify_items(cls, value: Any) -> Any:
+        if isinstance(value, list):
+            return [_scalar_text(v) for v in value]
+        return value
+
+
+class GlobalConfig(StrictModel):
+    """``global:`` defaults that alertrouter uses; other Alertmanager globals are ignored."""
+
+    smtp_from: str | None = None
+    smtp_hello: str | None = None
+    smtp_smarthost: str | None = None
+    smtp_auth_username: str | None = None
+    smtp_auth_password: SecretStr | None = None
+    smtp_auth_password_file: str | None = None
+    smtp_auth_identity: str | None = None
+    smtp_require_tls: bool | None = None
+    slack_api_url: SecretStr | None = None
+    slack_api_url_file: str | None = None
+    pagerduty_url: str | None = None
+
+    def defaults(self) -> dict[str, Any]:
+        """The globals that are set, by their ``global:`` key (secrets still wrapped)."""
+        return {k: v for k, v in self.__dict__.items() if v is not None}
+
+
+class RoutingFileModel(StrictModel):
+    """The top level of the routing file. ``receivers`` is checked by the loader, per type."""
+
+    global_: GlobalConfig = Field(default_factory=GlobalConfig, alias="global")
+    route: RouteConfig
+    receivers: list[dict[str, Any]] = Field(default_factory=list)
+    time_intervals: list[NamedTimeIntervalConfig] = Field(default_factory=list)
+    mute_time_intervals: list[NamedTimeIntervalConfig] = Field(default_factory=list)
+    inhibit_rules: list[Any] = Field(default_factory=list)
+    templates: list[str] = Field(default_factory=list)
+
+
+def _scalar_text(value: Any) -> Any:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return str(value)
+    return value

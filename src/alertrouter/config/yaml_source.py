@@ -1,0 +1,123 @@
+"""Read a YAML file into plain data, remembering the line of every key and item.
+
+Environment references are expanded in string scalars here, so that an unset variable is
+reported at the line that uses it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import yaml
+
+from alertrouter.config.interpolate import interpolate
+
+__all__ = ["Path", "SourceDocument", "format_path", "parse_yaml"]
+
+Path = tuple[str | int, ...]
+_STR_TAG = "tag:yaml.org,2002:str"
+
+
+@dataclass(slots=True)
+class SourceDocument:
+    """A parsed YAML document: its data, the line of each path, and what went wrong reading it."""
+
+    file: str
+    data: Any
+    lines: dict[Path, int] = field(default_factory=dict)
+    syntax_errors: list[tuple[int | None, str, str]] = field(default_factory=list)
+    missing_variables: dict[Path, list[str]] = field(default_factory=dict)
+
+    def line_of(self, path: Path) -> int | None:
+        """The line of ``path``, or of its nearest ancestor that the file spells out."""
+        for end in range(len(path), -1, -1):
+            line = self.lines.get(path[:end])
+            if line is not None:
+                return line
+        return None
+
+
+def format_path(path: Path) -> str:
+    """``("route", "routes", 1, "matchers", 0)`` -> ``route.routes[1].matchers[0]``."""
+    out = ""
+    for part in path:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += f".{part}" if out else part
+    return out
+
+
+def parse_yaml(
+    text: str, file: str, environ: Mapping[str, str], *, keep_missing: bool = False
+) -> SourceDocument:
+    """Parse one YAML document; syntax errors and duplicate keys are recorded, not raised.
+
+    With ``keep_missing`` an unset variable stays as written (``${NAME}``) instead of "".
+    """
+    document = SourceDocument(file=file, data=None)
+    loader = yaml.SafeLoader(text)
+    try:
+        node = loader.get_single_node()
+        if node is not None:
+            document.data = _Walker(loader, document, environ, keep_missing).value(node, ())
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark is not None else None
+        document.syntax_errors.append((line, "", f"invalid YAML: {exc.problem or exc}"))
+    except yaml.YAMLError as exc:
+        document.syntax_errors.append((None, "", f"invalid YAML: {exc}"))
+    finally:
+        loader.dispose()
+    return document
+
+
+class _Walker:
+    def __init__(
+        self,
+        loader: yaml.SafeLoader,
+        document: SourceDocument,
+        environ: Mapping[str, str],
+        keep_missing: bool,
+    ) -> None:
+        self._keep_missing = keep_missing
+        self._loader = loader
+        self._document = document
+        self._environ = environ
+
+    def value(self, node: yaml.Node, path: Path) -> Any:
+        self._document.lines.setdefault(path, node.start_mark.line + 1)
+        if isinstance(node, yaml.MappingNode):
+            return self._mapping(node, path)
+        if isinstance(node, yaml.SequenceNode):
+            return [self.value(item, (*path, i)) for i, item in enumerate(node.value)]
+        assert isinstance(node, yaml.ScalarNode)
+        if node.tag == _STR_TAG:
+            text, missing = interpolate(
+                str(node.value), self._environ, keep_missing=self._keep_missing
+            )
+            if missing:
+                self._document.missing_variables[path] = missing
+            return text
+        return self._loader.construct_object(node, deep=True)
+
+    def _mapping(self, node: yaml.MappingNode, path: Path) -> dict[Any, Any]:
+        self._loader.flatten_mapping(node)  # resolves `<<` merge keys
+        result: dict[Any, Any] = {}
+        for key_node, value_node in node.value:
+            key = self._loader.construct_object(key_node, deep=True)
+            if not isinstance(key, str | int | float | bool) and key is not None:
+                line = key_node.start_mark.line + 1
+                self._document.syntax_errors.append((line, format_path(path), "invalid key"))
+                continue
+            key_path = (*path, str(key))
+            if key in result:
+                line = key_node.start_mark.line + 1
+                message = f'key "{key}" is defined more than once'
+                self._document.syntax_errors.append((line, format_path(path), message))
+                continue
+            self._document.lines[key_path] = key_node.start_mark.line + 1
+            result[key] = self.value(value_node, key_path)
+        return result

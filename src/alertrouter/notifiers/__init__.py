@@ -1,0 +1,1 @@
+"""Notifier plugins: one module per provider, each owning its config model."""
