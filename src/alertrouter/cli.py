@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -10,6 +11,12 @@ from pathlib import Path
 from alertrouter import __version__
 from alertrouter.config.durations import format_duration
 from alertrouter.config.loader import RoutingConfig, load_routing_config
+from alertrouter.config.settings import (
+    DEFAULT_CONFIG,
+    DEFAULT_LISTEN,
+    DEFAULT_STATE_URL,
+    Settings,
+)
 from alertrouter.errors import ConfigError
 from alertrouter.router.cases import load_cases, run_cases
 from alertrouter.router.matchers import MatcherSyntaxError, parse_label_assignment
@@ -29,6 +36,28 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"alertrouter {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    serve = commands.add_parser(
+        "serve",
+        help="run the service",
+        description="Serve the Alertmanager webhook. Flags override the ALERTROUTER_* "
+        "environment variables.",
+    )
+    serve.add_argument("--config", metavar="FILE", help=f"routing file (default {DEFAULT_CONFIG})")
+    serve.add_argument("--listen", metavar="HOST:PORT", help=f"default {DEFAULT_LISTEN}")
+    serve.add_argument("--state-url", metavar="URL", help=f"default {DEFAULT_STATE_URL}")
+    serve.add_argument(
+        "--dry-run",
+        action="store_true",
+        default=None,
+        help="send nothing: every integration logs what it would send; unset secrets allowed",
+    )
+    serve.add_argument("--log-format", choices=["json", "console"])
+    serve.add_argument("--log-level", choices=["debug", "info", "warning", "error"])
+    serve.add_argument("--max-body-bytes", type=int, metavar="N", help="default 8 MiB")
+    serve.add_argument("--tls-cert-file", metavar="FILE", help="serve HTTPS with this cert")
+    serve.add_argument("--tls-key-file", metavar="FILE", help="... and this key")
+    serve.set_defaults(handler=serve_command)
 
     check = commands.add_parser("check-config", help="validate routing files")
     check.add_argument("files", nargs="+", metavar="FILE")
@@ -72,6 +101,34 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_USAGE
     code: int = handler(args)
     return code
+
+
+def serve_command(args: argparse.Namespace) -> int:
+    """Validate everything, then serve until SIGTERM/SIGINT."""
+    from alertrouter.server import ServeError, run_server
+
+    try:
+        settings = Settings.from_env(os.environ).with_overrides(
+            config_path=args.config,
+            listen=args.listen,
+            state_url=args.state_url,
+            dry_run=args.dry_run,
+            log_format=args.log_format,
+            log_level=args.log_level,
+            max_body_bytes=args.max_body_bytes,
+            tls_cert_file=args.tls_cert_file,
+            tls_key_file=args.tls_key_file,
+        )
+        run_server(settings)
+    except ConfigError as exc:
+        print("alertrouter: invalid configuration:", file=sys.stderr)
+        for problem in exc.problems:
+            print(f"  {problem}", file=sys.stderr)
+        return EXIT_FAILED
+    except ServeError as exc:
+        print(f"alertrouter: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    return EXIT_OK
 
 
 def check_config_command(args: argparse.Namespace) -> int:

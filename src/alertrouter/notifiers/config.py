@@ -173,6 +173,7 @@ class IntegrationConfig(StrictModel):
     """Fields every ``<type>_configs`` entry accepts: Alertmanager's and alertrouter's own.
 
     Subclasses set ``default_send_resolved`` (Alertmanager's default for that type),
+    ``per_alert_jobs`` (one notification per alert, as PagerDuty incidents need),
     ``ignored_fields`` (Alertmanager fields accepted but unused here), ``global_defaults``
     (field -> the ``global:`` key that fills it when absent) and ``secret_files``.
     """
@@ -184,6 +185,7 @@ class IntegrationConfig(StrictModel):
     storm: StormConfig = StormConfig()
 
     default_send_resolved: ClassVar[bool] = True
+    per_alert_jobs: ClassVar[bool] = False  # one notification per alert instead of per group
     ignored_fields: ClassVar[frozenset[str]] = frozenset()
     global_defaults: ClassVar[dict[str, str]] = {}
     secret_files: ClassVar[dict[str, str]] = {}

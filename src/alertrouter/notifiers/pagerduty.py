@@ -56,6 +56,7 @@ class PagerDutyConfig(IntegrationConfig):
     http_config: HTTPClientConfig = HTTPClientConfig()
 
     default_send_resolved: ClassVar[bool] = True
+    per_alert_jobs: ClassVar[bool] = True  # each alert is its own incident
     global_defaults: ClassVar[dict[str, str]] = {"url": "pagerduty_url"}
     secret_files: ClassVar[dict[str, str]] = {"routing_key_file": "routing_key"}
 

@@ -1,0 +1,146 @@
+"""``make_app(settings, config)``: the aiohttp application; ``cleanup_ctx`` owns every resource."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+import time
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
+
+from aiohttp import web
+
+from alertrouter.config.loader import RoutingConfig
+from alertrouter.config.settings import Settings
+from alertrouter.logs import bind_request_id, get_logger, log_event
+from alertrouter.routes import SERVICE, setup_routes
+from alertrouter.service import Runtime, Service
+from alertrouter.store.base import Store
+from alertrouter.store.factory import store_from_url
+
+__all__ = ["make_app"]
+
+logger = get_logger(__name__)
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+def make_app(
+    settings: Settings,
+    config: RoutingConfig,
+    *,
+    store: Store | None = None,
+    clock: Callable[[], float] = time.time,
+) -> web.Application:
+    """Build the service for an already validated routing ``config``."""
+    app = web.Application(
+        client_max_size=settings.max_body_bytes,
+        middlewares=[request_context_middleware, error_middleware],
+    )
+    service = Service(
+        settings,
+        Runtime.create(config, clock()),
+        store or store_from_url(settings.state_url),
+        clock,
+    )
+    app[SERVICE] = service
+    setup_routes(app)
+    app.cleanup_ctx.append(_store_context)
+    app.cleanup_ctx.append(_sighup_context)
+    app.on_shutdown.append(_stop_accepting)
+    return app
+
+
+async def _store_context(app: web.Application) -> AsyncIterator[None]:
+    service = app[SERVICE]
+    await service.store.open()
+    _warn_if_open(service.settings)
+    service.accepting = True
+    log_event(
+        logger,
+        logging.INFO,
+        "service_started",
+        store=service.store.backend,
+        config=service.runtime.config.file,
+        dry_run=service.settings.dry_run,
+    )
+    yield
+    service.accepting = False
+    await service.store.close()
+    log_event(logger, logging.INFO, "service_stopped")
+
+
+async def _sighup_context(app: web.Application) -> AsyncIterator[None]:
+    service = app[SERVICE]
+    loop = asyncio.get_running_loop()
+    tasks: set[asyncio.Task[list[str]]] = set()
+
+    def on_sighup() -> None:
+        task = loop.create_task(service.reload())
+        tasks.add(task)
+        task.add_done_callback(tasks.discard)
+
+    try:
+        loop.add_signal_handler(signal.SIGHUP, on_sighup)
+        installed = True
+    except (RuntimeError, NotImplementedError, ValueError):  # not the main thread (tests)
+        installed = False
+    yield
+    if installed:
+        loop.remove_signal_handler(signal.SIGHUP)
+    for task in list(tasks):
+        await task
+
+
+async def _stop_accepting(app: web.Application) -> None:
+    app[SERVICE].accepting = False
+    log_event(logger, logging.INFO, "service_draining")
+
+
+def _warn_if_open(settings: Settings) -> None:
+    if not settings.webhook_token and not (settings.webhook_user and settings.webhook_password):
+        log_event(
+            logger,
+            logging.WARNING,
+            "webhook_auth_disabled",
+            hint="set ALERTROUTER_WEBHOOK_TOKEN (bearer) or ALERTROUTER_WEBHOOK_USER/PASSWORD",
+        )
+
+
+@web.middleware
+async def request_context_middleware(request: web.Request, handler: Handler) -> Any:
+    """Bind a request id (the caller's X-Request-Id or a new one) to the logs and the answer."""
+    request_id = request.headers.get("X-Request-Id") or uuid.uuid4().hex[:16]
+    token = bind_request_id(request_id)
+    try:
+        response = await handler(request)
+        response.headers["X-Request-Id"] = request_id
+        return response
+    finally:
+        _reset(token)
+
+
+def _reset(token: Any) -> None:
+    with contextlib.suppress(ValueError):  # token from another context: nothing to reset
+        token.var.reset(token)
+
+
+@web.middleware
+async def error_middleware(request: web.Request, handler: Handler) -> Any:
+    """The one broad ``except`` of the HTTP side: log once with context, answer 500 as JSON."""
+    try:
+        return await handler(request)
+    except web.HTTPException:
+        raise
+    except asyncio.CancelledError:
+        raise
+    except Exception:
+        logger.exception(
+            "request_failed", extra={"fields": {"path": request.path, "method": request.method}}
+        )
+        return web.json_response(
+            {"errors": [{"field": "(server)", "message": "internal error; it has been logged"}]},
+            status=500,
+        )

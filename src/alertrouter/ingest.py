@@ -1,0 +1,92 @@
+"""From one webhook to job drafts: route every alert, apply time intervals, group per integration.
+
+Dedup is not decided here but in the store's atomic step (router.dedup), so concurrent
+resends cannot both claim the same alert.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from alertrouter.config.loader import RoutingConfig
+from alertrouter.router.dedup import Candidate, ClaimKey, JobDraft
+from alertrouter.router.tree import Router, suppression_reason
+from alertrouter.webhook import WebhookPayload
+
+__all__ = ["Drafts", "draft_jobs"]
+
+_GROUP_FIELDS = (
+    "receiver",
+    "status",
+    "groupKey",
+    "groupLabels",
+    "commonLabels",
+    "commonAnnotations",
+    "externalURL",
+    "truncatedAlerts",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Drafts:
+    """The drafts of one webhook and the alerts suppressed before any claim (muted routes)."""
+
+    drafts: Sequence[JobDraft]
+    suppressed: Sequence[tuple[str, str]]  # (receiver, reason)
+
+
+def draft_jobs(
+    payload: WebhookPayload, config: RoutingConfig, router: Router, now: datetime
+) -> Drafts:
+    """Offer each alert to each integration of each receiver it routes to.
+
+    Integrations that notify per group get one draft listing all their alerts; per-alert ones
+    (PagerDuty) one draft per alert. An alert reaching one integration twice (two routes with
+    the same receiver) is offered once, with the first route's repeat interval.
+    """
+    group = {name: getattr(payload, name) for name in _GROUP_FIELDS}
+    per_integration: dict[tuple[str, str], list[Candidate]] = {}
+    specs: dict[tuple[str, str], Any] = {}
+    suppressed: list[tuple[str, str]] = []
+    seen: set[ClaimKey] = set()
+    for alert in payload.alerts:
+        fingerprint = alert.fingerprint_or_computed()
+        record = alert.model_dump()
+        record["fingerprint"] = fingerprint
+        for route in router.match(alert.labels):
+            receiver = config.receivers[route.receiver]
+            reason = suppression_reason(route, config.time_intervals, now)
+            for spec in receiver.integrations:
+                key = ClaimKey(receiver.name, spec.key, fingerprint)
+                if key in seen:
+                    continue
+                seen.add(key)
+                if reason is not None:
+                    suppressed.append((receiver.name, reason))
+                    continue
+                slot = (receiver.name, spec.key)
+                specs[slot] = spec
+                per_integration.setdefault(slot, []).append(
+                    Candidate(key, alert.status, route.repeat_interval.total_seconds(), record)
+                )
+    drafts: list[JobDraft] = []
+    for slot, candidates in per_integration.items():
+        receiver_name, spec = slot[0], specs[slot]
+        batches = [[c] for c in candidates] if spec.config.per_alert_jobs else [candidates]
+        for batch in batches:
+            critical = any(c.alert["labels"].get("severity") == "critical" for c in batch)
+            drafts.append(
+                JobDraft(
+                    receiver=receiver_name,
+                    integration=spec.key,
+                    integration_type=spec.type,
+                    send_resolved=spec.config.resolved_wanted,
+                    priority=0 if critical else 1,
+                    group=group,
+                    candidates=batch,
+                )
+            )
+    return Drafts(drafts, suppressed)

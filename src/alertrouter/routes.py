@@ -1,0 +1,168 @@
+"""HTTP handlers (aiohttp's "routes") and ``setup_routes``. Design.md §6."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hmac
+import json
+import logging
+from datetime import UTC, datetime
+from typing import Any
+
+from aiohttp import web
+from pydantic import ValidationError
+
+from alertrouter import __version__
+from alertrouter.errors import StoreError
+from alertrouter.ingest import draft_jobs
+from alertrouter.logs import get_logger, log_event
+from alertrouter.service import Service
+from alertrouter.webhook import WebhookPayload, format_validation_errors
+
+__all__ = ["SERVICE", "setup_routes"]
+
+logger = get_logger(__name__)
+SERVICE = web.AppKey("service", Service)
+
+
+def setup_routes(app: web.Application) -> None:
+    """Register every endpoint."""
+    app.router.add_post("/api/v1/alerts", receive_alerts)
+    app.router.add_get("/-/healthy", healthy)
+    app.router.add_get("/-/ready", ready)
+    app.router.add_post("/-/reload", reload_config)
+    app.router.add_get("/api/v1/status", status)
+
+
+def _problem_response(status: int, problems: list[dict[str, Any]]) -> web.Response:
+    return web.json_response({"errors": problems}, status=status)
+
+
+async def receive_alerts(request: web.Request) -> web.Response:
+    """Alertmanager's webhook: answer 200 only once every resulting job is committed."""
+    service = request.app[SERVICE]
+    if not service.accepting:
+        raise web.HTTPServiceUnavailable(text="alertrouter is starting or draining\n")
+    if not _authorized(request, service):
+        return web.json_response(
+            {"errors": [{"field": "Authorization", "message": "missing or invalid credentials"}]},
+            status=401,
+            headers={"WWW-Authenticate": 'Bearer realm="alertrouter"'},
+        )
+    if request.content_type != "application/json":
+        message = f"want Content-Type application/json, got {request.content_type or 'none'}"
+        return _problem_response(415, [{"field": "Content-Type", "message": message}])
+    body = await request.read()  # over client_max_size aiohttp answers 413
+    try:
+        data = json.loads(body)
+    except (ValueError, UnicodeDecodeError) as exc:
+        return _problem_response(400, [{"field": "(body)", "message": f"invalid JSON: {exc}"}])
+    try:
+        payload = WebhookPayload.model_validate(data)
+    except ValidationError as exc:
+        return _problem_response(400, format_validation_errors(exc))
+    runtime = service.runtime
+    now = service.clock()
+    drafts = draft_jobs(payload, runtime.config, runtime.router, _as_datetime(now))
+    try:
+        outcome = await service.store.claim_and_enqueue(drafts.drafts, now)
+    except StoreError as exc:
+        log_event(logger, logging.ERROR, "webhook_not_committed", error=str(exc))
+        raise web.HTTPServiceUnavailable(text="state store unavailable, retry\n") from None
+    suppressed = len(drafts.suppressed) + len(outcome.suppressed)
+    log_event(
+        logger,
+        logging.INFO,
+        "webhook_accepted",
+        group_key=payload.groupKey,
+        alerts=len(payload.alerts),
+        queued=len(outcome.job_ids),
+        suppressed=suppressed,
+    )
+    return web.json_response(
+        {"accepted": len(payload.alerts), "queued": len(outcome.job_ids), "suppressed": suppressed}
+    )
+
+
+def _authorized(request: web.Request, service: Service) -> bool:
+    settings = service.settings
+    header = request.headers.get("Authorization", "")
+    scheme, _, credentials = header.partition(" ")
+    if settings.webhook_token:
+        return scheme.lower() == "bearer" and hmac.compare_digest(
+            credentials.strip().encode(), settings.webhook_token.encode()
+        )
+    if settings.webhook_user is not None and settings.webhook_password is not None:
+        if scheme.lower() != "basic":
+            return False
+        try:
+            user, _, password = base64.b64decode(credentials, validate=True).decode().partition(":")
+        except (binascii.Error, UnicodeDecodeError):
+            return False
+        user_ok = hmac.compare_digest(user.encode(), settings.webhook_user.encode())
+        password_ok = hmac.compare_digest(password.encode(), settings.webhook_password.encode())
+        return user_ok and password_ok
+    return True
+
+
+def _as_datetime(now: float) -> datetime:
+    return datetime.fromtimestamp(now, UTC)
+
+
+async def healthy(request: web.Request) -> web.Response:
+    """Liveness: the process answers."""
+    return web.Response(text="OK\n")
+
+
+async def ready(request: web.Request) -> web.Response:
+    """Readiness: accepting, a config is loaded and the store answers."""
+    service = request.app[SERVICE]
+    if not service.accepting:
+        raise web.HTTPServiceUnavailable(text="not ready: starting or draining\n")
+    try:
+        await service.store.ping()
+    except StoreError as exc:
+        raise web.HTTPServiceUnavailable(text=f"not ready: {exc}\n") from None
+    return web.Response(text="OK\n")
+
+
+async def reload_config(request: web.Request) -> web.Response:
+    """Reload the routing file: 200 when applied, 400 listing every problem otherwise."""
+    problems = await request.app[SERVICE].reload()
+    if problems:
+        return web.json_response({"status": "rejected", "errors": problems}, status=400)
+    return web.json_response({"status": "reloaded"})
+
+
+async def status(request: web.Request) -> web.Response:
+    """Version, config hash and load time, store backend, queue depth, dead letters."""
+    service = request.app[SERVICE]
+    runtime = service.runtime
+    try:
+        stats = await service.store.stats()
+    except StoreError as exc:
+        raise web.HTTPServiceUnavailable(text=f"store unavailable: {exc}\n") from None
+    return web.json_response(
+        {
+            "version": __version__,
+            "config": {
+                "file": runtime.config.file,
+                "sha256": runtime.config.sha256,
+                "loaded_at": runtime.loaded_at,
+                "last_reload_successful": service.last_reload_ok,
+            },
+            "store": service.store.backend,
+            "dry_run": service.settings.dry_run,
+            "queue_depth": sum(stats.pending.values()) + sum(stats.inflight.values()),
+            "dead_letters": sum(stats.dead.values()),
+            "queues": {
+                queue: {
+                    "pending": stats.pending.get(queue, 0),
+                    "inflight": stats.inflight.get(queue, 0),
+                    "dead": stats.dead.get(queue, 0),
+                }
+                for queue in sorted({*stats.pending, *stats.inflight, *stats.dead})
+            },
+        }
+    )

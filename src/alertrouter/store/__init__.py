@@ -1,0 +1,1 @@
+"""State backends behind one contract: claims (dedup) and the notification job queue."""

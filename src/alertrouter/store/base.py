@@ -1,0 +1,130 @@
+"""The store contract every backend implements, and the records it deals in.
+
+Claims and the jobs they create are written in one atomic step; a dead-lettered job gives its
+claims back, so the next webhook for those alerts tries again.
+"""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from alertrouter.router.dedup import ClaimKey, ClaimState, JobDraft
+
+__all__ = ["IngestOutcome", "Job", "JobState", "Store", "StoreStats", "claim_to_restore"]
+
+JobState = Literal["pending", "inflight", "dead", "done"]
+
+
+@dataclass(frozen=True, slots=True)
+class Job:
+    """One notification to deliver through one integration of one receiver."""
+
+    id: int
+    receiver: str
+    integration: str
+    integration_type: str
+    priority: int
+    state: JobState
+    created_at: float
+    due_at: float
+    attempts: int
+    payload: Mapping[str, Any]  # {"group": {...}, "alerts": [...]}
+    claims: tuple[tuple[ClaimKey, ClaimState | None], ...] = ()
+    last_error: str | None = None
+    finished_at: float | None = None
+
+    @property
+    def queue(self) -> str:
+        """The queue the job waits in: one per (receiver, integration)."""
+        return f"{self.receiver}/{self.integration}"
+
+
+@dataclass(frozen=True, slots=True)
+class IngestOutcome:
+    """What one claim-and-enqueue step did."""
+
+    job_ids: tuple[int, ...]
+    suppressed: tuple[tuple[str, str], ...]  # (receiver, reason) per suppressed alert
+
+
+@dataclass(frozen=True, slots=True)
+class StoreStats:
+    """Queue depth, oldest pending job and dead letters, per queue."""
+
+    pending: Mapping[str, int] = field(default_factory=dict)
+    inflight: Mapping[str, int] = field(default_factory=dict)
+    dead: Mapping[str, int] = field(default_factory=dict)
+    oldest_pending_created_at: Mapping[str, float] = field(default_factory=dict)
+
+
+def claim_to_restore(
+    current: ClaimState | None, job_created_at: float, previous: ClaimState | None
+) -> tuple[bool, ClaimState | None]:
+    """Whether a dead-lettered job's claim should be undone, and to what.
+
+    Only a claim this job set (sent at its creation) is undone; a newer claim stays.
+    """
+    if current is None or current.sent_at != job_created_at:
+        return False, None
+    return True, previous
+
+
+class Store(abc.ABC):
+    """The contract. Times are Unix seconds passed in by the caller (an injectable clock)."""
+
+    backend: str = "abstract"
+
+    async def open(self) -> None:  # noqa: B027 - optional hook
+        """Connect and migrate; called once before use."""
+
+    async def close(self) -> None:  # noqa: B027 - optional hook
+        """Flush and release resources."""
+
+    @abc.abstractmethod
+    async def ping(self) -> None:
+        """Raise StoreError unless the backend answers."""
+
+    @abc.abstractmethod
+    async def claim_and_enqueue(self, drafts: Sequence[JobDraft], now: float) -> IngestOutcome:
+        """Decide every candidate (router.dedup) and write claims and jobs in one atomic step."""
+
+    @abc.abstractmethod
+    async def fetch_due(
+        self, queue: str | None, now: float, limit: int, lease_seconds: float
+    ) -> list[Job]:
+        """Lease up to ``limit`` due jobs (oldest first, priority first) of ``queue`` (or any)."""
+
+    @abc.abstractmethod
+    async def complete(self, job_id: int, now: float) -> None:
+        """Mark a leased job delivered."""
+
+    @abc.abstractmethod
+    async def reschedule(self, job_id: int, due_at: float, error: str) -> None:
+        """Release a leased job to be tried again at ``due_at``."""
+
+    @abc.abstractmethod
+    async def dead_letter(self, job_id: int, error: str, now: float) -> None:
+        """Park a job as undeliverable and undo the claims it took."""
+
+    @abc.abstractmethod
+    async def requeue(self, job_id: int, now: float) -> bool:
+        """Move a dead job back to pending, due now; False if it is not dead."""
+
+    @abc.abstractmethod
+    async def get_job(self, job_id: int) -> Job | None:
+        """One job by id, in any state."""
+
+    @abc.abstractmethod
+    async def list_jobs(self, state: JobState, limit: int = 100) -> list[Job]:
+        """Jobs in ``state``, oldest first."""
+
+    @abc.abstractmethod
+    async def get_claim(self, key: ClaimKey) -> ClaimState | None:
+        """The stored claim for ``key``, if any."""
+
+    @abc.abstractmethod
+    async def stats(self) -> StoreStats:
+        """Counts per queue."""

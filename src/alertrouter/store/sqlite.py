@@ -1,0 +1,428 @@
+"""SQLite store (``sqlite:///path``): the default, embedded, durable.
+
+One thread owns the connection (sqlite3 blocks, so it stays off the event loop). Writes queue
+up while a transaction runs and the next transaction takes them all: concurrent webhooks
+share one fsync (group commit). WAL with synchronous=FULL: a committed job survives a crash.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sqlite3
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any, TypeVar
+
+from alertrouter.errors import StoreError
+from alertrouter.router.dedup import ClaimKey, ClaimState, JobDraft, plan_jobs
+from alertrouter.store.base import (
+    IngestOutcome,
+    Job,
+    JobState,
+    Store,
+    StoreStats,
+    claim_to_restore,
+)
+
+__all__ = ["SCHEMA_VERSION", "SQLiteStore"]
+
+T = TypeVar("T")
+SCHEMA_VERSION = 1
+_MAX_BATCH = 256
+_CLAIM_SWEEP_SECONDS = 60.0
+
+# Each entry migrates from version index to index + 1.
+_MIGRATIONS: tuple[str, ...] = (
+    """
+    CREATE TABLE claims (
+        receiver TEXT NOT NULL,
+        integration TEXT NOT NULL,
+        fingerprint TEXT NOT NULL,
+        status TEXT NOT NULL,
+        sent_at REAL NOT NULL,
+        expires_at REAL NOT NULL,
+        PRIMARY KEY (receiver, integration, fingerprint)
+    ) WITHOUT ROWID;
+    CREATE INDEX claims_expiry ON claims (expires_at);
+    CREATE TABLE jobs (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        queue TEXT NOT NULL,
+        receiver TEXT NOT NULL,
+        integration TEXT NOT NULL,
+        integration_type TEXT NOT NULL,
+        priority INTEGER NOT NULL,
+        state TEXT NOT NULL,
+        created_at REAL NOT NULL,
+        due_at REAL NOT NULL,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        lease_until REAL,
+        last_error TEXT,
+        finished_at REAL,
+        payload TEXT NOT NULL,
+        claims TEXT NOT NULL
+    );
+    CREATE INDEX jobs_due ON jobs (state, queue, priority, due_at, id);
+    """,
+)
+
+_JOB_COLUMNS = (
+    "id, receiver, integration, integration_type, priority, state, created_at, due_at, "
+    "attempts, payload, claims, last_error, finished_at"
+)
+
+Operation = Callable[[sqlite3.Connection], Any]
+
+
+class SQLiteStore(Store):
+    """The durable single-node store."""
+
+    backend = "sqlite"
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sqlite-store")
+        self._connection: sqlite3.Connection | None = None
+        self._pending: list[tuple[Operation, asyncio.Future[Any]]] = []
+        self._wakeup: asyncio.Event | None = None
+        self._writer: asyncio.Task[None] | None = None
+        self._last_sweep = 0.0
+        self._closing = False
+
+    async def open(self) -> None:
+        """Create the file and folder if needed, migrate, and start the writer."""
+        loop = asyncio.get_running_loop()
+        await loop.run_in_executor(self._executor, self._connect)
+        self._wakeup = asyncio.Event()
+        self._writer = asyncio.create_task(self._write_loop(), name="sqlite-store-writer")
+
+    async def close(self) -> None:
+        """Finish queued work, stop the writer and close the connection."""
+        if self._writer is not None and self._wakeup is not None:
+            self._closing = True
+            self._wakeup.set()
+            await self._writer
+            self._writer = None
+        loop = asyncio.get_running_loop()
+        await loop.run_in_executor(self._executor, self._disconnect)
+        self._executor.shutdown(wait=True)
+
+    def _connect(self) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            connection = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+            connection.execute("PRAGMA journal_mode=WAL")
+            connection.execute("PRAGMA synchronous=FULL")
+            connection.execute("PRAGMA busy_timeout=5000")
+            _migrate(connection)
+            # A crash leaves leased jobs behind; this process is their only owner.
+            connection.execute(
+                "UPDATE jobs SET state='pending', lease_until=NULL WHERE state='inflight'"
+            )
+        except sqlite3.Error as exc:
+            raise StoreError(f"cannot open SQLite store {self.path}: {exc}") from exc
+        self._connection = connection
+
+    def _disconnect(self) -> None:
+        if self._connection is not None:
+            self._connection.close()
+            self._connection = None
+
+    async def _run(self, operation: Callable[[sqlite3.Connection], T]) -> T:
+        if self._wakeup is None:
+            raise StoreError("SQLite store is not open")
+        future: asyncio.Future[T] = asyncio.get_running_loop().create_future()
+        self._pending.append((operation, future))
+        self._wakeup.set()
+        return await future
+
+    async def _write_loop(self) -> None:
+        assert self._wakeup is not None
+        loop = asyncio.get_running_loop()
+        while True:
+            await self._wakeup.wait()
+            self._wakeup.clear()
+            while self._pending:
+                batch, self._pending = self._pending[:_MAX_BATCH], self._pending[_MAX_BATCH:]
+                try:
+                    results = await loop.run_in_executor(self._executor, self._transaction, batch)
+                except Exception as exc:  # the whole transaction failed: every caller learns
+                    for _, future in batch:
+                        if not future.done():
+                            future.set_exception(StoreError(f"SQLite store: {exc}"))
+                    continue
+                for (_, future), (ok, value) in zip(batch, results, strict=True):
+                    if future.done():
+                        continue
+                    if ok:
+                        future.set_result(value)
+                    else:
+                        future.set_exception(value)
+            if self._closing:
+                return
+
+    def _transaction(
+        self, batch: list[tuple[Operation, asyncio.Future[Any]]]
+    ) -> list[tuple[bool, Any]]:
+        connection = self._connection
+        assert connection is not None
+        results: list[tuple[bool, Any]] = []
+        connection.execute("BEGIN IMMEDIATE")
+        try:
+            for operation, _ in batch:
+                # A savepoint per operation: one failing caller does not undo the others.
+                connection.execute("SAVEPOINT op")
+                try:
+                    results.append((True, operation(connection)))
+                    connection.execute("RELEASE op")
+                except Exception as exc:
+                    connection.execute("ROLLBACK TO op")
+                    connection.execute("RELEASE op")
+                    results.append((False, exc))
+            self._sweep_claims(connection)
+            connection.execute("COMMIT")
+        except BaseException:
+            if connection.in_transaction:
+                connection.execute("ROLLBACK")
+            raise
+        return results
+
+    def _sweep_claims(self, connection: sqlite3.Connection) -> None:
+        now = time.time()
+        if now - self._last_sweep >= _CLAIM_SWEEP_SECONDS:
+            connection.execute("DELETE FROM claims WHERE expires_at <= ?", (now,))
+            self._last_sweep = now
+
+    async def ping(self) -> None:
+        """A trivial query through the writer."""
+        await self._run(lambda c: c.execute("SELECT 1").fetchone())
+
+    async def claim_and_enqueue(self, drafts: Sequence[JobDraft], now: float) -> IngestOutcome:
+        """Read the claims involved, plan, write claims and jobs: one savepoint in a batch."""
+        return await self._run(lambda c: _claim_and_enqueue(c, drafts, now))
+
+    async def fetch_due(
+        self, queue: str | None, now: float, limit: int, lease_seconds: float
+    ) -> list[Job]:
+        """Lease due jobs, priority first then oldest."""
+
+        def fetch(c: sqlite3.Connection) -> list[Job]:
+            where = "state='pending' AND due_at <= ?"
+            params: list[Any] = [now]
+            if queue is not None:
+                where += " AND queue = ?"
+                params.append(queue)
+            rows = c.execute(
+                f"SELECT {_JOB_COLUMNS} FROM jobs WHERE {where} "
+                "ORDER BY priority, due_at, id LIMIT ?",
+                (*params, limit),
+            ).fetchall()
+            ids = [row[0] for row in rows]
+            c.executemany(
+                "UPDATE jobs SET state='inflight', attempts=attempts+1, lease_until=? WHERE id=?",
+                [(now + lease_seconds, job_id) for job_id in ids],
+            )
+            return [_job_from_row(row, "inflight", 1) for row in rows]
+
+        return await self._run(fetch)
+
+    async def complete(self, job_id: int, now: float) -> None:
+        """Delivered."""
+        await self._run(
+            lambda c: c.execute(
+                "UPDATE jobs SET state='done', finished_at=?, lease_until=NULL WHERE id=?",
+                (now, job_id),
+            )
+        )
+
+    async def reschedule(self, job_id: int, due_at: float, error: str) -> None:
+        """Pending again at ``due_at``."""
+        await self._run(
+            lambda c: c.execute(
+                "UPDATE jobs SET state='pending', due_at=?, last_error=?, lease_until=NULL "
+                "WHERE id=?",
+                (due_at, error, job_id),
+            )
+        )
+
+    async def dead_letter(self, job_id: int, error: str, now: float) -> None:
+        """Dead, and its claims undone where no newer claim replaced them."""
+
+        def bury(c: sqlite3.Connection) -> None:
+            row = c.execute(f"SELECT {_JOB_COLUMNS} FROM jobs WHERE id=?", (job_id,)).fetchone()
+            if row is None:
+                return
+            job = _job_from_row(row)
+            c.execute(
+                "UPDATE jobs SET state='dead', last_error=?, finished_at=?, lease_until=NULL "
+                "WHERE id=?",
+                (error, now, job_id),
+            )
+            for key, previous in job.claims:
+                restore, state = claim_to_restore(_read_claim(c, key), job.created_at, previous)
+                if restore:
+                    _write_claim(c, key, state)
+
+        await self._run(bury)
+
+    async def requeue(self, job_id: int, now: float) -> bool:
+        """Dead -> pending, due now."""
+
+        def revive(c: sqlite3.Connection) -> bool:
+            cursor = c.execute(
+                "UPDATE jobs SET state='pending', due_at=?, attempts=0, finished_at=NULL "
+                "WHERE id=? AND state='dead'",
+                (now, job_id),
+            )
+            return cursor.rowcount == 1
+
+        return await self._run(revive)
+
+    async def get_job(self, job_id: int) -> Job | None:
+        """By id."""
+
+        def read(c: sqlite3.Connection) -> Job | None:
+            row = c.execute(f"SELECT {_JOB_COLUMNS} FROM jobs WHERE id=?", (job_id,)).fetchone()
+            return None if row is None else _job_from_row(row)
+
+        return await self._run(read)
+
+    async def list_jobs(self, state: JobState, limit: int = 100) -> list[Job]:
+        """Oldest first."""
+
+        def read(c: sqlite3.Connection) -> list[Job]:
+            rows = c.execute(
+                f"SELECT {_JOB_COLUMNS} FROM jobs WHERE state=? ORDER BY id LIMIT ?",
+                (state, limit),
+            ).fetchall()
+            return [_job_from_row(row) for row in rows]
+
+        return await self._run(read)
+
+    async def get_claim(self, key: ClaimKey) -> ClaimState | None:
+        """The stored claim."""
+        return await self._run(lambda c: _read_claim(c, key))
+
+    async def stats(self) -> StoreStats:
+        """Counts per queue from the index."""
+
+        def read(c: sqlite3.Connection) -> StoreStats:
+            counts: dict[str, dict[str, int]] = {"pending": {}, "inflight": {}, "dead": {}}
+            oldest: dict[str, float] = {}
+            for queue, state, count, first in c.execute(
+                "SELECT queue, state, COUNT(*), MIN(created_at) FROM jobs "
+                "WHERE state != 'done' GROUP BY queue, state"
+            ):
+                counts[state][queue] = count
+                if state == "pending":
+                    oldest[queue] = first
+            return StoreStats(counts["pending"], counts["inflight"], counts["dead"], oldest)
+
+        return await self._run(read)
+
+
+def _migrate(connection: sqlite3.Connection) -> None:
+    connection.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
+    row = connection.execute("SELECT version FROM schema_version").fetchone()
+    version = 0 if row is None else int(row[0])
+    if version > SCHEMA_VERSION:
+        raise StoreError(
+            f"the state file has schema version {version}; this alertrouter knows "
+            f"{SCHEMA_VERSION}: upgrade alertrouter"
+        )
+    for target in range(version, SCHEMA_VERSION):
+        connection.execute("BEGIN IMMEDIATE")
+        for statement in _MIGRATIONS[target].split(";"):
+            if statement.strip():
+                connection.execute(statement)
+        connection.execute("DELETE FROM schema_version")
+        connection.execute("INSERT INTO schema_version VALUES (?)", (target + 1,))
+        connection.execute("COMMIT")
+
+
+def _claim_and_enqueue(
+    c: sqlite3.Connection, drafts: Sequence[JobDraft], now: float
+) -> IngestOutcome:
+    keys = {candidate.key for draft in drafts for candidate in draft.candidates}
+    states: dict[ClaimKey, ClaimState | None] = {key: _read_claim(c, key) for key in keys}
+    plan = plan_jobs(drafts, states, now)
+    for key, state in plan.updates.items():
+        _write_claim(c, key, state)
+    ids = []
+    for planned in plan.jobs:
+        draft = planned.draft
+        payload = json.dumps({"group": dict(draft.group), "alerts": list(planned.alerts)})
+        claims = json.dumps([_claim_record(k, s) for k, s in planned.claims.items()])
+        cursor = c.execute(
+            "INSERT INTO jobs (queue, receiver, integration, integration_type, priority, state,"
+            " created_at, due_at, payload, claims) VALUES (?, ?, ?, ?, ?, 'pending', ?, ?, ?, ?)",
+            (
+                f"{draft.receiver}/{draft.integration}",
+                draft.receiver,
+                draft.integration,
+                draft.integration_type,
+                draft.priority,
+                now,
+                now,
+                payload,
+                claims,
+            ),
+        )
+        assert cursor.lastrowid is not None
+        ids.append(cursor.lastrowid)
+    return IngestOutcome(tuple(ids), tuple(plan.suppressed))
+
+
+def _read_claim(c: sqlite3.Connection, key: ClaimKey) -> ClaimState | None:
+    row = c.execute(
+        "SELECT status, sent_at, expires_at FROM claims "
+        "WHERE receiver=? AND integration=? AND fingerprint=?",
+        (key.receiver, key.integration, key.fingerprint),
+    ).fetchone()
+    return None if row is None else ClaimState(row[0], row[1], row[2])
+
+
+def _write_claim(c: sqlite3.Connection, key: ClaimKey, state: ClaimState | None) -> None:
+    if state is None:
+        c.execute(
+            "DELETE FROM claims WHERE receiver=? AND integration=? AND fingerprint=?",
+            (key.receiver, key.integration, key.fingerprint),
+        )
+    else:
+        c.execute(
+            "INSERT OR REPLACE INTO claims VALUES (?, ?, ?, ?, ?, ?)",
+            (key.receiver, key.integration, key.fingerprint, state.status, state.sent_at,
+             state.expires_at),
+        )  # fmt: skip
+
+
+def _claim_record(key: ClaimKey, state: ClaimState | None) -> list[Any]:
+    previous = None if state is None else [state.status, state.sent_at, state.expires_at]
+    return [key.receiver, key.integration, key.fingerprint, previous]
+
+
+def _job_from_row(
+    row: Sequence[Any], state: JobState | None = None, extra_attempts: int = 0
+) -> Job:
+    claims = tuple(
+        (ClaimKey(r, i, f), None if prev is None else ClaimState(prev[0], prev[1], prev[2]))
+        for r, i, f, prev in json.loads(row[10])
+    )
+    job_state: JobState = state or row[5]  # only this module writes the column
+    return Job(
+        id=row[0],
+        receiver=row[1],
+        integration=row[2],
+        integration_type=row[3],
+        priority=row[4],
+        state=job_state,
+        created_at=row[6],
+        due_at=row[7],
+        attempts=row[8] + extra_attempts,
+        payload=json.loads(row[9]),
+        claims=claims,
+        last_error=row[11],
+        finished_at=row[12],
+    )

@@ -1,0 +1,88 @@
+"""The Alertmanager v4 webhook payload, as Alertmanager 0.25 sends it.
+
+Unknown keys are tolerated (newer Alertmanagers add ``notification_reason``, ``routeLabels``).
+Timestamps are checked as RFC 3339 (0-9 fractional digits) and kept as sent.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
+
+__all__ = [
+    "AlertPayload",
+    "WebhookPayload",
+    "alertmanager_fingerprint",
+    "format_validation_errors",
+]
+
+Timestamp = Annotated[
+    str,
+    StringConstraints(
+        pattern=r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})$"
+    ),
+]
+ZERO_TIME = "0001-01-01T00:00:00Z"
+
+
+class AlertPayload(BaseModel):
+    """One alert of the webhook body."""
+
+    model_config = ConfigDict(extra="allow", frozen=True)
+
+    status: Literal["firing", "resolved"]
+    labels: dict[str, str]
+    annotations: dict[str, str] = Field(default_factory=dict)
+    startsAt: Timestamp = ZERO_TIME  # noqa: N815 - Alertmanager's JSON names
+    endsAt: Timestamp = ZERO_TIME  # noqa: N815
+    generatorURL: str = ""  # noqa: N815
+    fingerprint: str = ""
+
+    def fingerprint_or_computed(self) -> str:
+        """The fingerprint Alertmanager sent, or the one it would have computed."""
+        return self.fingerprint or alertmanager_fingerprint(self.labels)
+
+
+class WebhookPayload(BaseModel):
+    """The whole body Alertmanager posts to a webhook receiver."""
+
+    model_config = ConfigDict(extra="allow", frozen=True)
+
+    version: str = "4"
+    groupKey: str = ""  # noqa: N815
+    truncatedAlerts: int = Field(0, ge=0)  # noqa: N815
+    status: Literal["firing", "resolved"] = "firing"
+    receiver: str = ""
+    groupLabels: dict[str, str] = Field(default_factory=dict)  # noqa: N815
+    commonLabels: dict[str, str] = Field(default_factory=dict)  # noqa: N815
+    commonAnnotations: dict[str, str] = Field(default_factory=dict)  # noqa: N815
+    externalURL: str = ""  # noqa: N815
+    alerts: list[AlertPayload]
+
+
+_FNV_OFFSET = 14695981039346656037
+_FNV_PRIME = 1099511628211
+_SEPARATOR = 0xFF
+
+
+def alertmanager_fingerprint(labels: dict[str, str]) -> str:
+    """Prometheus' label-set fingerprint (FNV-1a 64 over sorted names and values), as hex."""
+    value = _FNV_OFFSET
+    for name in sorted(labels):
+        for part in (name, labels[name]):
+            for byte in part.encode("utf-8"):
+                value = ((value ^ byte) * _FNV_PRIME) & 0xFFFFFFFFFFFFFFFF
+            value = ((value ^ _SEPARATOR) * _FNV_PRIME) & 0xFFFFFFFFFFFFFFFF
+    return f"{value:016x}"
+
+
+def format_validation_errors(exc: ValidationError) -> list[dict[str, Any]]:
+    """Each problem as {"field": "alerts[0].labels", "message": ...}, never echoing secrets."""
+    problems = []
+    for error in exc.errors(include_url=False, include_input=False):
+        field = ""
+        for part in error["loc"]:
+            field += f"[{part}]" if isinstance(part, int) else (f".{part}" if field else str(part))
+        problems.append({"field": field or "(body)", "message": error["msg"]})
+    return problems
