@@ -11,15 +11,20 @@ import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
+import aiohttp
 from aiohttp import web
 
 from alertrouter.config.loader import RoutingConfig
 from alertrouter.config.settings import Settings
+from alertrouter.delivery.engine import DeliveryEngine
 from alertrouter.logs import bind_request_id, get_logger, log_event
-from alertrouter.routes import SERVICE, setup_routes
-from alertrouter.service import Runtime, Service
+from alertrouter.metrics import Metrics
+from alertrouter.routes import setup_routes
+from alertrouter.sentry import capture_dead_letter
+from alertrouter.service import SERVICE, Runtime, Service
 from alertrouter.store.base import Store
 from alertrouter.store.factory import store_from_url
+from alertrouter.store.instrumented import InstrumentedStore
 
 __all__ = ["make_app"]
 
@@ -33,21 +38,30 @@ def make_app(
     *,
     store: Store | None = None,
     clock: Callable[[], float] = time.time,
+    deliver: bool = False,
 ) -> web.Application:
-    """Build the service for an already validated routing ``config``."""
+    """Build the service for an already validated routing ``config``.
+
+    Delivery workers run only with ``deliver=True`` (what ``serve`` does); without, jobs stay
+    queued: tests of ingest alone never reach a provider.
+    """
+    metrics = Metrics()
     app = web.Application(
         client_max_size=settings.max_body_bytes,
-        middlewares=[request_context_middleware, error_middleware],
+        middlewares=[request_context_middleware, http_metrics_middleware, error_middleware],
     )
     service = Service(
         settings,
         Runtime.create(config, clock()),
-        store or store_from_url(settings.state_url),
+        InstrumentedStore(store or store_from_url(settings.state_url), metrics),
+        metrics,
         clock,
     )
     app[SERVICE] = service
-    setup_routes(app)
+    setup_routes(app, metrics=settings.enable_metrics)
     app.cleanup_ctx.append(_store_context)
+    if deliver:
+        app.cleanup_ctx.append(_delivery_context)
     app.cleanup_ctx.append(_sighup_context)
     app.on_shutdown.append(_stop_accepting)
     return app
@@ -70,6 +84,25 @@ async def _store_context(app: web.Application) -> AsyncIterator[None]:
     service.accepting = False
     await service.store.close()
     log_event(logger, logging.INFO, "service_stopped")
+
+
+async def _delivery_context(app: web.Application) -> AsyncIterator[None]:
+    service = app[SERVICE]
+    timeout = aiohttp.ClientTimeout(total=30, sock_connect=10)
+    async with aiohttp.ClientSession(timeout=timeout) as session:
+        engine = DeliveryEngine(
+            service.store,
+            service.metrics,
+            session,
+            dry_run=service.settings.dry_run,
+            clock=service.clock,
+            on_dead_letter=capture_dead_letter,
+        )
+        await engine.apply(service.runtime.config)
+        service.engine = engine
+        yield
+        service.engine = None
+        await engine.stop(grace=service.settings.shutdown_timeout)
 
 
 async def _sighup_context(app: web.Application) -> AsyncIterator[None]:
@@ -125,6 +158,28 @@ async def request_context_middleware(request: web.Request, handler: Handler) -> 
 def _reset(token: Any) -> None:
     with contextlib.suppress(ValueError):  # token from another context: nothing to reset
         token.var.reset(token)
+
+
+@web.middleware
+async def http_metrics_middleware(request: web.Request, handler: Handler) -> Any:
+    """Count and time every request by method, route template and status."""
+    metrics = request.app[SERVICE].metrics
+    resource = request.match_info.route.resource
+    endpoint = resource.canonical if resource is not None else "unmatched"
+    started = time.perf_counter()
+    status = 500
+    try:
+        response = await handler(request)
+        status = response.status
+        return response
+    except web.HTTPException as exc:
+        status = exc.status
+        raise
+    finally:
+        metrics.http_requests.labels(request.method, endpoint, str(status)).inc()
+        metrics.http_request_duration.labels(request.method, endpoint).observe(
+            time.perf_counter() - started
+        )
 
 
 @web.middleware

@@ -3,12 +3,22 @@
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
-from collections.abc import Sequence
+import time
+from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 from alertrouter import __version__
+from alertrouter.client import (
+    DEFAULT_URL,
+    ClientError,
+    ServiceClient,
+    build_test_webhook,
+    unique_test_labels,
+)
 from alertrouter.config.durations import format_duration
 from alertrouter.config.loader import RoutingConfig, load_routing_config
 from alertrouter.config.settings import (
@@ -59,6 +69,43 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--tls-key-file", metavar="FILE", help="... and this key")
     serve.set_defaults(handler=serve_command)
 
+    test_alert = commands.add_parser(
+        "test-alert",
+        help="post a test alert to a running service and follow its deliveries",
+        description="Post an Alertmanager-format webhook with a unique test alert. With "
+        "--wait, follow each resulting delivery and exit 0 only when all were delivered.",
+    )
+    _client_flags(test_alert, token_env="ALERTROUTER_WEBHOOK_TOKEN")
+    test_alert.add_argument("--admin-token", help="for --wait (default $ALERTROUTER_ADMIN_TOKEN)")
+    test_alert.add_argument("--severity", default="warning", help="severity label (warning)")
+    test_alert.add_argument(
+        "--label", action="append", default=[], metavar="NAME=VALUE", help="extra label"
+    )
+    test_alert.add_argument(
+        "--resolve", action="store_true", help="then send its resolve (after delivery with --wait)"
+    )
+    test_alert.add_argument("--wait", action="store_true", help="follow the deliveries")
+    test_alert.add_argument("--timeout", type=float, default=60.0, help="seconds to wait for (60)")
+    test_alert.set_defaults(handler=test_alert_command)
+
+    deliveries = commands.add_parser("deliveries", help="inspect and replay deliveries")
+    deliveries_commands = deliveries.add_subparsers(dest="deliveries_command", metavar="COMMAND")
+    deliveries_commands.required = True
+    listing = deliveries_commands.add_parser("list", help="list deliveries")
+    _client_flags(listing, token_env="ALERTROUTER_ADMIN_TOKEN")
+    listing.add_argument(
+        "--state", default="pending", choices=["pending", "inflight", "dead", "done"]
+    )
+    listing.add_argument("--limit", type=int, default=100)
+    listing.add_argument("--json", action="store_true", help="print JSON")
+    listing.set_defaults(handler=deliveries_list_command)
+    retry = deliveries_commands.add_parser("retry", help="requeue dead-lettered deliveries")
+    _client_flags(retry, token_env="ALERTROUTER_ADMIN_TOKEN")
+    which = retry.add_mutually_exclusive_group(required=True)
+    which.add_argument("id", nargs="?", type=int, help="delivery id")
+    which.add_argument("--all", action="store_true", help="every dead-lettered delivery")
+    retry.set_defaults(handler=deliveries_retry_command)
+
     check = commands.add_parser("check-config", help="validate routing files")
     check.add_argument("files", nargs="+", metavar="FILE")
     check.add_argument(
@@ -89,6 +136,16 @@ def build_parser() -> argparse.ArgumentParser:
     test.add_argument("labels", nargs="*", metavar="name=value")
     test.set_defaults(handler=routes_test_command)
     return parser
+
+
+def _client_flags(parser: argparse.ArgumentParser, token_env: str) -> None:
+    parser.add_argument("--url", default=DEFAULT_URL, help=f"service URL ({DEFAULT_URL})")
+    parser.add_argument("--token", help=f"bearer token (default ${token_env})")
+    parser.set_defaults(token_env=token_env)
+
+
+def _token(args: argparse.Namespace, explicit: str | None = None) -> str | None:
+    return explicit or args.token or os.environ.get(args.token_env) or None
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -129,6 +186,133 @@ def serve_command(args: argparse.Namespace) -> int:
         print(f"alertrouter: {exc}", file=sys.stderr)
         return EXIT_FAILED
     return EXIT_OK
+
+
+def test_alert_command(args: argparse.Namespace) -> int:
+    """Post a unique test alert; with --wait, report each delivery and its outcome."""
+    extra: dict[str, str] = {}
+    for text in args.label:
+        try:
+            name, value = parse_label_assignment(text)
+        except MatcherSyntaxError as exc:
+            print(f"--label {text}: {exc}", file=sys.stderr)
+            return EXIT_USAGE
+        extra[name] = value
+    labels = unique_test_labels(args.severity, extra)
+    admin_token = args.admin_token or os.environ.get("ALERTROUTER_ADMIN_TOKEN")
+    steps = [False, True] if args.resolve else [False]
+    try:
+        with (
+            ServiceClient(args.url, _token(args)) as poster,
+            ServiceClient(args.url, admin_token) as follower,
+        ):
+            for resolved in steps:
+                answer = poster.post_alerts(build_test_webhook(labels, resolved=resolved))
+                what = "resolve" if resolved else "alert"
+                print(
+                    f"posted test {what} {_label_text(labels)}: queued {answer['queued']}, "
+                    f"suppressed {answer['suppressed']}"
+                )
+                if args.wait and not _follow(follower, answer.get("jobs", []), args.timeout):
+                    return EXIT_FAILED
+    except ClientError as exc:
+        print(f"alertrouter: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    return EXIT_OK
+
+
+def _label_text(labels: Mapping[str, str]) -> str:
+    return "{" + ", ".join(f'{k}="{v}"' for k, v in labels.items()) + "}"
+
+
+def _follow(client: ServiceClient, job_ids: list[int], timeout: float) -> bool:
+    if not job_ids:
+        print("nothing was queued: no receiver would be notified (see routes test --explain)")
+        return False
+
+    def progress(current: list[dict[str, Any]]) -> None:
+        finished = sum(d["state"] in ("done", "dead") for d in current)
+        print(f"\r  waiting: {finished}/{len(current)} finished", end="", file=sys.stderr)
+
+    results = client.wait_for(job_ids, timeout, progress)
+    print(file=sys.stderr)
+    rows = []
+    for d in results:
+        outcome = {"done": "delivered", "dead": "FAILED"}.get(d["state"], f"still {d['state']}")
+        latency = "" if d["latency_seconds"] is None else f"{d['latency_seconds'] * 1000:.0f} ms"
+        detail = (
+            d["last_error"]
+            if d["state"] != "done"
+            else (d.get("receipt") or {}).get("provider_status", "")
+        )
+        rows.append(
+            [d["receiver"], d["integration"], outcome, str(d["attempts"]), latency, detail or ""]
+        )
+    print(
+        format_table(["RECEIVER", "INTEGRATION", "OUTCOME", "ATTEMPTS", "LATENCY", "DETAIL"], rows)
+    )
+    return all(d["state"] == "done" for d in results)
+
+
+def deliveries_list_command(args: argparse.Namespace) -> int:
+    """List deliveries in a state, as a table or JSON."""
+    try:
+        with ServiceClient(args.url, _token(args)) as client:
+            found = client.deliveries(args.state, args.limit)
+    except ClientError as exc:
+        print(f"alertrouter: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    if args.json:
+        print(json.dumps(found, indent=2))
+        return EXIT_OK
+    now = time.time()
+    rows = [
+        [
+            str(d["id"]),
+            d["state"],
+            d["receiver"],
+            d["integration"],
+            str(d["attempts"]),
+            _age(now - d["created_at"]),
+            ", ".join(sorted({str(a["alertname"]) for a in d["alerts"]})),
+            d["last_error"] or "",
+        ]
+        for d in found
+    ]
+    headers = ["ID", "STATE", "RECEIVER", "INTEGRATION", "ATTEMPTS", "AGE", "ALERTS", "LAST ERROR"]
+    print(format_table(headers, rows) if rows else f"no {args.state} deliveries")
+    return EXIT_OK
+
+
+def deliveries_retry_command(args: argparse.Namespace) -> int:
+    """Requeue one or every dead-lettered delivery."""
+    try:
+        with ServiceClient(args.url, _token(args)) as client:
+            requeued = client.retry(None if args.all else args.id)
+    except ClientError as exc:
+        print(f"alertrouter: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    print(f"requeued {len(requeued)} deliver{'y' if len(requeued) == 1 else 'ies'}: "
+          + ", ".join(map(str, requeued)))  # fmt: skip
+    return EXIT_OK
+
+
+def _age(seconds: float) -> str:
+    seconds = max(0, int(seconds))
+    if seconds < 120:
+        return f"{seconds}s"
+    if seconds < 7200:
+        return f"{seconds // 60}m"
+    return f"{seconds // 3600}h"
+
+
+def format_table(headers: list[str], rows: list[list[str]]) -> str:
+    """Left-aligned columns separated by two spaces."""
+    widths = [max(len(str(c)) for c in column) for column in zip(headers, *rows, strict=False)]
+    lines = ["  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True)).rstrip()]
+    for row in rows:
+        lines.append("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip())
+    return "\n".join(lines)
 
 
 def check_config_command(args: argparse.Namespace) -> int:

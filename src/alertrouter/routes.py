@@ -7,32 +7,40 @@ import binascii
 import hmac
 import json
 import logging
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 
 from aiohttp import web
+from prometheus_client.aiohttp import make_aiohttp_handler
 from pydantic import ValidationError
 
 from alertrouter import __version__
+from alertrouter.admin_routes import setup_admin_routes
 from alertrouter.errors import StoreError
 from alertrouter.ingest import draft_jobs
 from alertrouter.logs import get_logger, log_event
-from alertrouter.service import Service
+from alertrouter.metrics import Metrics
+from alertrouter.service import SERVICE, Service
+from alertrouter.store.base import StoreStats
 from alertrouter.webhook import WebhookPayload, format_validation_errors
 
 __all__ = ["SERVICE", "setup_routes"]
 
 logger = get_logger(__name__)
-SERVICE = web.AppKey("service", Service)
 
 
-def setup_routes(app: web.Application) -> None:
-    """Register every endpoint."""
+def setup_routes(app: web.Application, *, metrics: bool = True) -> None:
+    """Register every endpoint; the metrics ones only when ``metrics``."""
     app.router.add_post("/api/v1/alerts", receive_alerts)
+    if metrics:
+        app.router.add_get("/api/v1/metrics", serve_metrics)
+        app.router.add_get("/metrics", serve_metrics)
     app.router.add_get("/-/healthy", healthy)
     app.router.add_get("/-/ready", ready)
     app.router.add_post("/-/reload", reload_config)
     app.router.add_get("/api/v1/status", status)
+    setup_admin_routes(app)
 
 
 def _problem_response(status: int, problems: list[dict[str, Any]]) -> web.Response:
@@ -41,6 +49,17 @@ def _problem_response(status: int, problems: list[dict[str, Any]]) -> web.Respon
 
 async def receive_alerts(request: web.Request) -> web.Response:
     """Alertmanager's webhook: answer 200 only once every resulting job is committed."""
+    metrics = request.app[SERVICE].metrics
+    try:
+        response = await _receive_alerts(request)
+    except web.HTTPException as exc:
+        metrics.webhooks_received.labels(str(exc.status)).inc()
+        raise
+    metrics.webhooks_received.labels(str(response.status)).inc()
+    return response
+
+
+async def _receive_alerts(request: web.Request) -> web.Response:
     service = request.app[SERVICE]
     if not service.accepting:
         raise web.HTTPServiceUnavailable(text="alertrouter is starting or draining\n")
@@ -64,12 +83,18 @@ async def receive_alerts(request: web.Request) -> web.Response:
         return _problem_response(400, format_validation_errors(exc))
     runtime = service.runtime
     now = service.clock()
+    for alert in payload.alerts:
+        service.metrics.alerts_received.labels(alert.status).inc()
     drafts = draft_jobs(payload, runtime.config, runtime.router, _as_datetime(now))
     try:
         outcome = await service.store.claim_and_enqueue(drafts.drafts, now)
     except StoreError as exc:
         log_event(logger, logging.ERROR, "webhook_not_committed", error=str(exc))
         raise web.HTTPServiceUnavailable(text="state store unavailable, retry\n") from None
+    if service.engine is not None:
+        service.engine.wake({f"{d.receiver}/{d.integration}" for d in drafts.drafts})
+    for receiver, reason in (*drafts.suppressed, *outcome.suppressed):
+        service.metrics.alerts_suppressed.labels(receiver, reason).inc()
     suppressed = len(drafts.suppressed) + len(outcome.suppressed)
     log_event(
         logger,
@@ -81,7 +106,12 @@ async def receive_alerts(request: web.Request) -> web.Response:
         suppressed=suppressed,
     )
     return web.json_response(
-        {"accepted": len(payload.alerts), "queued": len(outcome.job_ids), "suppressed": suppressed}
+        {
+            "accepted": len(payload.alerts),
+            "queued": len(outcome.job_ids),
+            "suppressed": suppressed,
+            "jobs": list(outcome.job_ids),
+        }
     )
 
 
@@ -108,6 +138,54 @@ def _authorized(request: web.Request, service: Service) -> bool:
 
 def _as_datetime(now: float) -> datetime:
     return datetime.fromtimestamp(now, UTC)
+
+
+async def serve_metrics(request: web.Request) -> web.StreamResponse:
+    """Prometheus exposition of the app's registry, queue gauges refreshed from the store."""
+    service = request.app[SERVICE]
+    try:
+        stats = await service.store.stats()
+    except StoreError:
+        stats = None  # still expose everything else; the queue gauges keep their last values
+    if stats is not None:
+        kinds = {
+            spec.type
+            for receiver in service.runtime.config.receivers.values()
+            for spec in receiver.integrations
+        }
+        update_queue_gauges(service.metrics, stats, service.clock(), kinds)
+    return await make_aiohttp_handler(service.metrics.registry)(request)
+
+
+def update_queue_gauges(
+    metrics: Metrics, stats: StoreStats, now: float, kinds: Iterable[str]
+) -> None:
+    """Set queue_depth, queue_oldest_age_seconds and dead_letters per integration type.
+
+    ``kinds`` are the configured types: they read 0 rather than keeping a stale value.
+    """
+    depth = dict.fromkeys(kinds, 0)
+    dead = dict.fromkeys(kinds, 0)
+    oldest: dict[str, float] = {}
+    for queue, count in (*stats.pending.items(), *stats.inflight.items()):
+        kind = _integration_type(queue)
+        depth[kind] = depth.get(kind, 0) + count
+    for queue, count in stats.dead.items():
+        kind = _integration_type(queue)
+        dead[kind] = dead.get(kind, 0) + count
+    for queue, created in stats.oldest_pending_created_at.items():
+        kind = _integration_type(queue)
+        oldest[kind] = min(oldest.get(kind, created), created)
+    for kind, count in depth.items():
+        metrics.queue_depth.labels(kind).set(count)
+        age = now - oldest[kind] if kind in oldest else 0.0
+        metrics.queue_oldest_age.labels(kind).set(max(0.0, age))
+    for kind, count in dead.items():
+        metrics.dead_letters.labels(kind).set(count)
+
+
+def _integration_type(queue: str) -> str:
+    return queue.partition("/")[2].partition("[")[0]
 
 
 async def healthy(request: web.Request) -> web.Response:

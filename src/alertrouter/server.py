@@ -13,6 +13,8 @@ from alertrouter.config.loader import RoutingConfig, load_routing_config
 from alertrouter.config.settings import Settings, parse_listen
 from alertrouter.errors import AlertRouterError, ConfigError, ConfigProblem
 from alertrouter.logs import configure_logging, get_logger, log_event
+from alertrouter.sentry import init_sentry
+from alertrouter.service import SERVICE
 
 __all__ = ["ServeError", "load_for_serving", "run_server"]
 
@@ -45,7 +47,7 @@ def load_for_serving(settings: Settings) -> RoutingConfig:
                 f"unset: {', '.join(unset)}. Set them, or run with --dry-run to log what "
                 "would be sent instead of sending it"
             )
-            exc.problems.append(exc.problems[0].__class__(settings.config_path, None, "", hint))
+            exc.problems.append(ConfigProblem(settings.config_path, None, "", hint))
         raise
 
 
@@ -58,7 +60,9 @@ def run_server(settings: Settings) -> None:
     except ValueError as exc:
         raise ServeError(str(exc)) from None
     ssl_context = _ssl_context(settings)
-    app = make_app(settings, config)
+    app = make_app(settings, config, deliver=True)
+    if init_sentry(settings, app[SERVICE].scrubber):
+        log_event(logger, logging.INFO, "sentry_enabled", environment=settings.environment)
     if config.missing_variables:
         log_event(
             logger,

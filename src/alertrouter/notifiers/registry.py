@@ -7,10 +7,19 @@ from __future__ import annotations
 
 import importlib
 from importlib.metadata import entry_points
+from typing import Any
 
+from alertrouter.notifiers.base import Notifier
 from alertrouter.notifiers.config import IntegrationConfig
 
-__all__ = ["BUILTIN_CONFIG_MODELS", "ENTRY_POINT_GROUP", "config_model", "notifier_types"]
+__all__ = [
+    "BUILTIN_CONFIG_MODELS",
+    "BUILTIN_NOTIFIERS",
+    "ENTRY_POINT_GROUP",
+    "config_model",
+    "notifier_class",
+    "notifier_types",
+]
 
 ENTRY_POINT_GROUP = "alertrouter.notifiers"
 
@@ -54,3 +63,28 @@ def _import(dotted: str) -> type[IntegrationConfig]:
     assert isinstance(model, type)
     assert issubclass(model, IntegrationConfig)
     return model
+
+
+BUILTIN_NOTIFIERS: dict[str, str] = {
+    "email": "alertrouter.notifiers.email:EmailNotifier",
+    "log": "alertrouter.notifiers.log:LogNotifier",
+    "pagerduty": "alertrouter.notifiers.pagerduty:PagerDutyNotifier",
+    "slack": "alertrouter.notifiers.slack:SlackNotifier",
+    "webhook": "alertrouter.notifiers.webhook:WebhookNotifier",
+}
+
+
+def notifier_class(type_name: str) -> type[Notifier[Any]]:
+    """The notifier plugin class of ``type_name``; UnknownNotifierError when there is none."""
+    dotted = BUILTIN_NOTIFIERS.get(type_name)
+    if dotted is not None:
+        module_name, _, attr = dotted.partition(":")
+        loaded = getattr(importlib.import_module(module_name), attr)
+    else:
+        found = list(entry_points(group=ENTRY_POINT_GROUP, name=type_name))
+        if not found:
+            raise UnknownNotifierError(type_name)
+        loaded = found[0].load()
+    if not (isinstance(loaded, type) and issubclass(loaded, Notifier)):
+        raise UnknownNotifierError(f"{type_name}: {loaded!r} is not a Notifier subclass")
+    return loaded

@@ -35,6 +35,7 @@ class Job:
     claims: tuple[tuple[ClaimKey, ClaimState | None], ...] = ()
     last_error: str | None = None
     finished_at: float | None = None
+    receipt: Mapping[str, Any] | None = None
 
     @property
     def queue(self) -> str:
@@ -95,11 +96,20 @@ class Store(abc.ABC):
     async def fetch_due(
         self, queue: str | None, now: float, limit: int, lease_seconds: float
     ) -> list[Job]:
-        """Lease up to ``limit`` due jobs (oldest first, priority first) of ``queue`` (or any)."""
+        """Lease up to ``limit`` due jobs of ``queue`` (or any): priority first, then by id.
+
+        Not by due time: a retried job keeps its place ahead of later jobs for the same alerts.
+        """
 
     @abc.abstractmethod
-    async def complete(self, job_id: int, now: float) -> None:
-        """Mark a leased job delivered."""
+    async def complete(
+        self, job_id: int, now: float, receipt: Mapping[str, Any] | None = None
+    ) -> None:
+        """Mark a leased job delivered, keeping the provider's receipt."""
+
+    @abc.abstractmethod
+    async def release(self, job_ids: Sequence[int]) -> None:
+        """Return leased jobs to pending untouched: not tried, so not counted as an attempt."""
 
     @abc.abstractmethod
     async def reschedule(self, job_id: int, due_at: float, error: str) -> None:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 from alertrouter.router.dedup import ClaimKey, ClaimState, JobDraft, plan_jobs
 from alertrouter.store.base import (
@@ -69,7 +70,7 @@ class MemoryStore(Store):
                 or (job.state == "inflight" and self._lease_until.get(job.id, 0.0) <= now)
             )
         ]
-        due.sort(key=lambda j: (j.priority, j.due_at, j.id))
+        due.sort(key=lambda j: (j.priority, j.id))
         leased = []
         for job in due[:limit]:
             job = dataclasses.replace(job, state="inflight", attempts=job.attempts + 1)
@@ -78,9 +79,22 @@ class MemoryStore(Store):
             leased.append(job)
         return leased
 
-    async def complete(self, job_id: int, now: float) -> None:
+    async def complete(
+        self, job_id: int, now: float, receipt: Mapping[str, Any] | None = None
+    ) -> None:
         """Mark delivered."""
-        self._finish(job_id, "done", None, now)
+        job = self._finish(job_id, "done", None, now)
+        self._jobs[job_id] = dataclasses.replace(job, receipt=receipt)
+
+    async def release(self, job_ids: Sequence[int]) -> None:
+        """Back to pending, the attempt not counted."""
+        for job_id in job_ids:
+            job = self._jobs[job_id]
+            if job.state == "inflight":
+                self._jobs[job_id] = dataclasses.replace(
+                    job, state="pending", attempts=max(0, job.attempts - 1)
+                )
+                self._lease_until.pop(job_id, None)
 
     async def reschedule(self, job_id: int, due_at: float, error: str) -> None:
         """Back to pending at ``due_at``."""

@@ -11,7 +11,7 @@ import asyncio
 import json
 import sqlite3
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, TypeVar
@@ -61,16 +61,17 @@ _MIGRATIONS: tuple[str, ...] = (
         lease_until REAL,
         last_error TEXT,
         finished_at REAL,
+        receipt TEXT,
         payload TEXT NOT NULL,
         claims TEXT NOT NULL
     );
-    CREATE INDEX jobs_due ON jobs (state, queue, priority, due_at, id);
+    CREATE INDEX jobs_due ON jobs (state, queue, priority, id);
     """,
 )
 
 _JOB_COLUMNS = (
     "id, receiver, integration, integration_type, priority, state, created_at, due_at, "
-    "attempts, payload, claims, last_error, finished_at"
+    "attempts, payload, claims, last_error, finished_at, receipt"
 )
 
 Operation = Callable[[sqlite3.Connection], Any]
@@ -85,7 +86,7 @@ class SQLiteStore(Store):
         self.path = Path(path)
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sqlite-store")
         self._connection: sqlite3.Connection | None = None
-        self._pending: list[tuple[Operation, asyncio.Future[Any]]] = []
+        self._pending: list[tuple[Operation, asyncio.Future[Any], bool]] = []
         self._wakeup: asyncio.Event | None = None
         self._writer: asyncio.Task[None] | None = None
         self._last_sweep = 0.0
@@ -130,11 +131,12 @@ class SQLiteStore(Store):
             self._connection.close()
             self._connection = None
 
-    async def _run(self, operation: Callable[[sqlite3.Connection], T]) -> T:
+    async def _run(self, operation: Callable[[sqlite3.Connection], T], durable: bool = False) -> T:
+        """Queue ``operation`` for the next transaction; ``durable`` ones make it fsync."""
         if self._wakeup is None:
             raise StoreError("SQLite store is not open")
         future: asyncio.Future[T] = asyncio.get_running_loop().create_future()
-        self._pending.append((operation, future))
+        self._pending.append((operation, future, durable))
         self._wakeup.set()
         return await future
 
@@ -149,11 +151,11 @@ class SQLiteStore(Store):
                 try:
                     results = await loop.run_in_executor(self._executor, self._transaction, batch)
                 except Exception as exc:  # the whole transaction failed: every caller learns
-                    for _, future in batch:
+                    for _, future, _ in batch:
                         if not future.done():
                             future.set_exception(StoreError(f"SQLite store: {exc}"))
                     continue
-                for (_, future), (ok, value) in zip(batch, results, strict=True):
+                for (_, future, _), (ok, value) in zip(batch, results, strict=True):
                     if future.done():
                         continue
                     if ok:
@@ -164,14 +166,18 @@ class SQLiteStore(Store):
                 return
 
     def _transaction(
-        self, batch: list[tuple[Operation, asyncio.Future[Any]]]
+        self, batch: list[tuple[Operation, asyncio.Future[Any], bool]]
     ) -> list[tuple[bool, Any]]:
         connection = self._connection
         assert connection is not None
         results: list[tuple[bool, Any]] = []
+        # Claims and new jobs must survive a power loss before we answer 200; lease and
+        # delivery bookkeeping need not (at worst a job is delivered again), so it skips fsync.
+        durable = any(flag for _, _, flag in batch)
+        connection.execute(f"PRAGMA synchronous={'FULL' if durable else 'NORMAL'}")
         connection.execute("BEGIN IMMEDIATE")
         try:
-            for operation, _ in batch:
+            for operation, _, _ in batch:
                 # A savepoint per operation: one failing caller does not undo the others.
                 connection.execute("SAVEPOINT op")
                 try:
@@ -201,7 +207,7 @@ class SQLiteStore(Store):
 
     async def claim_and_enqueue(self, drafts: Sequence[JobDraft], now: float) -> IngestOutcome:
         """Read the claims involved, plan, write claims and jobs: one savepoint in a batch."""
-        return await self._run(lambda c: _claim_and_enqueue(c, drafts, now))
+        return await self._run(lambda c: _claim_and_enqueue(c, drafts, now), durable=True)
 
     async def fetch_due(
         self, queue: str | None, now: float, limit: int, lease_seconds: float
@@ -215,8 +221,7 @@ class SQLiteStore(Store):
                 where += " AND queue = ?"
                 params.append(queue)
             rows = c.execute(
-                f"SELECT {_JOB_COLUMNS} FROM jobs WHERE {where} "
-                "ORDER BY priority, due_at, id LIMIT ?",
+                f"SELECT {_JOB_COLUMNS} FROM jobs WHERE {where} ORDER BY priority, id LIMIT ?",
                 (*params, limit),
             ).fetchall()
             ids = [row[0] for row in rows]
@@ -228,13 +233,28 @@ class SQLiteStore(Store):
 
         return await self._run(fetch)
 
-    async def complete(self, job_id: int, now: float) -> None:
+    async def complete(
+        self, job_id: int, now: float, receipt: Mapping[str, Any] | None = None
+    ) -> None:
         """Delivered."""
+        encoded = None if receipt is None else json.dumps(receipt)
         await self._run(
             lambda c: c.execute(
-                "UPDATE jobs SET state='done', finished_at=?, lease_until=NULL WHERE id=?",
-                (now, job_id),
+                "UPDATE jobs SET state='done', finished_at=?, lease_until=NULL, receipt=? "
+                "WHERE id=?",
+                (now, encoded, job_id),
             )
+        )
+
+    async def release(self, job_ids: Sequence[int]) -> None:
+        """Back to pending, the attempt not counted."""
+        await self._run(
+            lambda c: c.executemany(
+                "UPDATE jobs SET state='pending', attempts=MAX(0, attempts-1), lease_until=NULL "
+                "WHERE id=? AND state='inflight'",
+                [(job_id,) for job_id in job_ids],
+            ),
+            durable=False,
         )
 
     async def reschedule(self, job_id: int, due_at: float, error: str) -> None:
@@ -265,7 +285,7 @@ class SQLiteStore(Store):
                 if restore:
                     _write_claim(c, key, state)
 
-        await self._run(bury)
+        await self._run(bury, durable=True)
 
     async def requeue(self, job_id: int, now: float) -> bool:
         """Dead -> pending, due now."""
@@ -278,7 +298,7 @@ class SQLiteStore(Store):
             )
             return cursor.rowcount == 1
 
-        return await self._run(revive)
+        return await self._run(revive, durable=True)
 
     async def get_job(self, job_id: int) -> Job | None:
         """By id."""
@@ -425,4 +445,5 @@ def _job_from_row(
         claims=claims,
         last_error=row[11],
         finished_at=row[12],
+        receipt=None if row[13] is None else json.loads(row[13]),
     )

@@ -1,0 +1,140 @@
+"""Admin HTTP handlers: inspect and replay deliveries (design.md §6).
+
+Protected by ``ALERTROUTER_ADMIN_TOKEN`` (bearer). Without a token configured they answer only
+requests from this machine (loopback), so a default install is not open to the network.
+"""
+
+from __future__ import annotations
+
+import hmac
+import ipaddress
+from typing import Any, cast
+
+from aiohttp import web
+
+from alertrouter.service import SERVICE, Service
+from alertrouter.store.base import Job, JobState
+
+__all__ = ["job_summary", "setup_admin_routes"]
+
+_STATES = ("pending", "inflight", "dead", "done")
+
+
+def setup_admin_routes(app: web.Application) -> None:
+    """Register the deliveries endpoints."""
+    app.router.add_get("/api/v1/deliveries", list_deliveries)
+    app.router.add_get("/api/v1/deliveries/{id:\\d+}", get_delivery)
+    app.router.add_post("/api/v1/deliveries/{id:\\d+}/retry", retry_delivery)
+    app.router.add_post("/api/v1/deliveries/retry", retry_all_dead)
+
+
+def _service(request: web.Request) -> Service:
+    service = request.app[SERVICE]
+    token = service.settings.admin_token
+    if token:
+        scheme, _, given = request.headers.get("Authorization", "").partition(" ")
+        if scheme.lower() != "bearer" or not hmac.compare_digest(given.encode(), token.encode()):
+            raise web.HTTPUnauthorized(
+                text='{"errors": [{"field": "Authorization", "message": "admin token required"}]}',
+                content_type="application/json",
+                headers={"WWW-Authenticate": 'Bearer realm="alertrouter-admin"'},
+            )
+    elif not _from_loopback(request):
+        raise web.HTTPForbidden(
+            text='{"errors": [{"field": "Authorization", "message": '
+            '"set ALERTROUTER_ADMIN_TOKEN to use the admin API from another host"}]}',
+            content_type="application/json",
+        )
+    return service
+
+
+def _from_loopback(request: web.Request) -> bool:
+    try:
+        return ipaddress.ip_address(request.remote or "").is_loopback
+    except ValueError:
+        return False
+
+
+def job_summary(job: Job) -> dict[str, Any]:
+    """A delivery as the API and CLI show it (no secrets: jobs hold none)."""
+    alerts = job.payload.get("alerts", [])
+    return {
+        "id": job.id,
+        "receiver": job.receiver,
+        "integration": job.integration,
+        "state": job.state,
+        "attempts": job.attempts,
+        "created_at": job.created_at,
+        "due_at": job.due_at,
+        "finished_at": job.finished_at,
+        "latency_seconds": None
+        if job.finished_at is None
+        else round(job.finished_at - job.created_at, 6),
+        "last_error": job.last_error,
+        "receipt": job.receipt,
+        "alerts": [
+            {
+                "alertname": a.get("labels", {}).get("alertname"),
+                "status": a.get("status"),
+                "fingerprint": a.get("fingerprint"),
+            }
+            for a in alerts
+        ],
+    }
+
+
+async def list_deliveries(request: web.Request) -> web.Response:
+    """``?state=pending|inflight|dead|done&limit=N`` (pending by default)."""
+    service = _service(request)
+    state = request.query.get("state", "pending")
+    if state not in _STATES:
+        return web.json_response(
+            {"errors": [{"field": "state", "message": f"want one of {', '.join(_STATES)}"}]},
+            status=400,
+        )
+    try:
+        limit = max(1, min(1000, int(request.query.get("limit", "100"))))
+    except ValueError:
+        return web.json_response(
+            {"errors": [{"field": "limit", "message": "want a number"}]}, status=400
+        )
+    jobs = await service.store.list_jobs(cast(JobState, state), limit)
+    return web.json_response({"deliveries": [job_summary(job) for job in jobs]})
+
+
+async def get_delivery(request: web.Request) -> web.Response:
+    """One delivery by id."""
+    service = _service(request)
+    job = await service.store.get_job(int(request.match_info["id"]))
+    if job is None:
+        raise web.HTTPNotFound(text='{"errors": [{"field": "id", "message": "no such delivery"}]}',
+                               content_type="application/json")  # fmt: skip
+    return web.json_response(job_summary(job))
+
+
+async def retry_delivery(request: web.Request) -> web.Response:
+    """Requeue one dead-lettered delivery; 409 when it is not dead."""
+    service = _service(request)
+    job_id = int(request.match_info["id"])
+    if not await service.store.requeue(job_id, service.clock()):
+        return web.json_response(
+            {"errors": [{"field": "id", "message": "not in the dead-letter list"}]}, status=409
+        )
+    job = await service.store.get_job(job_id)
+    if service.engine is not None and job is not None:
+        service.engine.wake([job.queue])
+    return web.json_response({"requeued": [job_id]})
+
+
+async def retry_all_dead(request: web.Request) -> web.Response:
+    """Requeue every dead-lettered delivery."""
+    service = _service(request)
+    requeued = []
+    queues = set()
+    for job in await service.store.list_jobs("dead", limit=100_000):
+        if await service.store.requeue(job.id, service.clock()):
+            requeued.append(job.id)
+            queues.add(job.queue)
+    if service.engine is not None:
+        service.engine.wake(queues)
+    return web.json_response({"requeued": requeued})

@@ -1,0 +1,1 @@
+"""Outbox delivery: per-integration workers with rate limits, retries, order, digests."""

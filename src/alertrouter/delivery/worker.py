@@ -1,0 +1,275 @@
+"""One worker per (receiver, integration) queue: drains due jobs in order, within limits.
+
+Order: jobs go out by (priority, id), so critical alerts lead a backlog, and a job never goes
+before an earlier one holding the same alert (a resolve never overtakes its trigger). After a
+retryable failure the whole queue waits for that job's retry, keeping the order across
+retries. A backlog above ``storm.threshold`` goes out as one digest when the plugin allows.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import asdict
+from typing import Any
+
+import sentry_sdk
+
+from alertrouter.config.loader import IntegrationSpec
+from alertrouter.delivery.backoff import retry_delay
+from alertrouter.delivery.ratelimit import TokenBucket
+from alertrouter.errors import NotifierError, PermanentNotifierError, RetryableNotifierError
+from alertrouter.logs import get_logger, log_event
+from alertrouter.metrics import Metrics
+from alertrouter.notifiers.base import Notification, Notifier
+from alertrouter.store.base import Job, Store
+
+__all__ = ["DeadLetterHook", "IntegrationWorker", "order_for_delivery"]
+
+logger = get_logger(__name__)
+DeadLetterHook = Callable[[Job, NotifierError], None]
+_LEASE_SECONDS = 120.0
+_IDLE_POLL_SECONDS = 5.0  # only for jobs rescheduled by another replica; new jobs wake us
+_MAX_DIGEST_JOBS = 5000
+_MIN_RETRY_SECONDS = 0.05
+
+
+class IntegrationWorker:
+    """Delivers the jobs of one queue through one notifier."""
+
+    def __init__(
+        self,
+        *,
+        receiver: str,
+        spec: IntegrationSpec,
+        notifier: Notifier[Any],
+        bucket: TokenBucket,
+        store: Store,
+        metrics: Metrics,
+        clock: Callable[[], float],
+        on_dead_letter: DeadLetterHook | None = None,
+        rng: random.Random | None = None,
+    ) -> None:
+        self.receiver = receiver
+        self.spec = spec
+        self.notifier = notifier
+        self.bucket = bucket
+        self.store = store
+        self.metrics = metrics
+        self.clock = clock
+        self.on_dead_letter = on_dead_letter
+        self.queue = f"{receiver}/{spec.key}"
+        self._rng = rng or random.Random()
+        self._wakeup = asyncio.Event()
+        self._stopping = False
+        self._resume_at = 0.0
+        self._task: asyncio.Task[None] | None = None
+
+    @property
+    def label(self) -> str:
+        """The bounded ``integration`` metric label: the plugin type."""
+        return self.spec.type
+
+    def start(self) -> None:
+        """Run the delivery loop as a task."""
+        self._task = asyncio.create_task(self._run(), name=f"deliver {self.queue}")
+
+    def wake(self) -> None:
+        """New jobs were queued: look now rather than at the next poll."""
+        self._wakeup.set()
+
+    async def stop(self, grace: float) -> None:
+        """Finish the send in flight (up to ``grace`` seconds), release the rest, stop."""
+        self._stopping = True
+        self._wakeup.set()
+        if self._task is None:
+            return
+        done, _ = await asyncio.wait({self._task}, timeout=grace)
+        if not done:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+        self._task = None
+        await self.notifier.close()
+
+    async def _wait(self, seconds: float) -> None:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._wakeup.wait(), timeout=max(0.0, seconds))
+        self._wakeup.clear()
+
+    async def _run(self) -> None:
+        while not self._stopping:
+            try:
+                await self._step()
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # the delivery loop's one broad except: log, count, go on
+                logger.exception("delivery_loop_error", extra={"fields": {"queue": self.queue}})
+                sentry_sdk.capture_exception()
+                self.metrics.notifications_failed.labels(self.receiver, self.label, "other").inc()
+                await self._wait(1.0)
+
+    async def _step(self) -> None:
+        now = self.clock()
+        if self._resume_at > now:
+            await self._wait(self._resume_at - now)
+            return
+        token_wait = self.bucket.delay()
+        if token_wait > 0:
+            await asyncio.sleep(token_wait)
+            return
+        coalesce = self.notifier.coalesce
+        limit = _MAX_DIGEST_JOBS if coalesce else 1
+        jobs = await self.store.fetch_due(self.queue, self.clock(), limit, _LEASE_SECONDS)
+        if not jobs:
+            await self._wait(_IDLE_POLL_SECONDS)
+            return
+        if coalesce and len(jobs) > self.spec.config.storm.threshold:
+            await self._deliver_digest(jobs)
+            return
+        ordered = order_for_delivery(jobs)
+        sent = 0
+        try:
+            for job in ordered:
+                if self._stopping or not await self._deliver(job):
+                    break
+                sent += 1
+        finally:
+            if sent < len(ordered):
+                # Untried jobs go back untouched (a rescheduled one is no longer leased).
+                await asyncio.shield(self.store.release([j.id for j in ordered[sent:]]))
+
+    async def _deliver(self, job: Job) -> bool:
+        """Send one job; False when it was rescheduled (the queue waits for it)."""
+        notification = Notification(
+            receiver=job.receiver,
+            integration=job.integration,
+            alerts=tuple(job.payload["alerts"]),
+            group=job.payload.get("group", {}),
+        )
+        return await self._send(notification, [job])
+
+    async def _deliver_digest(self, jobs: Sequence[Job]) -> None:
+        latest: dict[str, Mapping[str, Any]] = {}
+        for job in sorted(jobs, key=lambda j: j.id):  # later news of an alert wins
+            for alert in job.payload["alerts"]:
+                latest[str(alert.get("fingerprint"))] = alert
+        first_group = jobs[0].payload.get("group", {})
+        notification = Notification(
+            receiver=self.receiver,
+            integration=self.spec.key,
+            alerts=tuple(latest.values()),
+            group={"externalURL": first_group.get("externalURL", ""), "receiver": self.receiver},
+            digest=True,
+        )
+        log_event(
+            logger, logging.INFO, "storm_digest", queue=self.queue, jobs=len(jobs),
+            alerts=notification.covered,
+        )  # fmt: skip
+        await self._send(notification, jobs)
+
+    async def _send(self, notification: Notification, jobs: Sequence[Job]) -> bool:
+        await self.bucket.acquire()
+        self.metrics.notification_requests.labels(self.label).inc()
+        try:
+            receipt = await self.notifier.send(notification)
+        except RetryableNotifierError as exc:
+            return await self._retry_or_bury(jobs, exc)
+        except PermanentNotifierError as exc:
+            await self._bury(jobs, exc)
+            return True
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # a plugin bug: retry like a transient failure, loudly
+            logger.exception("notifier_crashed", extra={"fields": {"queue": self.queue}})
+            sentry_sdk.capture_exception()
+            return await self._retry_or_bury(jobs, RetryableNotifierError("other", repr(exc)))
+        now = self.clock()
+        record = {k: v for k, v in asdict(receipt).items() if k != "detail"}
+        for job in jobs:
+            await self.store.complete(job.id, now, record)
+            self.metrics.notifications.labels(self.receiver, self.label).inc()
+            self.metrics.notification_latency.labels(self.label).observe(now - job.created_at)
+        log_event(
+            logger, logging.INFO, "notification_sent", queue=self.queue,
+            jobs=[j.id for j in jobs], alerts=notification.covered,
+            status=receipt.provider_status, seconds=round(receipt.duration, 4),
+        )  # fmt: skip
+        return True
+
+    async def _retry_or_bury(self, jobs: Sequence[Job], exc: RetryableNotifierError) -> bool:
+        now = self.clock()
+        retry = self.spec.config.retry
+        self.metrics.notifications_failed.labels(self.receiver, self.label, exc.reason).inc()
+        if exc.retry_after is not None:
+            self.bucket.hold(exc.retry_after)
+        oldest = min(job.created_at for job in jobs)
+        if now - oldest >= retry.max_age.total_seconds():
+            await self._bury(jobs, exc, counted=True)
+            return True
+        attempts = max(job.attempts for job in jobs)
+        delay = max(
+            _MIN_RETRY_SECONDS,
+            retry_delay(
+                attempts,
+                retry.initial.total_seconds(),
+                retry.max_interval.total_seconds(),
+                exc.retry_after,
+                self._rng,
+            ),
+        )
+        self._resume_at = now + delay
+        for job in jobs:
+            await self.store.reschedule(job.id, now + delay, f"{exc.reason}: {exc}")
+        log_event(
+            logger, logging.WARNING, "notification_retry", queue=self.queue,
+            jobs=[j.id for j in jobs], reason=exc.reason, error=str(exc), attempt=attempts,
+            retry_in=round(delay, 3),
+        )  # fmt: skip
+        return False
+
+    async def _bury(
+        self, jobs: Sequence[Job], exc: NotifierError, *, counted: bool = False
+    ) -> None:
+        now = self.clock()
+        if not counted:
+            self.metrics.notifications_failed.labels(self.receiver, self.label, exc.reason).inc()
+        for job in jobs:
+            await self.store.dead_letter(job.id, f"{exc.reason}: {exc}", now)
+            if self.on_dead_letter is not None:
+                self.on_dead_letter(job, exc)
+        log_event(
+            logger, logging.ERROR, "notification_dead_lettered", queue=self.queue,
+            jobs=[j.id for j in jobs], reason=exc.reason, error=str(exc),
+            alertnames=sorted({_alertname(a) for j in jobs for a in j.payload["alerts"]}),
+        )  # fmt: skip
+
+
+def _alertname(alert: Mapping[str, Any]) -> str:
+    return str(alert.get("labels", {}).get("alertname", "?"))
+
+
+def order_for_delivery(jobs: Sequence[Job]) -> list[Job]:
+    """(priority, id) order, except that a job holding an alert of an earlier job goes after it."""
+    by_priority = sorted(jobs, key=lambda j: (j.priority, j.id))
+    fingerprints = {j.id: {str(a.get("fingerprint")) for a in j.payload["alerts"]} for j in jobs}
+    by_id = sorted(jobs, key=lambda j: j.id)
+    emitted: set[int] = set()
+    ordered: list[Job] = []
+
+    def emit(job: Job) -> None:
+        if job.id in emitted:
+            return
+        emitted.add(job.id)  # before recursing: ids only go down, so this terminates
+        for earlier in by_id:
+            if earlier.id >= job.id:
+                break
+            if earlier.id not in emitted and fingerprints[earlier.id] & fingerprints[job.id]:
+                emit(earlier)
+        ordered.append(job)
+
+    for job in by_priority:
+        emit(job)
+    return ordered

@@ -1,0 +1,130 @@
+"""Prometheus metrics (design.md §8) on a per-app registry. Labels are bounded: receiver and
+integration names from the config, fixed reasons and codes; never an alert label.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+
+__all__ = ["FAILURE_REASONS", "SUPPRESSION_REASONS", "Metrics"]
+
+FAILURE_REASONS = ("clientError", "serverError", "rateLimited", "authError", "timeout", "other")
+SUPPRESSION_REASONS = (
+    "repeat_interval",
+    "never_notified",
+    "already_resolved",
+    "send_resolved_disabled",
+    "muted",
+    "inactive",
+)
+_LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 3600)
+
+
+class Metrics:
+    """Every alertrouter metric, registered on ``registry`` (a fresh one per app)."""
+
+    def __init__(self, registry: CollectorRegistry | None = None) -> None:
+        self.registry = registry or CollectorRegistry(auto_describe=True)
+        r = self.registry
+        p = "alertrouter_"
+        self.webhooks_received = Counter(
+            p + "webhooks_received_total", "Webhook requests answered, by HTTP code.", ["code"],
+            registry=r,
+        )  # fmt: skip
+        self.alerts_received = Counter(
+            p + "alerts_received_total", "Alerts received in webhooks, by status.", ["status"],
+            registry=r,
+        )  # fmt: skip
+        self.notifications = Counter(
+            p + "notifications_total",
+            "Notifications delivered.",
+            ["receiver", "integration"],
+            registry=r,
+        )
+        self.notifications_failed = Counter(
+            p + "notifications_failed_total",
+            "Failed notification attempts, by Alertmanager's failure reason.",
+            ["receiver", "integration", "reason"],
+            registry=r,
+        )
+        self.notification_requests = Counter(
+            p + "notification_requests_total",
+            "Notification attempts (every request to a provider).",
+            ["integration"],
+            registry=r,
+        )
+        self.notification_latency = Histogram(
+            p + "notification_latency_seconds",
+            "Time from queued to delivered.",
+            ["integration"],
+            buckets=_LATENCY_BUCKETS,
+            registry=r,
+        )
+        self.alerts_suppressed = Counter(
+            p + "alerts_suppressed_total",
+            "Alert notifications not sent, by reason.",
+            ["receiver", "reason"],
+            registry=r,
+        )
+        self.queue_depth = Gauge(
+            p + "queue_depth", "Notifications waiting or in flight.", ["integration"], registry=r
+        )
+        self.queue_oldest_age = Gauge(
+            p + "queue_oldest_age_seconds",
+            "Age of the oldest waiting notification.",
+            ["integration"],
+            registry=r,
+        )
+        self.dead_letters = Gauge(
+            p + "dead_letters", "Notifications in the dead-letter list.", ["integration"],
+            registry=r,
+        )  # fmt: skip
+        self.config_last_reload_successful = Gauge(
+            p + "config_last_reload_successful",
+            "Whether the last configuration reload succeeded.",
+            registry=r,
+        )
+        self.config_last_reload_success_timestamp = Gauge(
+            p + "config_last_reload_success_timestamp_seconds",
+            "Timestamp of the last successful configuration reload.",
+            registry=r,
+        )
+        self.http_requests = Counter(
+            "http_requests_total",
+            "HTTP requests served.",
+            ["method", "endpoint", "status"],
+            registry=r,
+        )
+        self.http_request_duration = Histogram(
+            "http_request_duration_seconds",
+            "HTTP request duration.",
+            ["method", "endpoint"],
+            registry=r,
+        )
+        self.db_query_duration = Histogram(
+            "db_query_duration_seconds",
+            "State store operation duration.",
+            ["operation"],
+            buckets=(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1),
+            registry=r,
+        )
+
+    def initialise(self, integrations: Iterable[tuple[str, str]]) -> None:
+        """Create every (receiver, integration type) series at zero so dashboards show zeros."""
+        for code in ("200", "400", "401", "413", "415", "503"):
+            self.webhooks_received.labels(code)
+        for status in ("firing", "resolved"):
+            self.alerts_received.labels(status)
+        for receiver, integration in integrations:
+            self.notifications.labels(receiver, integration)
+            self.notification_requests.labels(integration)
+            self.notification_latency.labels(integration)
+            self.queue_depth.labels(integration)
+            self.queue_oldest_age.labels(integration)
+            self.dead_letters.labels(integration)
+            for reason in FAILURE_REASONS:
+                self.notifications_failed.labels(receiver, integration, reason)
+            for reason in SUPPRESSION_REASONS:
+                self.alerts_suppressed.labels(receiver, reason)

@@ -1,0 +1,93 @@
+"""A Store wrapper that times every operation into ``db_query_duration_seconds{operation}``."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Awaitable, Mapping, Sequence
+from typing import Any, TypeVar
+
+from alertrouter.metrics import Metrics
+from alertrouter.router.dedup import ClaimKey, ClaimState, JobDraft
+from alertrouter.store.base import IngestOutcome, Job, JobState, Store, StoreStats
+
+__all__ = ["InstrumentedStore"]
+
+T = TypeVar("T")
+
+
+class InstrumentedStore(Store):
+    """Delegates to ``inner``, observing each call's duration."""
+
+    def __init__(self, inner: Store, metrics: Metrics) -> None:
+        self.inner = inner
+        self.backend = inner.backend
+        self._histogram = metrics.db_query_duration
+
+    async def _timed(self, operation: str, call: Awaitable[T]) -> T:
+        started = time.perf_counter()
+        try:
+            return await call
+        finally:
+            self._histogram.labels(operation).observe(time.perf_counter() - started)
+
+    async def open(self) -> None:
+        """Open the inner store."""
+        await self.inner.open()
+
+    async def close(self) -> None:
+        """Close the inner store."""
+        await self.inner.close()
+
+    async def ping(self) -> None:
+        """Timed ping."""
+        await self._timed("ping", self.inner.ping())
+
+    async def claim_and_enqueue(self, drafts: Sequence[JobDraft], now: float) -> IngestOutcome:
+        """Timed claim_and_enqueue."""
+        return await self._timed("claim_and_enqueue", self.inner.claim_and_enqueue(drafts, now))
+
+    async def fetch_due(
+        self, queue: str | None, now: float, limit: int, lease_seconds: float
+    ) -> list[Job]:
+        """Timed fetch_due."""
+        return await self._timed(
+            "fetch_due", self.inner.fetch_due(queue, now, limit, lease_seconds)
+        )
+
+    async def complete(
+        self, job_id: int, now: float, receipt: Mapping[str, Any] | None = None
+    ) -> None:
+        """Timed complete."""
+        await self._timed("complete", self.inner.complete(job_id, now, receipt))
+
+    async def release(self, job_ids: Sequence[int]) -> None:
+        """Timed release."""
+        await self._timed("release", self.inner.release(job_ids))
+
+    async def reschedule(self, job_id: int, due_at: float, error: str) -> None:
+        """Timed reschedule."""
+        await self._timed("reschedule", self.inner.reschedule(job_id, due_at, error))
+
+    async def dead_letter(self, job_id: int, error: str, now: float) -> None:
+        """Timed dead_letter."""
+        await self._timed("dead_letter", self.inner.dead_letter(job_id, error, now))
+
+    async def requeue(self, job_id: int, now: float) -> bool:
+        """Timed requeue."""
+        return await self._timed("requeue", self.inner.requeue(job_id, now))
+
+    async def get_job(self, job_id: int) -> Job | None:
+        """Timed get_job."""
+        return await self._timed("get_job", self.inner.get_job(job_id))
+
+    async def list_jobs(self, state: JobState, limit: int = 100) -> list[Job]:
+        """Timed list_jobs."""
+        return await self._timed("list_jobs", self.inner.list_jobs(state, limit))
+
+    async def get_claim(self, key: ClaimKey) -> ClaimState | None:
+        """Timed get_claim."""
+        return await self._timed("get_claim", self.inner.get_claim(key))
+
+    async def stats(self) -> StoreStats:
+        """Timed stats."""
+        return await self._timed("stats", self.inner.stats())
