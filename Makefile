@@ -17,8 +17,15 @@ $(STAMP): $(BIN)/python pyproject.toml
 
 install: $(STAMP)
 
+# Serves for real when every ${VAR} the routing file needs is set; otherwise --dry-run, which
+# logs what each integration would send instead of sending it.
 run: install
-	$(BIN)/alertrouter serve --config $(CONFIG)
+	@if $(BIN)/alertrouter check-config $(CONFIG) >/dev/null 2>&1; then \
+		exec $(BIN)/alertrouter serve --config $(CONFIG); \
+	else \
+		echo "make run: secrets for $(CONFIG) are not set; serving with --dry-run (see README)"; \
+		exec $(BIN)/alertrouter serve --config $(CONFIG) --dry-run; \
+	fi
 
 lint: install
 	$(BIN)/ruff check .

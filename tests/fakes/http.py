@@ -12,7 +12,7 @@ import time
 from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Self
 
 from aiohttp import web
 
@@ -98,9 +98,7 @@ class FakeHTTPServer:
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
         await site.start()
-        server = site._server
-        assert server is not None
-        self.port = server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        self.port = _bound_port(site)
 
     async def stop(self) -> None:
         """Stop listening."""
@@ -117,9 +115,17 @@ class FakeHTTPServer:
             await asyncio.sleep(0.01)
         return self.requests
 
-    async def __aenter__(self) -> FakeHTTPServer:
+    async def __aenter__(self) -> Self:
         await self.start()
         return self
 
     async def __aexit__(self, *exc: object) -> None:
         await self.stop()
+
+
+def _bound_port(site: web.TCPSite) -> int:
+    server = site._server  # aiohttp exposes the bound port only through its server object
+    sockets = getattr(server, "sockets", None)
+    assert sockets, "the site is not listening"
+    port: int = sockets[0].getsockname()[1]
+    return port

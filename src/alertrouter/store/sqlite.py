@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import json
 import sqlite3
-import time
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -101,11 +100,14 @@ class SQLiteStore(Store):
 
     async def close(self) -> None:
         """Finish queued work, stop the writer and close the connection."""
-        if self._writer is not None and self._wakeup is not None:
-            self._closing = True
-            self._wakeup.set()
+        if self._wakeup is None:
+            return  # never opened, or closed already
+        self._closing = True
+        self._wakeup.set()
+        if self._writer is not None:
             await self._writer
             self._writer = None
+        self._wakeup = None
         loop = asyncio.get_running_loop()
         await loop.run_in_executor(self._executor, self._disconnect)
         self._executor.shutdown(wait=True)
@@ -133,7 +135,7 @@ class SQLiteStore(Store):
 
     async def _run(self, operation: Callable[[sqlite3.Connection], T], durable: bool = False) -> T:
         """Queue ``operation`` for the next transaction; ``durable`` ones make it fsync."""
-        if self._wakeup is None:
+        if self._wakeup is None or self._closing:
             raise StoreError("SQLite store is not open")
         future: asyncio.Future[T] = asyncio.get_running_loop().create_future()
         self._pending.append((operation, future, durable))
@@ -187,7 +189,6 @@ class SQLiteStore(Store):
                     connection.execute("ROLLBACK TO op")
                     connection.execute("RELEASE op")
                     results.append((False, exc))
-            self._sweep_claims(connection)
             connection.execute("COMMIT")
         except BaseException:
             if connection.in_transaction:
@@ -195,8 +196,8 @@ class SQLiteStore(Store):
             raise
         return results
 
-    def _sweep_claims(self, connection: sqlite3.Connection) -> None:
-        now = time.time()
+    def _sweep_claims(self, connection: sqlite3.Connection, now: float) -> None:
+        """Forget expired claims now and then, by the callers' clock."""
         if now - self._last_sweep >= _CLAIM_SWEEP_SECONDS:
             connection.execute("DELETE FROM claims WHERE expires_at <= ?", (now,))
             self._last_sweep = now
@@ -207,7 +208,12 @@ class SQLiteStore(Store):
 
     async def claim_and_enqueue(self, drafts: Sequence[JobDraft], now: float) -> IngestOutcome:
         """Read the claims involved, plan, write claims and jobs: one savepoint in a batch."""
-        return await self._run(lambda c: _claim_and_enqueue(c, drafts, now), durable=True)
+
+        def claim(c: sqlite3.Connection) -> IngestOutcome:
+            self._sweep_claims(c, now)
+            return _claim_and_enqueue(c, drafts, now)
+
+        return await self._run(claim, durable=True)
 
     async def fetch_due(
         self, queue: str | None, now: float, limit: int, lease_seconds: float
@@ -215,8 +221,9 @@ class SQLiteStore(Store):
         """Lease due jobs, priority first then oldest."""
 
         def fetch(c: sqlite3.Connection) -> list[Job]:
-            where = "state='pending' AND due_at <= ?"
-            params: list[Any] = [now]
+            # Due pending jobs, and leased ones whose holder died (its lease ran out).
+            where = "((state='pending' AND due_at <= ?) OR (state='inflight' AND lease_until <= ?))"
+            params: list[Any] = [now, now]
             if queue is not None:
                 where += " AND queue = ?"
                 params.append(queue)
