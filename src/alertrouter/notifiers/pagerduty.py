@@ -1,17 +1,69 @@
-"""PagerDuty Events API v2: one event per alert, deduplicated by fingerprint."""
+"""PagerDuty Events API v2: one event per alert, deduplicated by fingerprint.
+
+Each alert becomes a ``trigger`` or ``resolve`` event whose ``dedup_key`` is derived from
+(receiver, fingerprint), so a resolve closes exactly the incident its trigger opened.
+"""
 
 from __future__ import annotations
 
-from typing import ClassVar
+import dataclasses
+import email.utils
+import hashlib
+import json
+import logging
+import math
+import re
+import ssl
+import time
+from collections.abc import Mapping
+from datetime import UTC, datetime, timedelta
+from typing import Any, ClassVar
+from urllib.parse import urlsplit
 
-from pydantic import Field, SecretStr, model_validator
+import aiohttp
+from jinja2 import TemplateError
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
-from alertrouter.notifiers.config import HTTPClientConfig, IntegrationConfig, StrictModel
+from alertrouter import __version__
+from alertrouter.errors import PermanentNotifierError, RetryableNotifierError
+from alertrouter.logs import get_logger, log_event
+from alertrouter.notifiers import render
+from alertrouter.notifiers.base import Notification, Notifier, Receipt, classify_http_status
+from alertrouter.notifiers.config import Duration, HTTPClientConfig, IntegrationConfig, StrictModel
 
-__all__ = ["PagerDutyConfig", "PagerDutyImageConfig", "PagerDutyLinkConfig"]
+__all__ = [
+    "PagerDutyConfig",
+    "PagerDutyImageConfig",
+    "PagerDutyLinkConfig",
+    "PagerDutyNotifier",
+    "dedup_key",
+]
 
 DEFAULT_EVENTS_URL = "https://events.pagerduty.com/v2/enqueue"
+SEVERITIES = ("critical", "error", "warning", "info")
+MAX_SUMMARY = 1024  # PagerDuty rejects a longer payload.summary
+MAX_FIELD = 1024  # what source/component/group/class are cut to when an event is too big
+MAX_URL = 2048  # longer link and image URLs are dropped when an event is too big
+
+_TLS_VERSIONS = {
+    "TLS10": ssl.TLSVersion.TLSv1,
+    "TLS11": ssl.TLSVersion.TLSv1_1,
+    "TLS12": ssl.TLSVersion.TLSv1_2,
+    "TLS13": ssl.TLSVersion.TLSv1_3,
+}  # Prometheus' names
+
+_logger = get_logger(__name__)
+
+
+def _check_template(value: str) -> str:
+    try:
+        render._compile(value)
+    except TemplateError as exc:
+        raise PydanticCustomError(
+            "template", "invalid template: {error}", {"error": str(exc)}
+        ) from None
+    return value
 
 
 class PagerDutyLinkConfig(StrictModel):
@@ -30,7 +82,11 @@ class PagerDutyImageConfig(StrictModel):
 
 
 class PagerDutyConfig(IntegrationConfig):
-    """``pagerduty_configs`` entry (Alertmanager's fields; Events API v2 only)."""
+    """``pagerduty_configs`` entry (Alertmanager's fields; Events API v2 only).
+
+    ``description`` (the event summary) and ``details`` values are Jinja2 templates; besides
+    the common context they see ``alert``, ``labels`` and ``annotations`` of the one alert.
+    """
 
     routing_key: SecretStr | None = None
     url: str = DEFAULT_EVENTS_URL
@@ -39,12 +95,7 @@ class PagerDutyConfig(IntegrationConfig):
     description: str | None = None
     severity: str = "error"
     severity_map: dict[str, str] = Field(
-        default_factory=lambda: {
-            "critical": "critical",
-            "error": "error",
-            "warning": "warning",
-            "info": "info",
-        }
+        default_factory=lambda: {s: s for s in SEVERITIES},
     )
     details: dict[str, str] = Field(default_factory=dict)
     links: list[PagerDutyLinkConfig] = Field(default_factory=list)
@@ -53,6 +104,7 @@ class PagerDutyConfig(IntegrationConfig):
     component: str | None = None
     group: str | None = None
     class_: str | None = Field(None, alias="class")
+    timeout: Duration = timedelta(seconds=10)
     http_config: HTTPClientConfig = HTTPClientConfig()
 
     default_send_resolved: ClassVar[bool] = True
@@ -71,12 +123,361 @@ class PagerDutyConfig(IntegrationConfig):
             )
         return data
 
+    @field_validator("description")
+    @classmethod
+    def _description_compiles(cls, value: str | None) -> str | None:
+        return None if value is None else _check_template(value)
+
+    @field_validator("details")
+    @classmethod
+    def _details_compile(cls, value: dict[str, str]) -> dict[str, str]:
+        for template in value.values():
+            _check_template(template)
+        return value
+
+    @field_validator("timeout")
+    @classmethod
+    def _timeout_positive(cls, value: timedelta) -> timedelta:
+        if value <= timedelta(0):
+            raise PydanticCustomError("pagerduty", "timeout must be greater than 0")
+        return value
+
     @model_validator(mode="after")
     def _key_required(self) -> PagerDutyConfig:
         if self.routing_key is None or not self.routing_key.get_secret_value():
             raise PydanticCustomError("pagerduty", "routing_key (or routing_key_file) is required")
-        if self.severity not in ("critical", "error", "warning", "info"):
+        if self.severity not in SEVERITIES:
             raise PydanticCustomError(
                 "pagerduty", "severity must be one of critical, error, warning, info"
             )
+        bad = sorted(k for k, v in self.severity_map.items() if v not in SEVERITIES)
+        if bad:
+            raise PydanticCustomError(
+                "pagerduty",
+                "severity_map values must be critical, error, warning or info (bad: {keys})",
+                {"keys": ", ".join(bad)},
+            )
         return self
+
+
+def dedup_key(receiver: str, fingerprint: str) -> str:
+    """The incident key of an alert at a receiver: stable, 64 hex characters."""
+    return hashlib.sha256(f"{receiver}\x00{fingerprint}".encode()).hexdigest()
+
+
+class PagerDutyNotifier(Notifier[PagerDutyConfig]):
+    """Posts one Events API v2 event per alert over the shared aiohttp session.
+
+    202 is success; 400/413 clientError and 401/403 authError are permanent; 429
+    (rateLimited), 5xx (serverError) and network failures are retried, after ``Retry-After``.
+    """
+
+    type_name: ClassVar[str] = "pagerduty"
+    config_model: ClassVar[type[IntegrationConfig]] = PagerDutyConfig
+    default_rate_per_second: ClassVar[float] = 2.0  # PagerDuty: 120 events/min per routing key
+    default_burst: ClassVar[int] = 10
+    max_message_bytes: ClassVar[int] = 512 * 1024
+    coalesce: ClassVar[bool] = False  # incidents are never folded into a digest
+
+    _ssl: ssl.SSLContext | None = None
+
+    async def send(self, notification: Notification) -> Receipt:
+        """Send one event per alert, in order; raise on the first that fails."""
+        if not notification.alerts:
+            raise PermanentNotifierError("other", "PagerDuty notification has no alerts")
+        started = time.monotonic()
+        keys: list[str] = []
+        status = 0
+        for alert in notification.alerts:
+            event = self._event(notification, alert)
+            status = await self._post(self._fit(event), event)
+            keys.append(str(event["dedup_key"]))
+        return Receipt(
+            provider_status=str(status),
+            message_id=",".join(keys),
+            duration=time.monotonic() - started,
+            detail={"dedup_keys": keys, "events": len(keys)},
+        )
+
+    # -- building the event ----------------------------------------------------------------
+
+    def _event(self, notification: Notification, alert: Mapping[str, Any]) -> dict[str, Any]:
+        config = self.config
+        assert config.routing_key is not None  # the config validator guarantees it
+        labels: Mapping[str, Any] = alert.get("labels") or {}
+        fingerprint = str(alert.get("fingerprint") or "") or _label_fingerprint(labels)
+        firing = alert.get("status") == "firing"
+        event: dict[str, Any] = {
+            "routing_key": config.routing_key.get_secret_value(),
+            "event_action": "trigger" if firing else "resolve",
+            "dedup_key": dedup_key(self.receiver, fingerprint),
+        }
+        external_url = str(notification.group.get("externalURL") or "")
+        if config.client:
+            event["client"] = config.client
+        if config.client_url or external_url:
+            event["client_url"] = config.client_url or external_url
+        if not firing:
+            return event  # PagerDuty needs only the key to resolve
+        event["payload"] = self._payload(notification, alert, labels, external_url)
+        links = self._links(alert)
+        if links:
+            event["links"] = links
+        if config.images:
+            event["images"] = [
+                {k: v for k, v in image.model_dump().items() if v} for image in config.images
+            ]
+        return event
+
+    def _payload(
+        self,
+        notification: Notification,
+        alert: Mapping[str, Any],
+        labels: Mapping[str, Any],
+        external_url: str,
+    ) -> dict[str, Any]:
+        config = self.config
+        annotations: Mapping[str, Any] = alert.get("annotations") or {}
+        context: dict[str, Any] | None = None
+        if config.description is not None or config.details:
+            single = dataclasses.replace(notification, alerts=(alert,), digest=False)
+            context = render.template_context(single)
+            context.update(alert=alert, labels=dict(labels), annotations=dict(annotations))
+        summary = ""
+        if config.description is not None and context is not None:
+            summary = render.render_template(config.description, context).strip()
+        severity_label = str(labels.get("severity", "")).strip()
+        payload: dict[str, Any] = {
+            "summary": render.truncate(summary or render.alert_summary(alert), MAX_SUMMARY),
+            "source": config.source
+            or str(labels.get("instance") or "")
+            or urlsplit(external_url).hostname
+            or "alertrouter",
+            "severity": config.severity_map.get(severity_label)
+            or config.severity_map.get(severity_label.lower())
+            or config.severity,
+        }
+        timestamp = _timestamp(alert.get("startsAt"))
+        if timestamp:
+            payload["timestamp"] = timestamp
+        for field, configured in (
+            ("component", config.component),
+            ("group", config.group),
+            ("class", config.class_),
+        ):
+            value = configured or str(labels.get(field) or "")
+            if value:
+                payload[field] = value
+        details: dict[str, Any] = {"labels": dict(labels), "annotations": dict(annotations)}
+        for key, template in config.details.items():
+            assert context is not None
+            details[key] = render.render_template(template, context)
+        payload["custom_details"] = details
+        return payload
+
+    def _links(self, alert: Mapping[str, Any]) -> list[dict[str, str]]:
+        annotations: Mapping[str, Any] = alert.get("annotations") or {}
+        candidates = [
+            (alert.get("generatorURL"), "Source"),
+            (annotations.get("runbook_url"), "Runbook"),
+            (annotations.get("dashboard"), "Dashboard"),
+            (annotations.get("dashboard_url"), "Dashboard"),
+            *((link.href, link.text) for link in self.config.links),
+        ]
+        links: list[dict[str, str]] = []
+        seen: set[str] = set()
+        for href, text in candidates:
+            if href and str(href) not in seen:
+                seen.add(str(href))
+                links.append({"href": str(href), "text": text} if text else {"href": str(href)})
+        return links
+
+    def _fit(self, event: dict[str, Any]) -> bytes:
+        """The JSON body, within ``max_message_bytes``: drop custom_details, then truncate."""
+        body = _dumps(event)
+        if len(body) <= self.max_message_bytes:
+            return body
+        original = len(body)
+        payload: dict[str, Any] = event.get("payload", {})
+        if "custom_details" in payload:
+            payload["custom_details"] = {
+                "alertrouter": f"custom_details dropped: the event was {original} bytes, "
+                f"over PagerDuty's limit of {self.max_message_bytes}"
+            }
+            body = _dumps(event)
+            if len(body) <= self.max_message_bytes:
+                return body
+        for key in ("source", "component", "group", "class"):
+            if key in payload:
+                payload[key] = render.truncate(str(payload[key]), MAX_FIELD)
+        if "client" in event:
+            event["client"] = render.truncate(str(event["client"]), MAX_FIELD)
+        if len(event.get("client_url", "")) > MAX_URL:
+            del event["client_url"]
+        for name in ("links", "images"):
+            # A cut URL is a broken one: drop items with long URLs, cut their texts.
+            kept = [
+                {k: v if k in ("href", "src") else render.truncate(v, MAX_FIELD)
+                 for k, v in item.items()}
+                for item in event.pop(name, ())
+                if all(len(item.get(k, "")) <= MAX_URL for k in ("href", "src"))
+            ]  # fmt: skip
+            if kept:
+                event[name] = kept
+        body = _dumps(event)
+        if len(body) > self.max_message_bytes:
+            event.pop("links", None)
+            event.pop("images", None)
+            body = _dumps(event)
+        return body
+
+    # -- sending ---------------------------------------------------------------------------
+
+    async def _post(self, body: bytes, event: Mapping[str, Any]) -> int:
+        """POST one event; its HTTP status when accepted, else raise the classified error."""
+        timeout = self.config.timeout.total_seconds()
+        try:
+            async with self.session.post(
+                self.config.url,
+                data=body,
+                timeout=aiohttp.ClientTimeout(total=timeout),
+                **self._request_options(),
+            ) as response:
+                status = response.status
+                retry_after = _retry_after(response.headers.get("Retry-After"))
+                text = await response.text(errors="replace")
+        except TimeoutError:
+            raise RetryableNotifierError(
+                "timeout", f"PagerDuty did not answer within {timeout:g}s"
+            ) from None
+        except aiohttp.ClientError as exc:
+            message = self._mask(f"{type(exc).__name__}: {exc}")
+            raise RetryableNotifierError("other", f"PagerDuty request failed: {message}") from None
+        log_event(
+            _logger,
+            logging.DEBUG,
+            "pagerduty_event_answered",
+            receiver=self.receiver,
+            integration=self.integration,
+            event_action=event["event_action"],
+            dedup_key=event["dedup_key"],
+            status=status,
+        )
+        if 200 <= status < 300:
+            return status
+        reason = classify_http_status(status)
+        message = f"PagerDuty answered {status}{self._describe(text)}"
+        if status == 429 or status >= 500:
+            raise RetryableNotifierError(reason, message, retry_after)
+        raise PermanentNotifierError(reason, message)
+
+    def _request_options(self) -> dict[str, Any]:
+        http = self.config.http_config
+        headers = {"Content-Type": "application/json", "User-Agent": f"alertrouter/{__version__}"}
+        options: dict[str, Any] = {"headers": headers, "allow_redirects": http.follow_redirects}
+        if http.authorization is not None and http.authorization.credentials is not None:
+            credentials = http.authorization.credentials.get_secret_value()
+            headers["Authorization"] = f"{http.authorization.type} {credentials}"
+        elif http.bearer_token is not None:
+            headers["Authorization"] = f"Bearer {http.bearer_token.get_secret_value()}"
+        elif http.basic_auth is not None:
+            password = http.basic_auth.password
+            options["auth"] = aiohttp.BasicAuth(
+                http.basic_auth.username, password.get_secret_value() if password else ""
+            )
+        if http.proxy_url:
+            options["proxy"] = http.proxy_url
+        tls = http.tls_config
+        if tls is not None:
+            options["ssl"] = self._ssl_context()
+            if tls.server_name:
+                options["server_hostname"] = tls.server_name
+        return options
+
+    def _ssl_context(self) -> ssl.SSLContext:
+        if self._ssl is None:
+            tls = self.config.http_config.tls_config
+            assert tls is not None
+            try:
+                context = ssl.create_default_context(cafile=tls.ca_file)
+                if tls.cert_file:
+                    context.load_cert_chain(tls.cert_file, tls.key_file)
+            except (OSError, ssl.SSLError) as exc:
+                raise PermanentNotifierError("other", f"PagerDuty tls_config: {exc}") from None
+            if tls.insecure_skip_verify:
+                context.check_hostname = False
+                context.verify_mode = ssl.CERT_NONE
+            if tls.min_version:
+                version = _TLS_VERSIONS.get(tls.min_version.upper())
+                if version is None:
+                    raise PermanentNotifierError(
+                        "other", f"PagerDuty tls_config: unknown min_version {tls.min_version}"
+                    )
+                context.minimum_version = version
+            self._ssl = context
+        return self._ssl
+
+    def _describe(self, text: str) -> str:
+        """PagerDuty's message and ``errors`` from an error body, masked and bounded."""
+        try:
+            answer = json.loads(text)
+        except ValueError:
+            answer = None
+        if isinstance(answer, dict):
+            parts = [str(answer.get("message") or answer.get("status") or "")]
+            errors = answer.get("errors")
+            if isinstance(errors, list) and errors:
+                parts.append("; ".join(str(e) for e in errors))
+            found = ": ".join(p for p in parts if p)
+        else:
+            found = " ".join(text.split())
+        return f": {render.truncate(self._mask(found), 500)}" if found else ""
+
+    def _mask(self, text: str) -> str:
+        key = self.config.routing_key
+        secret = key.get_secret_value() if key is not None else ""
+        return text.replace(secret, "**********") if secret else text
+
+
+def _dumps(event: Mapping[str, Any]) -> bytes:
+    return json.dumps(event, ensure_ascii=False, separators=(",", ":"), default=str).encode()
+
+
+def _label_fingerprint(labels: Mapping[str, Any]) -> str:
+    # Alertmanager always sends a fingerprint; this keeps a hand-made payload deterministic.
+    return hashlib.sha256(_dumps(dict(sorted(labels.items())))).hexdigest()[:16]
+
+
+_FRACTION = re.compile(r"(\.\d{6})\d+")
+
+
+def _timestamp(value: Any) -> str | None:
+    """``startsAt`` as ISO 8601 in UTC with milliseconds; None when absent or Go's zero time."""
+    if not value:
+        return None
+    try:
+        when = datetime.fromisoformat(_FRACTION.sub(r"\1", str(value)))
+    except ValueError:
+        return None
+    if when.year <= 1:
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return when.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def _retry_after(value: str | None) -> float | None:
+    """``Retry-After`` in seconds from now: delta-seconds or an HTTP date; None if unusable."""
+    if not value:
+        return None
+    try:
+        seconds = float(value.strip())
+    except ValueError:
+        try:
+            when = email.utils.parsedate_to_datetime(value)
+        except (TypeError, ValueError):
+            return None
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=UTC)
+        seconds = (when - datetime.now(UTC)).total_seconds()
+    return max(0.0, seconds) if math.isfinite(seconds) else None

@@ -1,22 +1,102 @@
-"""Slack: incoming webhooks, or the Web API's chat.postMessage with a bot token."""
+"""Slack: incoming webhooks, or the Web API's chat.postMessage with a bot token.
+
+One Block Kit message per notification: a header (status and count) with the title as the
+plain-text fallback, then an attachment coloured by the most severe firing alert (green once
+resolved) holding one section per alert, most severe first. Messages stay within Slack's limits
+(50 blocks, 3000-character sections, 150-character header, ``max_message_bytes`` of JSON);
+alerts that do not fit are counted in a final "+N more alerts (T in total)" line.
+"""
 
 from __future__ import annotations
 
-from typing import ClassVar
+import asyncio
+import json
+import logging
+import math
+import ssl
+import time
+from collections.abc import Mapping
+from datetime import UTC, datetime, timedelta
+from email.utils import parsedate_to_datetime
+from typing import Any, ClassVar
+from urllib.parse import quote, urlsplit
 
-from pydantic import SecretStr, model_validator
+import aiohttp
+from jinja2 import TemplateError
+from pydantic import SecretStr, field_validator, model_validator
 from pydantic_core import PydanticCustomError
+from slack_sdk.errors import SlackApiError, SlackClientError
+from slack_sdk.web.async_client import AsyncWebClient
+from slack_sdk.webhook.async_client import AsyncWebhookClient
 
-from alertrouter.notifiers.config import HTTPClientConfig, IntegrationConfig
+from alertrouter.errors import NotifierError, PermanentNotifierError, RetryableNotifierError
+from alertrouter.logs import get_logger, log_event
+from alertrouter.notifiers.base import Notification, Notifier, Receipt, classify_http_status
+from alertrouter.notifiers.config import Duration, HTTPClientConfig, IntegrationConfig, TLSConfig
+from alertrouter.notifiers.render import (
+    _compile,
+    alert_label_summary,
+    alert_summary,
+    digest_lines,
+    notification_title,
+    render_template,
+    sort_alerts,
+    template_context,
+    truncate,
+)
 
-__all__ = ["SlackConfig"]
+__all__ = ["SlackConfig", "SlackNotifier", "build_message"]
+
+DEFAULT_API_BASE_URL = "https://slack.com/api/"
+
+# Slack's limits (Block Kit reference; chat.postMessage "msg_too_long").
+MAX_BLOCKS = 50
+MAX_SECTION_CHARS = 3000
+MAX_HEADER_CHARS = 150
+MAX_TEXT_CHARS = 40_000
+# Our own bound on the JSON body, well under what Slack accepts, so a storm digest stays readable.
+MAX_MESSAGE_BYTES = 40_000
+MAX_FALLBACK_CHARS = 1000
+
+# Attachment colour of a firing message, by its most severe firing alert (Slack's brand palette).
+SEVERITY_COLORS = {
+    "critical": "#E01E5A",
+    "error": "#E01E5A",
+    "warning": "#ECB22E",
+    "info": "#36C5F0",
+}
+COLOR_UNKNOWN_SEVERITY = "#868686"
+COLOR_RESOLVED = "#2EB67D"
+_SEVERITY_EMOJI = {"critical": "🔴", "error": "🔴", "warning": "🟠", "info": "🔵"}
+
+# chat.postMessage errors (HTTP 200, {"ok": false}): the rest are permanent clientErrors.
+_AUTH_ERRORS = frozenset(
+    {
+        "invalid_auth", "not_authed", "account_inactive", "token_revoked", "token_expired",
+        "no_permission", "missing_scope", "not_allowed_token_type", "ekm_access_denied",
+    }
+)  # fmt: skip
+_TRANSIENT_ERRORS = frozenset(
+    {"fatal_error", "internal_error", "service_unavailable", "request_timeout"}
+)
+
+_LOG = get_logger(__name__)
+# slack_sdk logs request URLs (a webhook URL is a secret) and bodies at DEBUG, gated on its
+# logger's own level: give it an unregistered logger above CRITICAL, silent whatever the config.
+_SDK_LOGGER = logging.Logger("alertrouter.notifiers.slack.sdk", level=logging.CRITICAL + 1)
 
 
 class SlackConfig(IntegrationConfig):
-    """``slack_configs`` entry: Alertmanager's fields plus ``token`` for the Web API."""
+    """``slack_configs`` entry: Alertmanager's fields plus ``token`` for the Web API.
+
+    With ``token`` (and ``channel``) messages go through chat.postMessage at ``api_base_url``;
+    otherwise to the incoming webhook ``api_url``. ``title``, ``text`` and ``color`` are
+    sandboxed Jinja2 templates (context in render.template_context).
+    """
 
     api_url: SecretStr | None = None
     token: SecretStr | None = None
+    api_base_url: str = DEFAULT_API_BASE_URL
     channel: str | None = None
     username: str | None = None
     icon_emoji: str | None = None
@@ -25,6 +105,7 @@ class SlackConfig(IntegrationConfig):
     title_link: str | None = None
     text: str | None = None
     color: str | None = None
+    timeout: Duration = timedelta(seconds=10)
     http_config: HTTPClientConfig = HTTPClientConfig()
 
     default_send_resolved: ClassVar[bool] = False
@@ -40,6 +121,25 @@ class SlackConfig(IntegrationConfig):
         "token_file": "token",
     }
 
+    @field_validator("title", "text", "color")
+    @classmethod
+    def _template_compiles(cls, value: str | None) -> str | None:
+        if value is not None:
+            try:
+                _compile(value)
+            except TemplateError as exc:
+                raise PydanticCustomError(
+                    "template", "invalid template: {error}", {"error": str(exc)}
+                ) from None
+        return value
+
+    @field_validator("timeout")
+    @classmethod
+    def _timeout_positive(cls, value: timedelta) -> timedelta:
+        if value <= timedelta(0):
+            raise PydanticCustomError("timeout", "timeout must be positive")
+        return value
+
     @model_validator(mode="after")
     def _endpoint_required(self) -> SlackConfig:
         if self.token is not None:
@@ -50,3 +150,385 @@ class SlackConfig(IntegrationConfig):
                 "slack", "api_url (or api_url_file, or global slack_api_url) is required"
             )
         return self
+
+
+# ---------------------------------------------------------------------------------------------
+# The message
+
+
+def build_message(
+    notification: Notification, config: SlackConfig, *, max_bytes: int = MAX_MESSAGE_BYTES
+) -> dict[str, Any]:
+    """The chat.postMessage / incoming-webhook body for ``notification``, within Slack's limits."""
+    context = template_context(notification) if (config.title or config.text) else {}
+    title = notification_title(notification)
+    if config.title:
+        title = render_template(config.title, context).strip() or title
+    payload: dict[str, Any] = {"text": truncate(title, MAX_FALLBACK_CHARS)}
+    for key in ("channel", "username", "icon_emoji", "icon_url"):
+        if getattr(config, key):
+            payload[key] = getattr(config, key)
+    top: list[dict[str, Any]] = [_header_block(notification, title)]
+    link = _title_link(notification, config)
+    if link:
+        top.append({"type": "context", "elements": [{"type": "mrkdwn", "text": link}]})
+    body: list[dict[str, Any]] = []
+    if notification.digest:
+        body.append(_section(_digest_text(notification)))
+    payload["blocks"] = top
+    payload["attachments"] = [{"color": _color(notification, config), "blocks": body}]
+
+    total = notification.covered
+    if config.text:
+        parts = _chunks(render_template(config.text, template_context(notification)))
+        overflow = f"… message cut to fit Slack ({total} alerts in total)"
+    else:
+        parts = [_alert_text(alert) for alert in sort_alerts(notification.alerts)]
+        overflow = ""
+    # Keep one block and its bytes for the overflow line, then fill greedily.
+    used = _size(payload) + 200
+    shown = 0
+    for part in parts:
+        block = _section(part)
+        cost = _size(block) + 2
+        if len(top) + len(body) + 2 > MAX_BLOCKS or used + cost > max_bytes:
+            break
+        body.append(block)
+        used += cost
+        shown += 1
+    if shown < len(parts):
+        more = len(parts) - shown
+        body.append(_section(overflow or f"*+{more} more alerts* ({total} in total)"))
+    return payload
+
+
+def _header_block(notification: Notification, title: str) -> dict[str, Any]:
+    emoji = "🔥" if notification.status == "firing" else "✅"
+    # Slack counts UTF-16 units: leave room for the emoji's surrogate pair.
+    limit = MAX_HEADER_CHARS - 3
+    text = " ".join(title.split())
+    if notification.digest:
+        suffix = f" — digest of {notification.covered} alerts"
+        text = truncate(text.removesuffix(suffix), limit - len(suffix)) + suffix
+    else:
+        text = truncate(text, limit)
+    return {"type": "header", "text": {"type": "plain_text", "text": f"{emoji} {text}"}}
+
+
+def _title_link(notification: Notification, config: SlackConfig) -> str:
+    url = config.title_link
+    if url is None:
+        external = str(notification.group.get("externalURL") or "").rstrip("/")
+        if not external:
+            return ""
+        url = f"{external}/#/alerts?receiver={quote(notification.receiver, safe='')}"
+    return _link(url, "Open in Alertmanager")
+
+
+def _color(notification: Notification, config: SlackConfig) -> str:
+    if config.color:
+        rendered = render_template(config.color, template_context(notification)).strip()
+        if rendered:
+            return rendered
+    if notification.status != "firing":
+        return COLOR_RESOLVED
+    worst = sort_alerts(notification.firing)[0]
+    severity = str((worst.get("labels") or {}).get("severity", "")).lower()
+    return SEVERITY_COLORS.get(severity, COLOR_UNKNOWN_SEVERITY)
+
+
+def _alert_text(alert: Mapping[str, Any]) -> str:
+    labels = alert.get("labels") or {}
+    annotations = alert.get("annotations") or {}
+    severity = str(labels.get("severity", "")).lower()
+    firing = alert.get("status") == "firing"
+    emoji = _SEVERITY_EMOJI.get(severity, "⚪") if firing else "✅"
+    head = f"{emoji} *{_escape(truncate(str(labels.get('alertname', 'alert')), 100))}*"
+    if labels.get("severity"):
+        head += f" · {_escape(truncate(str(labels['severity']), 40))}"
+    if not firing:
+        head += " · resolved"
+    lines = [head, _escape(truncate(alert_summary(alert), 800))]
+    key_labels = alert_label_summary(alert, skip=("alertname", "severity")).replace("`", "'")
+    if key_labels:
+        lines.append(f"`{_escape(truncate(key_labels, 500))}`")
+    links = [
+        _link(str(url), label)
+        for url, label in (
+            (annotations.get("runbook_url"), "Runbook"),
+            (alert.get("generatorURL"), "Source"),
+        )
+        if url
+    ]
+    if any(links):
+        lines.append(" · ".join(link for link in links if link))
+    return "\n".join(lines)
+
+
+def _digest_text(notification: Notification) -> str:
+    head = f"*Storm digest: {notification.covered} alerts*"
+    lines = digest_lines(notification.alerts)
+    kept: list[str] = []
+    size = len(head)
+    for line in lines:
+        if size + len(line) + 1 > MAX_SECTION_CHARS - 40:
+            break
+        kept.append(_escape(line))
+        size += len(kept[-1]) + 1
+    if len(kept) < len(lines):
+        kept.append(f"+{len(lines) - len(kept)} more kinds")
+    return "\n".join([head, *kept])
+
+
+def _section(text: str) -> dict[str, Any]:
+    return {
+        "type": "section",
+        "text": {"type": "mrkdwn", "text": truncate(text, MAX_SECTION_CHARS)},
+    }
+
+
+def _chunks(text: str) -> list[str]:
+    """``text`` cut into section-sized parts, at line ends where possible."""
+    parts: list[str] = []
+    current = ""
+    for line in text.splitlines():
+        while len(line) > MAX_SECTION_CHARS:
+            if current:
+                parts.append(current)
+                current = ""
+            parts.append(line[:MAX_SECTION_CHARS])
+            line = line[MAX_SECTION_CHARS:]
+        if current and len(current) + 1 + len(line) > MAX_SECTION_CHARS:
+            parts.append(current)
+            current = line
+        else:
+            current = f"{current}\n{line}" if current else line
+    if current.strip():
+        parts.append(current)
+    return parts or [" "]
+
+
+def _escape(text: str) -> str:
+    """Slack's mrkdwn escaping: only &, < and > are control characters."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _link(url: str, label: str) -> str:
+    """``<url|label>``, or "" for a URL too long to show whole (a cut URL is a broken one)."""
+    if len(url) > 750:
+        return ""
+    return f"<{_escape(url).replace('|', '%7C')}|{label}>"
+
+
+def _size(obj: Any) -> int:
+    return len(json.dumps(obj).encode())  # as slack_sdk serialises it (ASCII-escaped)
+
+
+# ---------------------------------------------------------------------------------------------
+# The notifier
+
+
+class SlackNotifier(Notifier[SlackConfig]):
+    """Posts to an incoming webhook, or with ``token`` through chat.postMessage (Receipt: ts).
+
+    Both go through slack_sdk's async clients on the shared session, with the SDK's own retries
+    off (the delivery workers retry, honouring Retry-After) and its logging silenced.
+    """
+
+    type_name: ClassVar[str] = "slack"
+    config_model: ClassVar[type[IntegrationConfig]] = SlackConfig
+    default_rate_per_second: ClassVar[float] = 1.0  # Slack: about one message per second
+    default_burst: ClassVar[int] = 3
+    max_message_bytes: ClassVar[int] = MAX_MESSAGE_BYTES
+    coalesce: ClassVar[bool] = True
+
+    def __init__(
+        self,
+        config: SlackConfig,
+        session: aiohttp.ClientSession,
+        *,
+        receiver: str,
+        integration: str,
+    ) -> None:
+        super().__init__(config, session, receiver=receiver, integration=integration)
+        self._timeout = config.timeout.total_seconds()
+        self._secrets = _secret_parts(config)
+        tls = _ssl_context(config.http_config.tls_config)
+        proxy = config.http_config.proxy_url
+        self._web: AsyncWebClient | None = None
+        self._webhook: AsyncWebhookClient | None = None
+        if config.token is not None:
+            self._web = AsyncWebClient(
+                token=config.token.get_secret_value(),
+                base_url=config.api_base_url,
+                timeout=math.ceil(self._timeout),
+                ssl=tls,
+                session=session,
+                logger=_SDK_LOGGER,
+                retry_handlers=[],
+            )
+            # The SDK reads *_PROXY itself and would bypass NO_PROXY: leave that to the session.
+            self._web.proxy = proxy
+        else:
+            assert config.api_url is not None  # the config validator guarantees it
+            self._webhook = AsyncWebhookClient(
+                url=config.api_url.get_secret_value(),
+                timeout=math.ceil(self._timeout),
+                ssl=tls,
+                session=session,
+                logger=_SDK_LOGGER,
+                retry_handlers=[],
+            )
+            self._webhook.proxy = proxy
+
+    async def send(self, notification: Notification) -> Receipt:
+        """Post one message; raise Retryable/PermanentNotifierError classifying any failure."""
+        message = build_message(notification, self.config)
+        api = "web" if self._web is not None else "webhook"
+        started = time.monotonic()
+        try:
+            async with asyncio.timeout(self._timeout):
+                if self._web is not None:
+                    status, message_id, detail = await self._post_message(self._web, message)
+                else:
+                    assert self._webhook is not None
+                    status, message_id, detail = await self._post_webhook(self._webhook, message)
+        except NotifierError:
+            raise
+        except TimeoutError:
+            raise RetryableNotifierError(
+                "timeout", f"Slack {api} did not answer within {self._timeout:g}s"
+            ) from None
+        except SlackApiError as exc:
+            raise self._api_error(exc) from None
+        except SlackClientError as exc:
+            raise PermanentNotifierError(
+                "other", f"Slack {api} request rejected by slack_sdk: {type(exc).__name__}"
+            ) from None
+        except aiohttp.ClientError as exc:
+            raise RetryableNotifierError(
+                "other", f"Slack {api} unreachable: {self._describe(exc)}"
+            ) from None
+        duration = time.monotonic() - started
+        blocks = len(message["blocks"]) + len(message["attachments"][0]["blocks"])
+        log_event(
+            _LOG, logging.DEBUG, "slack_message_sent", receiver=self.receiver,
+            integration=self.integration, api=api, alerts=notification.covered, blocks=blocks,
+            duration=round(duration, 3),
+        )  # fmt: skip
+        return Receipt(status, message_id, duration, {"api": api, "blocks": blocks, **detail})
+
+    async def _post_webhook(
+        self, client: AsyncWebhookClient, message: dict[str, Any]
+    ) -> tuple[str, str | None, dict[str, Any]]:
+        response = await client.send_dict(message)
+        code = truncate(self._scrub((response.body or "").strip().split("\n")[0]), 100)
+        status = response.status_code
+        if 200 <= status < 300:
+            return f"{status} {code or 'ok'}", None, {}
+        what = f"Slack webhook answered {status} {code}".rstrip()
+        retry_after = _retry_after(response.headers)
+        if status == 429:
+            raise RetryableNotifierError("rateLimited", what, retry_after)
+        if status >= 500:
+            raise RetryableNotifierError("serverError", what, retry_after)
+        # 400 invalid_payload/no_text, 403 action_prohibited, 404 no_service, 410 archived, ...
+        raise PermanentNotifierError(classify_http_status(status), what)
+
+    async def _post_message(
+        self, client: AsyncWebClient, message: dict[str, Any]
+    ) -> tuple[str, str | None, dict[str, Any]]:
+        response = await client.chat_postMessage(**message)
+        ts = response.get("ts")
+        return "200 ok", str(ts) if ts else None, {"channel": response.get("channel")}
+
+    def _api_error(self, exc: SlackApiError) -> NotifierError:
+        """Classify a chat.postMessage failure (HTTP status, then Slack's ``error`` code)."""
+        response = exc.response
+        status = int(getattr(response, "status_code", getattr(response, "status", 0)) or 0)
+        data = getattr(response, "data", None)
+        error = str(data.get("error", "")) if isinstance(data, dict) else ""
+        error = truncate(self._scrub(error), 100)
+        what = f"Slack chat.postMessage failed: {status} {error}".rstrip()
+        retry_after = _retry_after(getattr(response, "headers", None))
+        if status == 429 or error == "ratelimited":
+            return RetryableNotifierError("rateLimited", what, retry_after)
+        if status >= 500 or error in _TRANSIENT_ERRORS:
+            return RetryableNotifierError("serverError", what, retry_after)
+        if error in _AUTH_ERRORS:
+            return PermanentNotifierError("authError", what)
+        if status == 200 and error:
+            return PermanentNotifierError("clientError", what)
+        if 400 <= status < 500:
+            return PermanentNotifierError(classify_http_status(status), what)
+        # A 200 without a readable body, or a status Slack does not use: worth another try.
+        return RetryableNotifierError(
+            "other", f"Slack chat.postMessage: unexpected answer {status}"
+        )
+
+    def _describe(self, exc: aiohttp.ClientError) -> str:
+        # Never str(exc): some aiohttp errors quote the URL (a webhook URL is a secret).
+        if isinstance(exc, aiohttp.ClientConnectorError) and exc.os_error.strerror:
+            return f"{type(exc).__name__} ({exc.os_error.strerror})"
+        return type(exc).__name__
+
+    def _scrub(self, text: str) -> str:
+        for secret in self._secrets:
+            text = text.replace(secret, "***")
+        return text
+
+
+def _secret_parts(config: SlackConfig) -> tuple[str, ...]:
+    """The token, the webhook URL, its path and its last segment (the webhook's own secret)."""
+    parts: set[str] = set()
+    if config.token is not None:
+        parts.add(config.token.get_secret_value())
+    if config.api_url is not None:
+        url = config.api_url.get_secret_value()
+        path = urlsplit(url).path
+        parts.update((url, path, path.rstrip("/").rsplit("/", 1)[-1]))
+    # Longest first, so a URL is masked whole before its parts; tiny parts would mask noise.
+    return tuple(sorted((p for p in parts if len(p) >= 8), key=len, reverse=True))
+
+
+def _retry_after(headers: Mapping[str, str] | None) -> float | None:
+    """``Retry-After`` in seconds (a number or an HTTP date); None when absent or unreadable."""
+    if not headers:
+        return None
+    value = next((v for k, v in headers.items() if k.lower() == "retry-after"), None)
+    if value is None:
+        return None
+    try:
+        seconds = float(value.strip())
+    except ValueError:
+        try:
+            when = parsedate_to_datetime(value.strip())
+        except (TypeError, ValueError, IndexError):
+            return None
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=UTC)
+        seconds = (when - datetime.now(UTC)).total_seconds()
+    return max(0.0, seconds) if math.isfinite(seconds) else None
+
+
+_TLS_VERSIONS = {
+    "TLS10": ssl.TLSVersion.TLSv1,
+    "TLS11": ssl.TLSVersion.TLSv1_1,
+    "TLS12": ssl.TLSVersion.TLSv1_2,
+    "TLS13": ssl.TLSVersion.TLSv1_3,
+}
+
+
+def _ssl_context(tls: TLSConfig | None) -> ssl.SSLContext | None:
+    """An SSLContext for ``tls_config``, or None for the defaults."""
+    if tls is None:
+        return None
+    context = ssl.create_default_context(cafile=tls.ca_file)
+    if tls.cert_file:
+        context.load_cert_chain(tls.cert_file, tls.key_file)
+    if tls.insecure_skip_verify:
+        context.check_hostname = False
+        context.verify_mode = ssl.CERT_NONE
+    if tls.min_version in _TLS_VERSIONS:
+        context.minimum_version = _TLS_VERSIONS[tls.min_version]
+    return context
