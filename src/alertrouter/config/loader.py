@@ -210,7 +210,25 @@ class _Checker:
                     kept[key] = value
             data["global"] = kept
         self._note_route_ignored(data.get("route"), ("route",))
+        if isinstance(data.get("route"), dict):
+            data["route"] = self._label_values_as_written(data["route"], ("route",))
         return data
+
+    def _label_values_as_written(self, route: dict[str, Any], path: Path) -> dict[str, Any]:
+        """A null ``match`` value is the empty string, as Go's YAML decoder reads it."""
+        route = dict(route)
+        values = route.get("match")
+        if isinstance(values, dict):
+            route["match"] = {k: "" if v is None else v for k, v in values.items()}
+        children = route.get("routes")
+        if isinstance(children, list):
+            route["routes"] = [
+                self._label_values_as_written(child, (*path, "routes", i))
+                if isinstance(child, dict)
+                else child
+                for i, child in enumerate(children)
+            ]
+        return route
 
     def _note_route_ignored(self, route: Any, path: Path) -> None:
         if not isinstance(route, dict):
@@ -373,8 +391,11 @@ def _build_route(config: RouteConfig, parent: Route | None, route_id: str) -> Ro
     matchers: list[Matcher] = [
         Matcher.create(name, MatchType.EQUAL, value) for name, value in config.match.items()
     ]
+    # Alertmanager anchors a match_re regex when it reads the file, then again as a matcher;
+    # the double wrap matters for a regex that closes the group itself (`a)|(b`).
     matchers += [
-        Matcher.create(name, MatchType.REGEX, value) for name, value in config.match_re.items()
+        Matcher.create(name, MatchType.REGEX, f"^(?:{value})$")
+        for name, value in config.match_re.items()
     ]
     for entry in config.matchers:
         matchers.extend(parse_matchers(entry))

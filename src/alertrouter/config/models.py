@@ -96,21 +96,6 @@ class RouteConfig(StrictModel):
             )
         return value
 
-    @field_validator("match", "match_re", mode="before")
-    @classmethod
-    def _stringify(cls, value: Any) -> Any:
-        # YAML reads `match: {code: 500}` as an int; Alertmanager reads it as the string "500".
-        if isinstance(value, dict):
-            return {k: _scalar_text(v) for k, v in value.items()}
-        return value
-
-    @field_validator("matchers", mode="before")
-    @classmethod
-    def _stringify_items(cls, value: Any) -> Any:
-        if isinstance(value, list):
-            return [_scalar_text(v) for v in value]
-        return value
-
 
 class GlobalConfig(StrictModel):
     """``global:`` defaults that alertrouter uses; other Alertmanager globals are ignored."""
@@ -142,11 +127,3 @@ class RoutingFileModel(StrictModel):
     mute_time_intervals: list[NamedTimeIntervalConfig] = Field(default_factory=list)
     inhibit_rules: list[Any] = Field(default_factory=list)
     templates: list[str] = Field(default_factory=list)
-
-
-def _scalar_text(value: Any) -> Any:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int | float):
-        return str(value)
-    return value

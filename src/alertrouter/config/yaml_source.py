@@ -17,7 +17,7 @@ from alertrouter.config.interpolate import interpolate
 __all__ = ["Path", "SourceDocument", "format_path", "parse_yaml"]
 
 Path = tuple[str | int, ...]
-_STR_TAG = "tag:yaml.org,2002:str"
+_NULL_TAG = "tag:yaml.org,2002:null"
 
 
 @dataclass(slots=True)
@@ -94,24 +94,25 @@ class _Walker:
         if isinstance(node, yaml.SequenceNode):
             return [self.value(item, (*path, i)) for i, item in enumerate(node.value)]
         assert isinstance(node, yaml.ScalarNode)
-        if node.tag == _STR_TAG:
-            text, missing = interpolate(
-                str(node.value), self._environ, keep_missing=self._keep_missing
-            )
-            if missing:
-                self._document.missing_variables[path] = missing
-            return text
-        return self._loader.construct_object(node, deep=True)
+        if node.tag == _NULL_TAG:
+            return None
+        # Scalars stay the text the file wrote, as Go's YAML decoder gives a string field:
+        # `010`, `yes`, `17:00`, `2001-12-14` are not 8, True, 1020 and a date here. Typed
+        # fields (bools, numbers) are converted from that text by their pydantic model.
+        text, missing = interpolate(str(node.value), self._environ, keep_missing=self._keep_missing)
+        if missing:
+            self._document.missing_variables[path] = missing
+        return text
 
     def _mapping(self, node: yaml.MappingNode, path: Path) -> dict[Any, Any]:
         self._loader.flatten_mapping(node)  # resolves `<<` merge keys
         result: dict[Any, Any] = {}
         for key_node, value_node in node.value:
-            key = self._loader.construct_object(key_node, deep=True)
-            if not isinstance(key, str | int | float | bool) and key is not None:
+            if not isinstance(key_node, yaml.ScalarNode):
                 line = key_node.start_mark.line + 1
                 self._document.syntax_errors.append((line, format_path(path), "invalid key"))
                 continue
+            key = str(key_node.value)
             key_path = (*path, str(key))
             if key in result:
                 line = key_node.start_mark.line + 1

@@ -32,9 +32,17 @@ _MATCHER_RE = re2.compile(
 # Python's `re` is ~30x faster than the RE2 binding per call, and for fully anchored patterns
 # in this subset both accept exactly the same strings: no `$` (Python's also matches before a
 # final newline), no `(?` flags, no `{,n}` (a literal in Go), and escapes only of punctuation or
-# of \d \w \b (ASCII in Go, so re.ASCII). Anything else is matched by RE2 itself.
-_FAST_SUBSET = re.compile(r"(?:[^\\$]|\\[dDwWbB]|\\[^0-9A-Za-z])*")
+# of \d \w \b (ASCII in Go, so re.ASCII; not \B, which Python < 3.14 never matches on "").
+# Anything else is matched by RE2 itself.
+_FAST_SUBSET = re.compile(r"(?:[^\\$]|\\[dDwWb]|\\[^0-9A-Za-z])*")
 _NOT_IN_FAST_SUBSET = ("(?", "{,", "[:")
+# C++ RE2 accepts a little syntax that Go's regexp (Alertmanager 0.25, Go 1.19, Unicode 13)
+# rejects: \C, (?<name>...), and scripts added to Unicode since.
+_NEWER_SCRIPTS = (
+    "Cypro_Minoan|Old_Uyghur|Tangsa|Toto|Vithkuqi|Kawi|Nag_Mundari|Garay|Gurung_Khema|"
+    "Kirat_Rai|Ol_Onal|Sunuwar|Todhri|Tulu_Tigalari"
+)
+_GO_REJECTS = re.compile(r"\\C|\(\?<[^=!]|\\[pP]\{\^?(?:" + _NEWER_SCRIPTS + r")\}")
 
 
 class MatcherSyntaxError(ValueError):
@@ -55,16 +63,21 @@ def compile_anchored(pattern: str) -> Callable[[str], bool]:
 
     Raises MatcherSyntaxError for any pattern Alertmanager would reject.
     """
+    unsupported = _GO_REJECTS.search(pattern.replace("\\\\", ""))
+    if unsupported:
+        reason = f"invalid or unsupported Perl syntax: `{unsupported.group(0)}`"
+        raise MatcherSyntaxError(f"invalid regex {_go_quote(pattern)}: {reason}")
     try:
+        # Exactly Alertmanager's construction, searched unanchored like Go's MatchString: a
+        # pattern that closes the group itself (`a)|(b`) means there what it means here.
         compiled = re2.compile("^(?:" + pattern + ")$", options=_RE2_OPTIONS)
     except re2.error as exc:
-        raise MatcherSyntaxError(
-            f"invalid regex {_go_quote(pattern)}: {_re2_reason(exc)}"
-        ) from None
+        reason = _re2_reason(exc)
+        raise MatcherSyntaxError(f"invalid regex {_go_quote(pattern)}: {reason}") from None
     fast = _compile_fast_path(pattern)
     if fast is not None:
         return lambda value: fast.fullmatch(value) is not None
-    return lambda value: compiled.match(value) is not None
+    return lambda value: compiled.search(value) is not None
 
 
 def _compile_fast_path(pattern: str) -> re.Pattern[str] | None:
@@ -73,6 +86,7 @@ def _compile_fast_path(pattern: str) -> re.Pattern[str] | None:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error")  # e.g. FutureWarning on "[[": leave it to RE2
+            re.compile(pattern, re.ASCII)  # must stand alone: `a)|(b` escapes the group
             return re.compile("(?:" + pattern + ")", re.ASCII)
     except (re.error, Warning):
         return None
