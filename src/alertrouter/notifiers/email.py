@@ -1,19 +1,66 @@
-"""Email over SMTP (aiosmtplib): multipart text and HTML, Alertmanager-style subjects."""
+"""Email over SMTP (aiosmtplib): multipart text and HTML, Alertmanager-style subjects.
+
+The SMTP session follows Alertmanager's: port 465 is implicit TLS, otherwise STARTTLS when
+``require_tls``; AUTH only when ``auth_username`` is set and the server offers AUTH.
+"""
 
 from __future__ import annotations
 
-from typing import ClassVar
+import base64
+import email.policy
+import ssl
+import time
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from email.message import EmailMessage
+from email.utils import format_datetime, getaddresses, make_msgid, parseaddr
+from functools import lru_cache
+from typing import Any, ClassVar
 
+import aiohttp
+import aiosmtplib
+from jinja2 import Environment, PackageLoader, StrictUndefined, TemplateError
+from jinja2.sandbox import SandboxedEnvironment
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
+from alertrouter.errors import NotifierError, PermanentNotifierError, RetryableNotifierError
+from alertrouter.notifiers import render
+from alertrouter.notifiers.base import Notification, Notifier, Receipt
 from alertrouter.notifiers.config import IntegrationConfig, TLSConfig
+from alertrouter.notifiers.webhook import tls_context
 
-__all__ = ["EmailConfig"]
+__all__ = [
+    "EmailConfig",
+    "EmailNotifier",
+    "build_message",
+    "classify_smtp_error",
+    "email_context",
+]
+
+MAX_LISTED_ALERTS = 1000  # a storm digest lists this many alerts; its counts cover them all
+ZERO_TIME = "0001-01-01T00:00:00Z"
+_AUTH_CODES = frozenset({530, 534, 535, 538})  # RFC 4954: authentication required / failed
+# CRLF lines, and 7-bit clean so no server needs 8BITMIME: non-ASCII text goes quoted-printable.
+_POLICY = email.policy.SMTP.clone(cte_type="7bit")
+
+
+def _check_template(value: str) -> str:
+    try:
+        render._compile(value)
+    except TemplateError as exc:
+        raise PydanticCustomError(
+            "template", "invalid template: {error}", {"error": str(exc)}
+        ) from None
+    return value
 
 
 class EmailConfig(IntegrationConfig):
-    """``email_configs`` entry, with Alertmanager's field names and global SMTP defaults."""
+    """``email_configs`` entry, with Alertmanager's field names and global SMTP defaults.
+
+    ``html``, ``text`` and ``headers`` values are Jinja2 templates (see render.py); ``to`` may
+    list several addresses, comma-separated.
+    """
 
     to: str = ""
     from_: str = Field("", alias="from")
@@ -53,6 +100,28 @@ class EmailConfig(IntegrationConfig):
                 )
         return value
 
+    @field_validator("to")
+    @classmethod
+    def _addresses(cls, value: str) -> str:
+        for _, address in getaddresses([value]):
+            if "@" not in address:
+                raise PydanticCustomError(
+                    "email", 'invalid to address "{value}"', {"value": address or value}
+                )
+        return value
+
+    @field_validator("html", "text")
+    @classmethod
+    def _body_compiles(cls, value: str | None) -> str | None:
+        return None if value is None else _check_template(value)
+
+    @field_validator("headers")
+    @classmethod
+    def _headers_compile(cls, value: dict[str, str]) -> dict[str, str]:
+        for template in value.values():
+            _check_template(template)
+        return value
+
     @model_validator(mode="after")
     def _required(self) -> EmailConfig:
         if not self.to:
@@ -68,3 +137,267 @@ class EmailConfig(IntegrationConfig):
         """The smarthost split into host and port."""
         host, _, port = self.smarthost.rpartition(":")
         return host.strip("[]"), int(port)
+
+    @property
+    def recipients(self) -> list[str]:
+        """The envelope recipients: every address of ``to``."""
+        return [address for _, address in getaddresses([self.to]) if address]
+
+
+@lru_cache(maxsize=1)
+def _templates() -> Environment:
+    # Our own templates, shipped in the package: trusted, so not sandboxed; HTML autoescaped.
+    return Environment(
+        loader=PackageLoader("alertrouter.notifiers", "templates"),
+        autoescape=lambda name: bool(name and name.endswith(".html.j2")),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+
+
+@lru_cache(maxsize=1)
+def _html_sandbox() -> SandboxedEnvironment:
+    # A user's ``html`` override gets alert text escaped too (render.py's sandbox does not escape).
+    return SandboxedEnvironment(undefined=StrictUndefined, autoescape=True)
+
+
+def _render_html_override(source: str, context: Mapping[str, Any]) -> str:
+    try:
+        return str(_html_sandbox().from_string(source).render(**context))
+    except TemplateError as exc:
+        raise PermanentNotifierError("other", f"template error: {exc}") from None
+
+
+def _show_time(value: Any) -> str:
+    """``2026-11-28 07:10:59 UTC`` from an RFC 3339 timestamp; "" for Go's zero time."""
+    text = str(value or "")
+    if not text or text == ZERO_TIME:
+        return ""
+    try:
+        parsed = datetime.fromisoformat(text)
+    except ValueError:
+        return text
+    return parsed.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+def _link(value: Any) -> str:
+    """``value`` if it is an http(s) URL, else "" (an alert must not smuggle javascript: links)."""
+    text = str(value or "")
+    return text if text.lower().startswith(("http://", "https://")) else ""
+
+
+def _alert_item(alert: Mapping[str, Any]) -> dict[str, Any]:
+    labels: Mapping[str, str] = alert.get("labels") or {}
+    annotations: Mapping[str, str] = alert.get("annotations") or {}
+    status = str(alert.get("status", "firing"))
+    return {
+        "status": status,
+        "alertname": labels.get("alertname", ""),
+        "severity": labels.get("severity", ""),
+        "summary": render.alert_summary(alert),
+        "labels": [(k, labels[k]) for k in sorted(labels)],
+        "annotations": [(k, annotations[k]) for k in sorted(annotations)],
+        "starts": _show_time(alert.get("startsAt")),
+        "ends": _show_time(alert.get("endsAt")) if status != "firing" else "",
+        "source": str(alert.get("generatorURL") or ""),
+        "source_href": _link(alert.get("generatorURL")),
+        "fingerprint": str(alert.get("fingerprint") or ""),
+    }
+
+
+def email_context(notification: Notification) -> dict[str, Any]:
+    """What the shipped templates see: render.template_context plus one item per alert."""
+    context = render.template_context(notification)
+    ordered = render.sort_alerts(notification.alerts)
+    items = [_alert_item(a) for a in ordered[:MAX_LISTED_ALERTS]]
+    context.update(
+        items=items,
+        hidden=len(ordered) - len(items),
+        covered=notification.covered,
+        digest_lines=render.digest_lines(notification.alerts) if notification.digest else [],
+        external_href=_link(context.get("externalURL")),
+    )
+    return context
+
+
+def _header_value(value: str) -> str:
+    # A header is one line: a newline from an alert label must not start a new header.
+    return " ".join(value.split())
+
+
+def build_message(config: EmailConfig, notification: Notification) -> EmailMessage:
+    """The multipart/alternative message (text, then HTML) for ``notification``."""
+    context = render.template_context(notification)
+    full = email_context(notification)
+    if config.text is not None:
+        text = render.render_template(config.text, context)
+    else:
+        text = _templates().get_template("email.txt.j2").render(**full)
+    if config.html is not None:
+        html = _render_html_override(config.html, context)
+    else:
+        html = _templates().get_template("email.html.j2").render(**full)
+
+    _, sender = parseaddr(config.from_)
+    domain = sender.rpartition("@")[2] or "alertrouter.invalid"
+    message = EmailMessage(policy=_POLICY)
+    message["Subject"] = _header_value(render.notification_title(notification))  # as Alertmanager
+    message["From"] = config.from_
+    message["To"] = config.to
+    message["Date"] = format_datetime(datetime.now(UTC))
+    message["Message-ID"] = make_msgid(domain=domain)
+    for name, template in config.headers.items():
+        value = _header_value(render.render_template(template, context))
+        del message[name]
+        message[name] = value
+    message.set_content(text)
+    message.add_alternative(html, subtype="html")
+    return message
+
+
+class EmailNotifier(Notifier[EmailConfig]):
+    """Sends each notification as one email to every address of ``to``."""
+
+    type_name: ClassVar[str] = "email"
+    config_model: ClassVar[type[IntegrationConfig]] = EmailConfig
+    default_rate_per_second: ClassVar[float] = 0.5
+    default_burst: ClassVar[int] = 5
+    max_message_bytes: ClassVar[int] = 10_240_000  # Postfix's default message_size_limit
+    coalesce: ClassVar[bool] = True
+
+    request_timeout: float = 10.0  # seconds, per SMTP command
+
+    def __init__(
+        self,
+        config: EmailConfig,
+        session: aiohttp.ClientSession,
+        *,
+        receiver: str,
+        integration: str,
+    ) -> None:
+        super().__init__(config, session, receiver=receiver, integration=integration)
+        self._tls: ssl.SSLContext | None = None
+
+    def _tls_context(self) -> ssl.SSLContext:
+        if self._tls is None:
+            self._tls = tls_context(self.config.tls_config)
+        return self._tls
+
+    async def send(self, notification: Notification) -> Receipt:
+        """Build the message and hand it to the smarthost; the DATA reply is the receipt."""
+        started = time.monotonic()
+        message = build_message(self.config, notification)
+        _, sender = parseaddr(self.config.from_)
+        recipients = self.config.recipients
+        if not recipients:
+            raise PermanentNotifierError("clientError", "no recipient address in to")
+        response = await self._deliver(sender, recipients, message.as_bytes())
+        return Receipt(
+            provider_status=f"{response.code} {response.message}",
+            message_id=str(message["Message-ID"]),
+            duration=time.monotonic() - started,
+            detail={"recipients": len(recipients)},
+        )
+
+    async def _deliver(
+        self, sender: str, recipients: list[str], data: bytes
+    ) -> aiosmtplib.SMTPResponse:
+        host, port = self.config.host_port
+        implicit_tls = port == 465
+        smtp = aiosmtplib.SMTP(
+            hostname=host,
+            port=port,
+            local_hostname=self.config.hello,
+            timeout=self.request_timeout,
+            use_tls=implicit_tls,
+            start_tls=False,
+            tls_context=self._tls_context() if implicit_tls else None,
+        )
+        accepted = False
+        try:
+            await smtp.connect()
+            await smtp.ehlo()
+            if self.config.require_tls and not implicit_tls:
+                if not smtp.supports_extension("starttls"):
+                    raise PermanentNotifierError(
+                        "other",
+                        f"require_tls is true (the default) but {self.config.smarthost} "
+                        "does not advertise the STARTTLS extension",
+                    )
+                await smtp.starttls(tls_context=self._tls_context(), server_hostname=host)
+                await smtp.ehlo()
+            if self.config.auth_username and smtp.supports_extension("auth"):
+                await self._authenticate(smtp)
+            await smtp.mail(sender)
+            for recipient in recipients:
+                await smtp.rcpt(recipient)
+            response = await smtp.data(data)
+            accepted = True
+        except NotifierError:
+            raise
+        except (aiosmtplib.SMTPException, OSError, ssl.SSLError) as exc:
+            raise classify_smtp_error(exc) from None
+        finally:
+            # QUIT politely after success; after a failure (or cancellation) just hang up.
+            if accepted:
+                await _quit(smtp)
+            else:
+                smtp.close()
+        return response
+
+    async def _authenticate(self, smtp: aiosmtplib.SMTP) -> None:
+        """Pick a mechanism as Alertmanager does: the server's order, what our secrets allow."""
+        config = self.config
+        username = config.auth_username or ""
+        password = config.auth_password.get_secret_value() if config.auth_password else ""
+        secret = config.auth_secret.get_secret_value() if config.auth_secret else ""
+        offered = smtp.esmtp_extensions.get("auth", "").upper().split()
+        for mechanism in offered:
+            if mechanism == "CRAM-MD5" and secret:
+                await smtp.auth_crammd5(username, secret)
+                return
+            if mechanism == "PLAIN" and password:
+                identity = config.auth_identity or ""
+                token = f"{identity}\0{username}\0{password}".encode()
+                reply = await smtp.execute_command(b"AUTH", b"PLAIN", base64.b64encode(token))
+                if reply.code != 235:
+                    raise aiosmtplib.SMTPAuthenticationError(reply.code, reply.message)
+                return
+            if mechanism == "LOGIN" and password:
+                await smtp.auth_login(username, password)
+                return
+        raise PermanentNotifierError(
+            "authError",
+            f"no usable auth mechanism: server offers {' '.join(offered) or 'none'}",
+        )
+
+
+async def _quit(smtp: aiosmtplib.SMTP) -> None:
+    try:
+        await smtp.quit(timeout=1.0)
+    except (aiosmtplib.SMTPException, OSError):
+        smtp.close()  # the message (if any) is already accepted; QUIT is a courtesy
+
+
+def classify_smtp_error(exc: BaseException) -> NotifierError:
+    """Map an aiosmtplib/socket/TLS failure to a retryable or permanent NotifierError."""
+    if isinstance(exc, aiosmtplib.SMTPRecipientsRefused) and exc.recipients:
+        exc = exc.recipients[0]
+    if isinstance(exc, aiosmtplib.SMTPResponseException):
+        reply = f"SMTP {exc.code} {exc.message}".strip()
+        if 400 <= exc.code < 500:
+            return RetryableNotifierError("serverError", reply)
+        if exc.code in _AUTH_CODES or isinstance(exc, aiosmtplib.SMTPAuthenticationError):
+            return PermanentNotifierError("authError", reply)
+        return PermanentNotifierError("clientError", reply)
+    if isinstance(exc, TimeoutError):
+        return RetryableNotifierError("timeout", f"SMTP timeout: {exc}")
+    if isinstance(exc, ssl.SSLCertVerificationError):
+        return PermanentNotifierError("other", f"TLS certificate: {exc.verify_message}")
+    if isinstance(exc, aiosmtplib.SMTPConnectError | aiosmtplib.SMTPServerDisconnected):
+        return RetryableNotifierError("other", f"SMTP connection: {exc}")
+    if isinstance(exc, OSError | ssl.SSLError):
+        return RetryableNotifierError("other", f"SMTP connection: {type(exc).__name__}: {exc}")
+    return PermanentNotifierError("other", f"SMTP: {exc}")

@@ -1,29 +1,356 @@
-"""Generic webhook: posts an Alertmanager-format v4 body, so Alertmanager's receivers accept it."""
+"""Generic webhook: posts an Alertmanager-format v4 body, so Alertmanager's receivers accept it.
+
+The body is what Alertmanager 0.25 sends, byte for byte where the input allows: same keys in the
+same order, Go's JSON encoding (compact, ``<>&`` escaped, trailing newline).
+"""
 
 from __future__ import annotations
 
-from typing import ClassVar
+import base64
+import email.utils
+import json
+import ssl
+import time
+from collections.abc import Iterable, Mapping
+from datetime import UTC, datetime, timedelta
+from typing import Any, ClassVar
 
-from pydantic import Field, SecretStr, model_validator
+import aiohttp
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
-from alertrouter.notifiers.config import HTTPClientConfig, IntegrationConfig
+from alertrouter import __version__
+from alertrouter.errors import PermanentNotifierError, RetryableNotifierError
+from alertrouter.notifiers.base import Notification, Notifier, Receipt, classify_http_status
+from alertrouter.notifiers.config import (
+    Duration,
+    HTTPClientConfig,
+    IntegrationConfig,
+    TLSConfig,
+)
+from alertrouter.webhook import alertmanager_fingerprint
 
-__all__ = ["WebhookConfig"]
+__all__ = [
+    "WebhookConfig",
+    "WebhookNotifier",
+    "encode_go_json",
+    "parse_retry_after",
+    "tls_context",
+    "webhook_body",
+]
+
+ZERO_TIME = "0001-01-01T00:00:00Z"  # Go's zero time: a firing alert's endsAt
+USER_AGENT = f"alertrouter/{__version__}"
+_SNIPPET = 200  # characters of a failed response's body kept in the error message
+_TLS_VERSIONS = {
+    "TLS10": ssl.TLSVersion.TLSv1,
+    "TLS11": ssl.TLSVersion.TLSv1_1,
+    "TLS12": ssl.TLSVersion.TLSv1_2,
+    "TLS13": ssl.TLSVersion.TLSv1_3,
+}  # Prometheus' names
 
 
 class WebhookConfig(IntegrationConfig):
-    """``webhook_configs`` entry (Alertmanager's fields; ``url`` is a secret as there)."""
+    """``webhook_configs`` entry (Alertmanager's fields; ``url`` is a secret as there).
+
+    ``timeout`` is Alertmanager 0.28's field; 0 (its default, "none") means our 10 s.
+    """
 
     url: SecretStr | None = None
     http_config: HTTPClientConfig = HTTPClientConfig()
     max_alerts: int = Field(0, ge=0)
+    timeout: Duration = timedelta(seconds=10)
 
     default_send_resolved: ClassVar[bool] = True
     secret_files: ClassVar[dict[str, str]] = {"url_file": "url"}
+
+    @field_validator("timeout")
+    @classmethod
+    def _timeout(cls, value: timedelta) -> timedelta:
+        if value < timedelta(0):
+            raise PydanticCustomError("timeout", "timeout must not be negative")
+        return value or timedelta(seconds=10)
 
     @model_validator(mode="after")
     def _url_required(self) -> WebhookConfig:
         if self.url is None or not self.url.get_secret_value():
             raise PydanticCustomError("webhook", "url (or url_file) is required")
+        scheme = self.url.get_secret_value().partition("://")[0].lower()
+        if scheme not in ("http", "https"):
+            # Never echo the URL: it is a secret (tokens often live in its path).
+            raise PydanticCustomError("webhook", "url must be an http:// or https:// URL")
         return self
+
+
+def _alert(alert: Mapping[str, Any]) -> dict[str, Any]:
+    """One alert in Alertmanager's key order; labels sorted as Go marshals maps."""
+    labels: Mapping[str, str] = alert.get("labels") or {}
+    annotations: Mapping[str, str] = alert.get("annotations") or {}
+    return {
+        "status": alert.get("status", "firing"),
+        "labels": dict(sorted(labels.items())),
+        "annotations": dict(sorted(annotations.items())),
+        "startsAt": alert.get("startsAt") or ZERO_TIME,
+        "endsAt": alert.get("endsAt") or ZERO_TIME,
+        "generatorURL": alert.get("generatorURL") or "",
+        "fingerprint": alert.get("fingerprint") or alertmanager_fingerprint(dict(labels)),
+    }
+
+
+def _common(maps: Iterable[Mapping[str, str]]) -> dict[str, str]:
+    """The pairs every map shares (Alertmanager's commonLabels / commonAnnotations)."""
+    common: dict[str, str] | None = None
+    for mapping in maps:
+        if common is None:
+            common = dict(mapping)
+        else:
+            common = {k: v for k, v in common.items() if mapping.get(k) == v}
+    return dict(sorted((common or {}).items()))
+
+
+def webhook_body(notification: Notification, max_alerts: int = 0) -> dict[str, Any]:
+    """Alertmanager's v4 webhook body for the notification's alerts, first ``max_alerts`` only.
+
+    As Alertmanager does, truncation comes first and status and common labels describe the
+    alerts sent; ``truncatedAlerts`` adds what an upstream Alertmanager already left out.
+    """
+    alerts = [_alert(a) for a in notification.alerts]
+    truncated = 0
+    if max_alerts and len(alerts) > max_alerts:
+        truncated = len(alerts) - max_alerts
+        alerts = alerts[:max_alerts]
+    group = notification.group
+    common_labels = _common(a["labels"] for a in alerts)
+    group_labels = {
+        k: v
+        for k, v in sorted((group.get("groupLabels") or {}).items())
+        if common_labels.get(k) == v
+    }
+    status = "firing" if any(a["status"] == "firing" for a in alerts) else "resolved"
+    return {
+        "receiver": notification.receiver,
+        "status": status,
+        "alerts": alerts,
+        "groupLabels": group_labels,
+        "commonLabels": common_labels,
+        "commonAnnotations": _common(a["annotations"] for a in alerts),
+        "externalURL": str(group.get("externalURL") or ""),
+        "version": "4",
+        "groupKey": str(group.get("groupKey") or ""),
+        "truncatedAlerts": truncated + int(group.get("truncatedAlerts") or 0),
+    }
+
+
+def encode_go_json(value: Any) -> bytes:
+    """JSON as Go's json.Encoder writes it: compact, ``<>&`` and U+2028/9 escaped, newline."""
+    text = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    for char, escaped in (
+        ("&", "\\u0026"),
+        ("<", "\\u003c"),
+        (">", "\\u003e"),
+        ("\u2028", "\\u2028"),
+        ("\u2029", "\\u2029"),
+    ):
+        text = text.replace(char, escaped)
+    return (text + "\n").encode("utf-8")
+
+
+def parse_retry_after(value: str | None, now: datetime | None = None) -> float | None:
+    """Seconds to wait from a ``Retry-After`` header (delta-seconds or an HTTP date)."""
+    if not value:
+        return None
+    value = value.strip()
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
+
+
+class _ServerNameContext(ssl.SSLContext):
+    """A client context that checks the certificate against ``server_name``, not the host."""
+
+    server_name: str
+
+    def wrap_bio(
+        self,
+        incoming: ssl.MemoryBIO,
+        outgoing: ssl.MemoryBIO,
+        server_side: bool = False,
+        server_hostname: str | bytes | None = None,
+        session: ssl.SSLSession | None = None,
+    ) -> ssl.SSLObject:
+        return super().wrap_bio(incoming, outgoing, server_side, self.server_name, session)
+
+
+def tls_context(config: TLSConfig | None) -> ssl.SSLContext:
+    """A client SSLContext from Prometheus' tls_config (system roots unless ``ca_file``).
+
+    Shared by the HTTP and SMTP notifiers. Unusable files are a permanent failure.
+    """
+    config = config or TLSConfig()
+    context: ssl.SSLContext
+    if config.server_name:
+        context = _ServerNameContext(ssl.PROTOCOL_TLS_CLIENT)
+        context.server_name = config.server_name
+    else:
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    if bool(config.cert_file) != bool(config.key_file):
+        raise PermanentNotifierError(
+            "other", "tls_config: cert_file and key_file must be given together"
+        )
+    try:
+        if config.ca_file:
+            context.load_verify_locations(cafile=config.ca_file)
+        else:
+            context.load_default_certs()
+        if config.cert_file and config.key_file:
+            context.load_cert_chain(config.cert_file, config.key_file)
+    except (OSError, ssl.SSLError) as exc:
+        reason = getattr(exc, "strerror", None) or type(exc).__name__
+        raise PermanentNotifierError("other", f"tls_config: cannot load files: {reason}") from None
+    if config.min_version:
+        version = _TLS_VERSIONS.get(config.min_version.upper())
+        if version is None:
+            raise PermanentNotifierError(
+                "other", f"tls_config: unknown min_version {config.min_version}"
+            )
+        context.minimum_version = version
+    if config.insecure_skip_verify:
+        context.check_hostname = False
+        context.verify_mode = ssl.CERT_NONE
+    return context
+
+
+def authorization_header(http: HTTPClientConfig) -> str | None:
+    """The Authorization header value http_config asks for, or None."""
+    if http.bearer_token is not None:
+        return f"Bearer {http.bearer_token.get_secret_value()}"
+    if http.authorization is not None and http.authorization.credentials is not None:
+        kind = http.authorization.type or "Bearer"
+        return f"{kind} {http.authorization.credentials.get_secret_value()}"
+    if http.basic_auth is not None:
+        password = http.basic_auth.password
+        pair = f"{http.basic_auth.username}:{password.get_secret_value() if password else ''}"
+        return "Basic " + base64.b64encode(pair.encode()).decode("ascii")  # UTF-8, as Go
+    return None
+
+
+class WebhookNotifier(Notifier[WebhookConfig]):
+    """POSTs the due alerts in Alertmanager's webhook format to ``url``."""
+
+    type_name: ClassVar[str] = "webhook"
+    config_model: ClassVar[type[IntegrationConfig]] = WebhookConfig
+    default_rate_per_second: ClassVar[float] = 10.0
+    default_burst: ClassVar[int] = 20
+    coalesce: ClassVar[bool] = True
+
+    def __init__(
+        self,
+        config: WebhookConfig,
+        session: aiohttp.ClientSession,
+        *,
+        receiver: str,
+        integration: str,
+    ) -> None:
+        super().__init__(config, session, receiver=receiver, integration=integration)
+        assert config.url is not None  # the config validator requires it
+        self._url = config.url.get_secret_value()
+        self._authorization = authorization_header(config.http_config)
+        self._ssl: ssl.SSLContext | None = None
+        self._secrets = _secret_strings(self._url, self._authorization, config.http_config)
+
+    def _ssl_context(self) -> ssl.SSLContext | bool:
+        tls = self.config.http_config.tls_config
+        if tls is None:
+            return True  # aiohttp's default verification
+        if self._ssl is None:
+            self._ssl = tls_context(tls)
+        return self._ssl
+
+    async def send(self, notification: Notification) -> Receipt:
+        """POST the body; 2xx is delivered, 429/5xx retryable, any other answer permanent."""
+        started = time.monotonic()
+        body = webhook_body(notification, self.config.max_alerts)
+        headers = {"Content-Type": "application/json", "User-Agent": USER_AGENT}
+        if self._authorization is not None:
+            headers["Authorization"] = self._authorization
+        http = self.config.http_config
+        timeout = self.config.timeout.total_seconds()
+        try:
+            async with self.session.post(
+                self._url,
+                data=encode_go_json(body),
+                headers=headers,
+                timeout=aiohttp.ClientTimeout(total=timeout),
+                ssl=self._ssl_context(),
+                proxy=http.proxy_url,
+                allow_redirects=http.follow_redirects,
+            ) as response:
+                head = await response.content.read(_SNIPPET * 4)  # not a huge error page
+                text = head.decode(response.charset or "utf-8", errors="replace")
+                status, reason = response.status, response.reason or ""
+                retry_after = parse_retry_after(response.headers.get("Retry-After"))
+        except TimeoutError:
+            raise RetryableNotifierError(
+                "timeout", f"webhook: no answer within {timeout:g}s"
+            ) from None
+        except aiohttp.ClientConnectorCertificateError as exc:
+            detail = getattr(exc.certificate_error, "verify_message", "verification failed")
+            raise PermanentNotifierError("other", f"webhook: TLS certificate: {detail}") from None
+        except aiohttp.ClientConnectorError as exc:
+            raise RetryableNotifierError(
+                "other", f"webhook: cannot connect: {exc.os_error.strerror or 'failed'}"
+            ) from None
+        except aiohttp.InvalidURL:
+            raise PermanentNotifierError("other", "webhook: invalid url") from None
+        except aiohttp.ClientError as exc:
+            # Not str(exc): aiohttp puts the URL (a secret) in many of its messages.
+            raise RetryableNotifierError("other", f"webhook: {type(exc).__name__}") from None
+
+        answer = f"{status} {reason}".strip()
+        if 200 <= status < 300:
+            return Receipt(
+                provider_status=answer,
+                message_id=None,
+                duration=time.monotonic() - started,
+                detail={
+                    "alerts": len(body["alerts"]),
+                    "truncatedAlerts": body["truncatedAlerts"],
+                },
+            )
+        message = f"webhook answered {answer}"
+        snippet = self._scrub(text.strip()[:_SNIPPET])
+        if snippet:
+            message += f": {snippet}"
+        if status == 429 or status >= 500:
+            reason_name = classify_http_status(status)
+            raise RetryableNotifierError(reason_name, message, retry_after=retry_after)
+        raise PermanentNotifierError(classify_http_status(status), message)
+
+    def _scrub(self, text: str) -> str:
+        """``text`` without any secret of this config (a receiver may echo the request)."""
+        for secret in self._secrets:
+            text = text.replace(secret, "<redacted>")
+        return text
+
+
+def _secret_strings(url: str, authorization: str | None, http: HTTPClientConfig) -> list[str]:
+    """Every string that must never leave this process in a message, longest first."""
+    secrets = {url}
+    rest = url.partition("://")[2]
+    path = rest[rest.find("/") :] if "/" in rest else ""
+    if len(path) > 1:
+        secrets.add(path)
+    if authorization:
+        secrets.add(authorization)
+        secrets.add(authorization.partition(" ")[2])
+    if http.basic_auth is not None and http.basic_auth.password is not None:
+        secrets.add(http.basic_auth.password.get_secret_value())
+    return sorted((s for s in secrets if len(s) > 1), key=len, reverse=True)
