@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import os
 import sys
@@ -27,7 +28,8 @@ from alertrouter.config.settings import (
     DEFAULT_STATE_URL,
     Settings,
 )
-from alertrouter.errors import ConfigError
+from alertrouter.direct_test import send_direct
+from alertrouter.errors import ConfigError, RetryableNotifierError
 from alertrouter.router.cases import load_cases, run_cases
 from alertrouter.router.matchers import MatcherSyntaxError, parse_label_assignment
 from alertrouter.router.report import render_explain, render_tree
@@ -85,6 +87,13 @@ def build_parser() -> argparse.ArgumentParser:
         "--resolve", action="store_true", help="then send its resolve (after delivery with --wait)"
     )
     test_alert.add_argument("--wait", action="store_true", help="follow the deliveries")
+    test_alert.add_argument(
+        "--direct",
+        action="store_true",
+        help="no service: send straight through --receiver's integrations of --config",
+    )
+    test_alert.add_argument("--config", metavar="FILE", help="routing file (with --direct)")
+    test_alert.add_argument("--receiver", metavar="NAME", help="receiver to test (with --direct)")
     test_alert.add_argument("--timeout", type=float, default=60.0, help="seconds to wait for (60)")
     test_alert.set_defaults(handler=test_alert_command)
 
@@ -199,6 +208,8 @@ def test_alert_command(args: argparse.Namespace) -> int:
             return EXIT_USAGE
         extra[name] = value
     labels = unique_test_labels(args.severity, extra)
+    if args.direct:
+        return _test_alert_direct(args, labels)
     admin_token = args.admin_token or os.environ.get("ALERTROUTER_ADMIN_TOKEN")
     steps = [False, True] if args.resolve else [False]
     try:
@@ -219,6 +230,36 @@ def test_alert_command(args: argparse.Namespace) -> int:
         print(f"alertrouter: {exc}", file=sys.stderr)
         return EXIT_FAILED
     return EXIT_OK
+
+
+def _test_alert_direct(args: argparse.Namespace, labels: dict[str, str]) -> int:
+    if not args.config or not args.receiver:
+        print("test-alert --direct needs --config FILE and --receiver NAME", file=sys.stderr)
+        return EXIT_USAGE
+    try:
+        config = load_routing_config(args.config)
+        results = asyncio.run(send_direct(config, args.receiver, labels, resolve=args.resolve))
+    except ConfigError as exc:
+        for problem in exc.problems:
+            print(problem, file=sys.stderr)
+        return EXIT_FAILED
+    if not results:
+        print(f"receiver {args.receiver} has no integrations (a blackhole): nothing to send")
+        return EXIT_OK
+    rows = []
+    for result in results:
+        if result.receipt is not None:
+            outcome, detail = "delivered", result.receipt.provider_status
+            if result.receipt.message_id:
+                detail += f" id={result.receipt.message_id}"
+        else:
+            assert result.error is not None
+            kind = "retryable" if isinstance(result.error, RetryableNotifierError) else "permanent"
+            outcome, detail = f"FAILED ({kind})", f"{result.error.reason}: {result.error}"
+        ms = f"{result.seconds * 1000:.0f} ms"
+        rows.append([result.integration, result.step, outcome, ms, detail])
+    print(format_table(["INTEGRATION", "STEP", "OUTCOME", "TIME", "DETAIL"], rows))
+    return EXIT_OK if all(r.receipt is not None for r in results) else EXIT_FAILED
 
 
 def _label_text(labels: Mapping[str, str]) -> str:
