@@ -7,6 +7,7 @@ import binascii
 import hmac
 import json
 import logging
+import re
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
@@ -64,10 +65,11 @@ async def _receive_alerts(request: web.Request) -> web.Response:
     if not service.accepting:
         raise web.HTTPServiceUnavailable(text="alertrouter is starting or draining\n")
     if not _authorized(request, service):
+        scheme = "Bearer" if service.settings.webhook_token else "Basic"
         return web.json_response(
             {"errors": [{"field": "Authorization", "message": "missing or invalid credentials"}]},
             status=401,
-            headers={"WWW-Authenticate": 'Bearer realm="alertrouter"'},
+            headers={"WWW-Authenticate": f'{scheme} realm="alertrouter"'},
         )
     if request.content_type != "application/json":
         message = f"want Content-Type application/json, got {request.content_type or 'none'}"
@@ -75,8 +77,10 @@ async def _receive_alerts(request: web.Request) -> web.Response:
     body = await request.read()  # over client_max_size aiohttp answers 413
     try:
         data = json.loads(body)
-    except (ValueError, UnicodeDecodeError) as exc:
+    except (ValueError, UnicodeDecodeError, RecursionError) as exc:
         return _problem_response(400, [{"field": "(body)", "message": f"invalid JSON: {exc}"}])
+    if _SURROGATE_ESCAPE.search(body):
+        data = _replace_lone_surrogates(data)
     try:
         payload = WebhookPayload.model_validate(data)
     except ValidationError as exc:
@@ -115,21 +119,38 @@ async def _receive_alerts(request: web.Request) -> web.Response:
     )
 
 
+# JSON may escape lone UTF-16 surrogates (\ud800) that no UTF-8 text can hold; Go's decoder,
+# and so Alertmanager, reads them as U+FFFD. Only bodies that contain such escapes are walked.
+_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
+
+
+def _replace_lone_surrogates(value: Any) -> Any:
+    if isinstance(value, str):
+        return value.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")
+    if isinstance(value, list):
+        return [_replace_lone_surrogates(v) for v in value]
+    if isinstance(value, dict):
+        return {_replace_lone_surrogates(k): _replace_lone_surrogates(v) for k, v in value.items()}
+    return value
+
+
 def _authorized(request: web.Request, service: Service) -> bool:
     settings = service.settings
     header = request.headers.get("Authorization", "")
     scheme, _, credentials = header.partition(" ")
+    # aiohttp keeps undecodable header bytes as surrogates: encode them back, never fail.
+    given = credentials.strip().encode("utf-8", "surrogateescape")
     if settings.webhook_token:
-        return scheme.lower() == "bearer" and hmac.compare_digest(
-            credentials.strip().encode(), settings.webhook_token.encode()
-        )
+        expected = settings.webhook_token.encode()
+        return scheme.lower() == "bearer" and hmac.compare_digest(given, expected)
     if settings.webhook_user is not None and settings.webhook_password is not None:
         if scheme.lower() != "basic":
             return False
         try:
-            user, _, password = base64.b64decode(credentials, validate=True).decode().partition(":")
-        except (binascii.Error, UnicodeDecodeError):
+            decoded = base64.b64decode(given, validate=True).decode("utf-8")
+        except (binascii.Error, ValueError):
             return False
+        user, _, password = decoded.partition(":")
         user_ok = hmac.compare_digest(user.encode(), settings.webhook_user.encode())
         password_ok = hmac.compare_digest(password.encode(), settings.webhook_password.encode())
         return user_ok and password_ok
