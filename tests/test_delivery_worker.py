@@ -206,11 +206,11 @@ async def test_rate_limit_spaces_messages(session: Any) -> None:
     assert notifier.sent_at[-1] - notifier.sent_at[0] >= 0.19
 
 
-def test_token_bucket_hold_blocks_until_retry_after() -> None:
+async def test_token_bucket_hold_blocks_until_retry_after() -> None:
     """After hold(3) no token is given for three seconds, even with saved tokens."""
     now = [100.0]
     bucket = TokenBucket(10, 5, clock=lambda: now[0])
-    bucket.hold(3)
-    assert bucket.delay() == pytest.approx(3)
+    await bucket.hold(3)
+    assert await bucket.delay() == pytest.approx(3)
     now[0] += 3
-    assert bucket.delay() == 0
+    assert await bucket.delay() == 0

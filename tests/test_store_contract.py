@@ -19,6 +19,7 @@ from alertrouter.router.dedup import ClaimState
 from alertrouter.store.base import Job, Store, StoreStats
 from alertrouter.store.factory import store_from_url
 from alertrouter.store.memory import MemoryStore
+from alertrouter.store.redis import RedisStore
 from alertrouter.store.sqlite import SCHEMA_VERSION, SQLiteStore
 from factories import (
     HOUR,
@@ -30,6 +31,7 @@ from factories import (
     make_draft,
     make_key,
 )
+from redis_server import shared_redis_server, unique_prefix
 
 RI = HOUR
 LEASE = 30.0
@@ -42,6 +44,8 @@ StoreFactory = Callable[[Path], Store]
 BACKENDS: dict[str, StoreFactory] = {
     "memory": lambda tmp_path: MemoryStore(),
     "sqlite": lambda tmp_path: SQLiteStore(tmp_path / "state" / "alertrouter.db"),
+    # One shared redis-server (started on first use); a fresh key prefix keeps each test apart.
+    "redis": lambda tmp_path: RedisStore(shared_redis_server().url, prefix=unique_prefix()),
 }
 
 
@@ -484,6 +488,14 @@ async def test_stats_count_jobs_per_queue(store: Store) -> None:
 async def test_ping_answers(store: Store) -> None:
     """An open store answers ping without raising."""
     await store.ping()
+
+
+async def test_a_lone_owner_holds_and_renews_its_queue(store: Store) -> None:
+    """The first owner gets the queue, keeps it on renewal, and can give it up."""
+    assert await store.hold_queue(QUEUE, "replica-a", 30)
+    assert await store.hold_queue(QUEUE, "replica-a", 30)
+    await store.release_queue(QUEUE, "replica-a")
+    assert await store.hold_queue(QUEUE, "replica-a", 30)
 
 
 # --- SQLite only ------------------------------------------------------------------------------

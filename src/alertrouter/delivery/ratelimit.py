@@ -5,8 +5,25 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Awaitable, Callable
+from typing import Protocol
 
-__all__ = ["TokenBucket"]
+__all__ = ["RateLimiter", "TokenBucket"]
+
+
+class RateLimiter(Protocol):
+    """What a worker needs of a rate limit: this process's TokenBucket or a shared one."""
+
+    async def delay(self) -> float:
+        """Seconds until a token is available (0 when one is)."""
+        ...
+
+    async def acquire(self) -> None:
+        """Wait for a token and take it."""
+        ...
+
+    async def hold(self, seconds: float) -> None:
+        """Give no token for ``seconds``."""
+        ...
 
 
 class TokenBucket:
@@ -34,8 +51,11 @@ class TokenBucket:
         self._tokens = min(self.burst, self._tokens + (now - self._updated) * self.rate)
         self._updated = now
 
-    def delay(self) -> float:
+    async def delay(self) -> float:
         """Seconds until a token is available (0 when one is)."""
+        return self._delay()
+
+    def _delay(self) -> float:
         now = self._clock()
         self._refill(now)
         wait = max(0.0, self._hold_until - now)
@@ -45,11 +65,11 @@ class TokenBucket:
 
     async def acquire(self) -> None:
         """Wait for a token and take it."""
-        while (wait := self.delay()) > 0:
+        while (wait := self._delay()) > 0:
             await self._sleep(wait)
         self._tokens -= 1
 
-    def hold(self, seconds: float) -> None:
+    async def hold(self, seconds: float) -> None:
         """Give no token for ``seconds`` (the provider said Retry-After), and drop saved ones."""
         until = self._clock() + seconds
         if until > self._hold_until:

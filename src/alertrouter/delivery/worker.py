@@ -11,7 +11,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import random
+import socket
+import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict
 from typing import Any
@@ -20,8 +23,13 @@ import sentry_sdk
 
 from alertrouter.config.loader import IntegrationSpec
 from alertrouter.delivery.backoff import retry_delay
-from alertrouter.delivery.ratelimit import TokenBucket
-from alertrouter.errors import NotifierError, PermanentNotifierError, RetryableNotifierError
+from alertrouter.delivery.ratelimit import RateLimiter
+from alertrouter.errors import (
+    NotifierError,
+    PermanentNotifierError,
+    RetryableNotifierError,
+    StoreError,
+)
 from alertrouter.logs import get_logger, log_event
 from alertrouter.metrics import Metrics
 from alertrouter.notifiers.base import Notification, Notifier
@@ -35,6 +43,7 @@ _LEASE_SECONDS = 120.0
 _IDLE_POLL_SECONDS = 5.0  # only for jobs rescheduled by another replica; new jobs wake us
 _MAX_DIGEST_JOBS = 5000
 _MIN_RETRY_SECONDS = 0.05
+_QUEUE_HOLD_SECONDS = 60.0  # another replica takes over a dead one's queue after this
 
 
 class IntegrationWorker:
@@ -46,7 +55,7 @@ class IntegrationWorker:
         receiver: str,
         spec: IntegrationSpec,
         notifier: Notifier[Any],
-        bucket: TokenBucket,
+        bucket: RateLimiter,
         store: Store,
         metrics: Metrics,
         clock: Callable[[], float],
@@ -67,6 +76,7 @@ class IntegrationWorker:
         self._stopping = False
         self._resume_at = 0.0
         self._task: asyncio.Task[None] | None = None
+        self._owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
     @property
     def label(self) -> str:
@@ -93,6 +103,8 @@ class IntegrationWorker:
             await asyncio.gather(self._task, return_exceptions=True)
         self._task = None
         await self.notifier.close()
+        with contextlib.suppress(StoreError):
+            await self.store.release_queue(self.queue, self._owner)
 
     async def _wait(self, seconds: float) -> None:
         with contextlib.suppress(TimeoutError):
@@ -112,11 +124,15 @@ class IntegrationWorker:
                 await self._wait(1.0)
 
     async def _step(self) -> None:
+        if not await self.store.hold_queue(self.queue, self._owner, _QUEUE_HOLD_SECONDS):
+            await self._wait(_IDLE_POLL_SECONDS)  # another replica delivers this queue
+            return
         now = self.clock()
         if self._resume_at > now:
-            await self._wait(self._resume_at - now)
+            # Waiting out a retry still renews the hold: the queue stays ours, in order.
+            await self._wait(min(self._resume_at - now, _QUEUE_HOLD_SECONDS / 3))
             return
-        token_wait = self.bucket.delay()
+        token_wait = await self.bucket.delay()
         if token_wait > 0:
             await asyncio.sleep(token_wait)
             return
@@ -204,7 +220,7 @@ class IntegrationWorker:
         retry = self.spec.config.retry
         self.metrics.notifications_failed.labels(self.receiver, self.label, exc.reason).inc()
         if exc.retry_after is not None:
-            self.bucket.hold(exc.retry_after)
+            await self.bucket.hold(exc.retry_after)
         oldest = min(job.created_at for job in jobs)
         if now - oldest >= retry.max_age.total_seconds():
             await self._bury(jobs, exc, counted=True)

@@ -84,6 +84,17 @@ class Store(abc.ABC):
     async def close(self) -> None:  # noqa: B027 - optional hook
         """Flush and release resources."""
 
+    async def hold_queue(self, queue: str, owner: str, ttl_seconds: float) -> bool:
+        """Take or renew the right to deliver ``queue``; False while another owner holds it.
+
+        One worker per queue across the fleet keeps per-alert order (a resolve never overtakes
+        its trigger) and the head-of-line wait after a retry. A single process always holds.
+        """
+        return True
+
+    async def release_queue(self, queue: str, owner: str) -> None:  # noqa: B027 - optional
+        """Give the queue up (on a clean stop) so another replica takes it at once."""
+
     @abc.abstractmethod
     async def ping(self) -> None:
         """Raise StoreError unless the backend answers."""

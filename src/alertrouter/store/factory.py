@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
+from urllib.parse import urlsplit, urlunsplit
 
 from alertrouter.errors import ConfigError, ConfigProblem
 from alertrouter.store.base import Store
 
-__all__ = ["store_from_url"]
+__all__ = ["redact_url", "store_from_url"]
 
 
 def store_from_url(url: str) -> Store:
-    """``sqlite:///relative/path.db``, ``sqlite:////absolute.db`` or ``memory://``."""
+    """``sqlite:///relative/path.db``, ``sqlite:////absolute.db``, ``redis://``/``rediss://``
+    (several replicas; needs the ``redis`` extra) or ``memory://``."""
     scheme = urlsplit(url).scheme
     if scheme == "sqlite":
         from alertrouter.store.sqlite import SQLiteStore
@@ -20,12 +21,34 @@ def store_from_url(url: str) -> Store:
         if not path:
             raise ConfigError([_problem(url, "sqlite:// needs a file path")])
         return SQLiteStore(path)
+    if scheme in ("redis", "rediss"):
+        try:
+            from alertrouter.store.redis import RedisStore
+        except ImportError as exc:
+            if exc.name is None or exc.name.partition(".")[0] != "redis":
+                raise  # our own import broke: not a missing extra
+            raise ConfigError(
+                [_problem(url, "the redis package is missing: install alertrouter[redis]")]
+            ) from exc
+        return RedisStore(url)
     if scheme == "memory":
         from alertrouter.store.memory import MemoryStore
 
         return MemoryStore()
-    raise ConfigError([_problem(url, f'unknown state backend "{scheme}" (sqlite, memory)')])
+    known = "sqlite, redis, rediss, memory"
+    raise ConfigError([_problem(url, f'unknown state backend "{scheme}" ({known})')])
+
+
+def redact_url(url: str) -> str:
+    """``url`` with its password masked (``redis://:secret@host`` carries one), for messages."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    user = parts.username or ""
+    return urlunsplit(parts._replace(netloc=f"{user}:***@{parts.netloc.rpartition('@')[2]}"))
 
 
 def _problem(url: str, message: str) -> ConfigProblem:
-    return ConfigProblem("environment", None, "ALERTROUTER_STATE_URL", f"{url}: {message}")
+    return ConfigProblem(
+        "environment", None, "ALERTROUTER_STATE_URL", f"{redact_url(url)}: {message}"
+    )

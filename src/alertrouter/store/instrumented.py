@@ -38,6 +38,14 @@ class InstrumentedStore(Store):
         """Close the inner store."""
         await self.inner.close()
 
+    async def hold_queue(self, queue: str, owner: str, ttl_seconds: float) -> bool:
+        """Timed hold_queue."""
+        return await self._timed("hold_queue", self.inner.hold_queue(queue, owner, ttl_seconds))
+
+    async def release_queue(self, queue: str, owner: str) -> None:
+        """Timed release_queue."""
+        await self._timed("release_queue", self.inner.release_queue(queue, owner))
+
     async def ping(self) -> None:
         """Timed ping."""
         await self._timed("ping", self.inner.ping())

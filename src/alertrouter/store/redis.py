@@ -1,0 +1,425 @@
+"""Redis store (``redis://`` / ``rediss://``): several replicas share claims and the job queue.
+
+Atomicity: ``claim_and_enqueue`` and ``dead_letter`` are optimistic transactions. They WATCH
+the claim keys they read, run the one Python dedup planner (router.dedup), and write claims and
+jobs in MULTI/EXEC, retrying when another replica touched a watched key first; so two replicas
+given the same webhook queue it once. Job state changes are Lua scripts, each atomic in Redis,
+so two replicas never lease the same job. Key names: ``redis_keys``. Standalone Redis (or a
+primary) only: the scripts compute key names, which Redis Cluster does not allow.
+
+Durability is Redis's: run it with ``appendonly yes`` (``appendfsync always`` to lose nothing
+acknowledged); ``open`` logs ``redis_not_durable`` when AOF is off.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import math
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Any, cast
+
+import redis.asyncio as aioredis
+from redis.commands.core import AsyncScript
+from redis.exceptions import RedisError, ResponseError, WatchError
+from redis.typing import EncodableT
+
+from alertrouter.errors import StoreError
+from alertrouter.logs import get_logger, log_event
+from alertrouter.router.dedup import ClaimKey, ClaimState, JobDraft, PlannedJob, plan_jobs
+from alertrouter.store import redis_keys as rk
+from alertrouter.store import redis_scripts as scripts
+from alertrouter.store.base import (
+    IngestOutcome,
+    Job,
+    JobState,
+    Store,
+    StoreStats,
+    claim_to_restore,
+)
+from alertrouter.store.factory import redact_url
+from alertrouter.store.ratelimit_redis import RedisTokenBucket
+
+__all__ = ["DONE_TTL_SECONDS", "RedisStore"]
+
+logger = get_logger(__name__)
+
+DONE_TTL_SECONDS = 24 * 3600.0  # long enough for test-alert --wait and the CLI to read receipts
+_MAX_TRANSACTION_ATTEMPTS = 200  # WatchError retries before giving up; each retry means progress
+_RANK_ID_BITS = 40  # rank = priority * 2**40 + id: exact in a sorted-set score (a double)
+_SOCKET_TIMEOUT_SECONDS = 5.0
+
+
+class RedisStore(Store):
+    """The shared store for several replicas; ``prefix`` namespaces every key it writes."""
+
+    backend = "redis"
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        prefix: str = rk.DEFAULT_PREFIX,
+        done_ttl_seconds: float = DONE_TTL_SECONDS,
+    ) -> None:
+        self.url = url
+        self.keys = rk.RedisKeys(prefix)
+        self.done_ttl_seconds = done_ttl_seconds
+        self._client: aioredis.Redis | None = None
+        self._scripts: dict[str, AsyncScript] = {}
+
+    def __repr__(self) -> str:
+        return f"RedisStore({redact_url(self.url)!r}, prefix={self.keys.prefix!r})"
+
+    @property
+    def client(self) -> aioredis.Redis:
+        """The open connection pool (shared with the token buckets)."""
+        if self._client is None:
+            raise StoreError("Redis store is not open")
+        return self._client
+
+    async def open(self) -> None:
+        """Connect, check that Redis answers, and say so if it would lose acknowledged jobs."""
+        # A Redis that stops answering must fail the webhook (503, Alertmanager retries), not
+        # hang it: bounded socket timeouts, unless the URL's query sets its own.
+        client = aioredis.Redis.from_url(
+            self.url,
+            decode_responses=True,
+            socket_timeout=_SOCKET_TIMEOUT_SECONDS,
+            socket_connect_timeout=_SOCKET_TIMEOUT_SECONDS,
+        )
+        try:
+            await client.ping()
+            await self._warn_unless_durable(client)
+        except RedisError as exc:
+            await client.aclose()
+            raise StoreError(f"cannot reach Redis at {redact_url(self.url)}: {exc}") from exc
+        self._client = client
+        sources = {
+            "fetch": scripts.FETCH,
+            "release": scripts.RELEASE,
+            "reschedule": scripts.RESCHEDULE,
+            "complete": scripts.COMPLETE,
+            "requeue": scripts.REQUEUE,
+        }
+        self._scripts = {name: client.register_script(src) for name, src in sources.items()}
+
+    async def close(self) -> None:
+        """Close the connection pool; safe to call twice."""
+        client, self._client = self._client, None
+        self._scripts = {}
+        if client is not None:
+            await client.aclose()
+
+    async def _warn_unless_durable(self, client: aioredis.Redis) -> None:
+        try:
+            info = await client.info("persistence")
+        except ResponseError:  # INFO renamed or disabled (some managed Redis): cannot tell
+            return
+        if str(info.get("aof_enabled", "1")) != "1":
+            log_event(
+                logger, logging.WARNING, "redis_not_durable", url=redact_url(self.url),
+                hint="jobs acknowledged since the last RDB save are lost if Redis crashes; "
+                "set appendonly yes",
+            )  # fmt: skip
+
+    def token_bucket(self, name: str, rate: float, burst: int) -> RedisTokenBucket:
+        """A token bucket shared by every replica using this Redis (one per queue, say)."""
+        return RedisTokenBucket(self.client, name, rate, burst, prefix=self.keys.prefix)
+
+    async def _script(self, name: str, *args: str | int | float) -> Any:
+        script = self._scripts.get(name)
+        if script is None:
+            raise StoreError("Redis store is not open")
+        return await script(keys=[], args=[self.keys.prefix, *args])
+
+    async def hold_queue(self, queue: str, owner: str, ttl_seconds: float) -> bool:
+        """SET NX with a TTL, or renew it when ``owner`` already holds the queue."""
+        ttl_ms = max(1, int(ttl_seconds * 1000))
+        with _redis_errors("hold_queue"):
+            held = await self.client.eval(
+                scripts.HOLD_QUEUE, 1, self.keys.worker(queue), owner, ttl_ms
+            )
+        return bool(held)
+
+    async def release_queue(self, queue: str, owner: str) -> None:
+        """Delete the ownership key if ``owner`` still holds it."""
+        with _redis_errors("release_queue"):
+            await self.client.eval(scripts.RELEASE_QUEUE, 1, self.keys.worker(queue), owner)
+
+    async def ping(self) -> None:
+        """PING."""
+        with _redis_errors("ping"):
+            await self.client.ping()
+
+    async def claim_and_enqueue(self, drafts: Sequence[JobDraft], now: float) -> IngestOutcome:
+        """WATCH the claims, plan in Python, write claims and jobs in MULTI; retry on a race."""
+        claim_keys = list(dict.fromkeys(c.key for draft in drafts for c in draft.candidates))
+        if not claim_keys:
+            return IngestOutcome((), ())
+        names = [self.keys.claim(key) for key in claim_keys]
+        with _redis_errors("claim_and_enqueue"):
+            async with self.client.pipeline(transaction=True) as pipe:
+                for _ in range(_MAX_TRANSACTION_ATTEMPTS):
+                    try:
+                        await pipe.watch(*names)
+                        stored = await pipe.mget(names)
+                        states = {
+                            key: _decode_claim(raw)
+                            for key, raw in zip(claim_keys, stored, strict=True)
+                        }
+                        plan = plan_jobs(drafts, states, now)
+                        # Encode before any write: a payload that cannot be stored fails the
+                        # call and leaves no claim behind.
+                        records = [_job_record(planned, now) for planned in plan.jobs]
+                        first_id = 0
+                        if records:
+                            first_id = await pipe.incrby(self.keys.job_ids, len(records))
+                            first_id -= len(records) - 1
+                        _begin_transaction(pipe)
+                        for key, state in plan.updates.items():
+                            self._write_claim(pipe, key, state, now)
+                        job_ids = tuple(range(first_id, first_id + len(records)))
+                        for job_id, record in zip(job_ids, records, strict=True):
+                            self._write_job(pipe, job_id, record, now)
+                        await pipe.execute()
+                    except WatchError:
+                        continue  # another replica changed one of our claims: plan again
+                    return IngestOutcome(job_ids, tuple(plan.suppressed))
+        raise StoreError("claim_and_enqueue: claims kept changing under us; giving up")
+
+    def _write_claim(
+        self, pipe: aioredis.client.Pipeline, key: ClaimKey, state: ClaimState | None, now: float
+    ) -> None:
+        name = self.keys.claim(key)
+        # TTL relative to the caller's clock (not PEXPIREAT): a replica's clock skew or an
+        # injected clock must not expire a live claim; decide() checks expires_at regardless.
+        ttl_ms = 0 if state is None else math.ceil((state.expires_at - now) * 1000)
+        if state is None or ttl_ms <= 0:
+            pipe.delete(name)
+        else:
+            value = json.dumps([state.status, state.sent_at, state.expires_at])
+            pipe.set(name, value, px=ttl_ms)
+
+    def _write_job(
+        self, pipe: aioredis.client.Pipeline, job_id: int, record: dict[str, str], now: float
+    ) -> None:
+        priority = int(record["priority"])
+        if not 0 <= priority < 2 ** (53 - _RANK_ID_BITS) or job_id >= 2**_RANK_ID_BITS:
+            raise StoreError(f"job {job_id} priority {priority}: outside the rank encoding")
+        rank = priority * 2**_RANK_ID_BITS + job_id
+        queue = record["queue"]
+        fields: dict[EncodableT, EncodableT] = {"id": str(job_id), "rank": str(rank)}
+        fields.update(record)
+        pipe.hset(self.keys.job(job_id), mapping=fields)
+        pipe.zadd(self.keys.per_queue(rk.SCHEDULED, queue), {str(job_id): now})
+        pipe.zadd(self.keys.per_queue(rk.CREATED, queue), {str(job_id): now})
+        pipe.zadd(self.keys.state_index("pending"), {str(job_id): job_id})
+        pipe.sadd(self.keys.queues, queue)
+
+    async def fetch_due(
+        self, queue: str | None, now: float, limit: int, lease_seconds: float
+    ) -> list[Job]:
+        """Re-pend expired leases, promote due jobs, lease by (priority, id): one script."""
+        if limit <= 0:
+            return []
+        with _redis_errors("fetch_due"):
+            rows = await self._script(
+                "fetch", queue or "", repr(now), repr(now + lease_seconds), limit
+            )
+        return [_job_from_hash(_pairs(row)) for row in rows]
+
+    async def complete(
+        self, job_id: int, now: float, receipt: Mapping[str, Any] | None = None
+    ) -> None:
+        """Done, with the receipt; the job expires after the done TTL."""
+        encoded = "" if receipt is None else json.dumps(receipt)
+        ttl_ms = max(1, math.ceil(self.done_ttl_seconds * 1000))
+        with _redis_errors("complete"):
+            await self._script("complete", job_id, repr(now), ttl_ms, encoded)
+
+    async def release(self, job_ids: Sequence[int]) -> None:
+        """Back to pending, the attempt not counted."""
+        if job_ids:
+            with _redis_errors("release"):
+                await self._script("release", *job_ids)
+
+    async def reschedule(self, job_id: int, due_at: float, error: str) -> None:
+        """Pending again at ``due_at``."""
+        with _redis_errors("reschedule"):
+            await self._script("reschedule", job_id, repr(due_at), error)
+
+    async def dead_letter(self, job_id: int, error: str, now: float) -> None:
+        """WATCH the job and its claims, decide what to restore, bury and restore in MULTI."""
+        job_name = self.keys.job(job_id)
+        with _redis_errors("dead_letter"):
+            async with self.client.pipeline(transaction=True) as pipe:
+                for _ in range(_MAX_TRANSACTION_ATTEMPTS):
+                    try:
+                        await pipe.watch(job_name)
+                        fields = _text_map(await pipe.hgetall(job_name))
+                        if not fields:
+                            return
+                        job = _job_from_hash(fields)
+                        names = [self.keys.claim(key) for key, _ in job.claims]
+                        current: list[Any] = []
+                        if names:
+                            await pipe.watch(*names)
+                            current = await pipe.mget(names)
+                        _begin_transaction(pipe)
+                        pipe.eval(scripts.BURY, 0, self.keys.prefix, job_id, error, repr(now))
+                        for (key, previous), raw in zip(job.claims, current, strict=True):
+                            restore, state = claim_to_restore(
+                                _decode_claim(raw), job.created_at, previous
+                            )
+                            if restore:
+                                self._write_claim(pipe, key, state, now)
+                        await pipe.execute()
+                    except WatchError:
+                        continue
+                    return
+        raise StoreError(f"dead_letter {job_id}: the job kept changing under us; giving up")
+
+    async def requeue(self, job_id: int, now: float) -> bool:
+        """Dead -> pending, due now."""
+        with _redis_errors("requeue"):
+            return bool(await self._script("requeue", job_id, repr(now)))
+
+    async def get_job(self, job_id: int) -> Job | None:
+        """By id; a done job only until its TTL."""
+        with _redis_errors("get_job"):
+            fields = _text_map(await self.client.hgetall(self.keys.job(job_id)))
+        return _job_from_hash(fields) if fields else None
+
+    async def list_jobs(self, state: JobState, limit: int = 100) -> list[Job]:
+        """Oldest first, from the state's index; expired done jobs are dropped from it."""
+        if limit <= 0:
+            return []  # ZRANGE 0 -1 would mean everything
+        index = self.keys.state_index(state)
+        jobs: list[Job] = []
+        offset = 0
+        with _redis_errors("list_jobs"):
+            while len(jobs) < limit:
+                job_ids = await self.client.zrange(index, offset, offset + limit - len(jobs) - 1)
+                if not job_ids:
+                    break
+                async with self.client.pipeline(transaction=False) as pipe:
+                    for job_id in job_ids:
+                        pipe.hgetall(self.keys.job(str(job_id)))
+                    found = await pipe.execute()
+                for job_id, fields in zip(job_ids, found, strict=True):
+                    if fields:
+                        jobs.append(_job_from_hash(_text_map(fields)))
+                        offset += 1
+                    else:  # expired (done TTL): forget it, and the next one moves up
+                        await self.client.zrem(index, str(job_id))
+        return jobs
+
+    async def get_claim(self, key: ClaimKey) -> ClaimState | None:
+        """The stored claim, until its TTL."""
+        with _redis_errors("get_claim"):
+            return _decode_claim(await self.client.get(self.keys.claim(key)))
+
+    async def stats(self) -> StoreStats:
+        """Cardinalities of the per-queue indexes, in one round trip after the queue list."""
+        with _redis_errors("stats"):
+            queues = sorted(str(q) for q in await self.client.smembers(self.keys.queues))
+            async with self.client.pipeline(transaction=False) as pipe:
+                for queue in queues:
+                    pipe.zcard(self.keys.per_queue(rk.CREATED, queue))
+                    pipe.zcard(self.keys.per_queue(rk.LEASED, queue))
+                    pipe.zcard(self.keys.per_queue(rk.DEAD, queue))
+                    pipe.zrange(self.keys.per_queue(rk.CREATED, queue), 0, 0, withscores=True)
+                replies = await pipe.execute()
+        pending: dict[str, int] = {}
+        inflight: dict[str, int] = {}
+        dead: dict[str, int] = {}
+        oldest: dict[str, float] = {}
+        for n, queue in enumerate(queues):
+            n_pending, n_inflight, n_dead, first = replies[4 * n : 4 * n + 4]
+            for counts, count in ((pending, n_pending), (inflight, n_inflight), (dead, n_dead)):
+                if count:
+                    counts[queue] = int(count)
+            if first:
+                oldest[queue] = float(first[0][1])
+        return StoreStats(pending, inflight, dead, oldest)
+
+
+def _begin_transaction(pipe: aioredis.client.Pipeline) -> None:
+    """MULTI after the WATCHed reads: the buffered commands run at EXEC, or none do."""
+    pipe.multi()  # type: ignore[no-untyped-call]  # redis-py leaves Pipeline.multi unannotated
+
+
+@contextlib.contextmanager
+def _redis_errors(operation: str) -> Iterator[None]:
+    """Redis failures reach callers as StoreError (a 503 for the webhook: Alertmanager retries)."""
+    try:
+        yield
+    except RedisError as exc:
+        raise StoreError(f"Redis store {operation}: {exc}") from exc
+
+
+def _text_map(raw: Mapping[Any, Any]) -> dict[str, str]:
+    return {str(k): str(v) for k, v in raw.items()}
+
+
+def _pairs(flat: Sequence[Any]) -> dict[str, str]:
+    """A Lua HGETALL reply (k1, v1, k2, v2, ...) as a dict."""
+    return {str(flat[i]): str(flat[i + 1]) for i in range(0, len(flat), 2)}
+
+
+def _decode_claim(raw: Any) -> ClaimState | None:
+    if raw is None:
+        return None
+    status, sent_at, expires_at = json.loads(raw)
+    return ClaimState(status, sent_at, expires_at)
+
+
+def _job_record(planned: PlannedJob, now: float) -> dict[str, str]:
+    """A new job's hash fields (less id and rank, known only once ids are handed out)."""
+    draft = planned.draft
+    claims = [
+        [k.receiver, k.integration, k.fingerprint,
+         None if s is None else [s.status, s.sent_at, s.expires_at]]
+        for k, s in planned.claims.items()
+    ]  # fmt: skip
+    return {
+        "queue": f"{draft.receiver}/{draft.integration}",
+        "receiver": draft.receiver,
+        "integration": draft.integration,
+        "integration_type": draft.integration_type,
+        "priority": str(draft.priority),
+        "state": "pending",
+        "created_at": repr(now),
+        "due_at": repr(now),
+        "attempts": "0",
+        "payload": json.dumps({"group": dict(draft.group), "alerts": list(planned.alerts)}),
+        "claims": json.dumps(claims),
+    }
+
+
+def _job_from_hash(fields: Mapping[str, str]) -> Job:
+    claims = tuple(
+        (ClaimKey(r, i, f), None if prev is None else ClaimState(prev[0], prev[1], prev[2]))
+        for r, i, f, prev in json.loads(fields["claims"])
+    )
+    state = cast(JobState, fields["state"])  # only our scripts write it
+    finished_at = fields.get("finished_at")
+    receipt = fields.get("receipt")
+    return Job(
+        id=int(fields["id"]),
+        receiver=fields["receiver"],
+        integration=fields["integration"],
+        integration_type=fields["integration_type"],
+        priority=int(fields["priority"]),
+        state=state,
+        created_at=float(fields["created_at"]),
+        due_at=float(fields["due_at"]),
+        attempts=int(fields["attempts"]),
+        payload=json.loads(fields["payload"]),
+        claims=claims,
+        last_error=fields.get("last_error"),
+        finished_at=None if finished_at is None else float(finished_at),
+        receipt=None if receipt is None else json.loads(receipt),
+    )
