@@ -17,6 +17,7 @@ from aiohttp import web
 from alertrouter.config.loader import RoutingConfig
 from alertrouter.config.settings import Settings
 from alertrouter.delivery.engine import BucketFactory, DeliveryEngine, local_bucket
+from alertrouter.delivery.worker import WorkerTiming
 from alertrouter.logs import bind_request_id, get_logger, log_event
 from alertrouter.metrics import Metrics
 from alertrouter.routes import setup_routes
@@ -109,6 +110,11 @@ async def _delivery_context(app: web.Application) -> AsyncIterator[None]:
             clock=service.clock,
             on_dead_letter=capture_dead_letter,
             bucket_factory=_bucket_factory(service.store),
+            timing=WorkerTiming(
+                lease_seconds=service.settings.lease_seconds,
+                queue_hold_seconds=service.settings.queue_hold_seconds,
+                idle_poll_seconds=min(5.0, service.settings.queue_hold_seconds / 3),
+            ),
         )
         await engine.apply(service.runtime.config)
         service.engine = engine

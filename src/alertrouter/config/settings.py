@@ -39,6 +39,8 @@ class Settings:
     tls_cert_file: str | None = None
     tls_key_file: str | None = None
     shutdown_timeout: float = 10.0
+    lease_seconds: float = 120.0
+    queue_hold_seconds: float = 60.0
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str]) -> Settings:
@@ -69,6 +71,19 @@ class Settings:
                 return default
             return int(value)
 
+        def seconds(name: str, default: float) -> float:
+            value = get(name)
+            if value is None:
+                return default
+            try:
+                parsed = float(value)
+            except ValueError:
+                parsed = -1.0
+            if parsed <= 0:
+                problems.append(ConfigProblem("environment", None, name, "want seconds > 0"))
+                return default
+            return parsed
+
         log_format = get("ALERTROUTER_LOG_FORMAT") or "console"
         if log_format not in ("json", "console"):
             problems.append(
@@ -88,6 +103,9 @@ class Settings:
             environment=get("ENVIRONMENT") or "production",
             enable_metrics=flag("ENABLE_METRICS", True),
             max_body_bytes=number("ALERTROUTER_MAX_BODY_BYTES", DEFAULT_MAX_BODY_BYTES),
+            shutdown_timeout=seconds("ALERTROUTER_SHUTDOWN_TIMEOUT", 10.0),
+            lease_seconds=seconds("ALERTROUTER_LEASE_SECONDS", 120.0),
+            queue_hold_seconds=seconds("ALERTROUTER_QUEUE_HOLD_SECONDS", 60.0),
         )
         if problems:
             raise ConfigError(problems)

@@ -17,7 +17,12 @@ import aiohttp
 
 from alertrouter.config.loader import IntegrationSpec, RoutingConfig
 from alertrouter.delivery.ratelimit import RateLimiter, TokenBucket
-from alertrouter.delivery.worker import DeadLetterHook, IntegrationWorker
+from alertrouter.delivery.worker import (
+    DEFAULT_TIMING,
+    DeadLetterHook,
+    IntegrationWorker,
+    WorkerTiming,
+)
 from alertrouter.errors import PermanentNotifierError
 from alertrouter.logs import get_logger, log_event
 from alertrouter.metrics import Metrics
@@ -53,7 +58,9 @@ class DeliveryEngine:
         clock: Callable[[], float] = time.time,
         on_dead_letter: DeadLetterHook | None = None,
         bucket_factory: BucketFactory = local_bucket,
+        timing: WorkerTiming = DEFAULT_TIMING,
     ) -> None:
+        self.timing = timing
         self.store = store
         self.bucket_factory = bucket_factory
         self.metrics = metrics
@@ -119,6 +126,7 @@ class DeliveryEngine:
             metrics=self.metrics,
             clock=self.clock,
             on_dead_letter=self.on_dead_letter,
+            timing=self.timing,
         )
 
     async def _bury_orphans(self, configured: set[str]) -> None:
@@ -137,6 +145,7 @@ class DeliveryEngine:
                 metrics=self.metrics,
                 clock=self.clock,
                 on_dead_letter=self.on_dead_letter,
+                timing=self.timing,
             )  # fmt: skip
             self._workers[queue] = (worker.spec, worker)
             worker.start()

@@ -16,7 +16,7 @@ import random
 import socket
 import uuid
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from typing import Any
 
 import sentry_sdk
@@ -35,15 +35,32 @@ from alertrouter.metrics import Metrics
 from alertrouter.notifiers.base import Notification, Notifier
 from alertrouter.store.base import Job, Store
 
-__all__ = ["DeadLetterHook", "IntegrationWorker", "order_for_delivery"]
+__all__ = [
+    "DEFAULT_TIMING",
+    "DeadLetterHook",
+    "IntegrationWorker",
+    "WorkerTiming",
+    "order_for_delivery",
+]
 
 logger = get_logger(__name__)
 DeadLetterHook = Callable[[Job, NotifierError], None]
-_LEASE_SECONDS = 120.0
-_IDLE_POLL_SECONDS = 5.0  # only for jobs rescheduled by another replica; new jobs wake us
 _MAX_DIGEST_JOBS = 5000
 _MIN_RETRY_SECONDS = 0.05
-_QUEUE_HOLD_SECONDS = 60.0  # another replica takes over a dead one's queue after this
+
+
+@dataclass(frozen=True, slots=True)
+class WorkerTiming:
+    """How long a fetched job stays leased, and a queue held, before another replica may take
+    it over (a crashed replica's work); and how often an idle worker looks for jobs that
+    another replica rescheduled (new jobs wake it at once)."""
+
+    lease_seconds: float = 120.0
+    queue_hold_seconds: float = 60.0
+    idle_poll_seconds: float = 5.0
+
+
+DEFAULT_TIMING = WorkerTiming()
 
 
 class IntegrationWorker:
@@ -61,7 +78,9 @@ class IntegrationWorker:
         clock: Callable[[], float],
         on_dead_letter: DeadLetterHook | None = None,
         rng: random.Random | None = None,
+        timing: WorkerTiming = DEFAULT_TIMING,
     ) -> None:
+        self.timing = timing
         self.receiver = receiver
         self.spec = spec
         self.notifier = notifier
@@ -124,13 +143,14 @@ class IntegrationWorker:
                 await self._wait(1.0)
 
     async def _step(self) -> None:
-        if not await self.store.hold_queue(self.queue, self._owner, _QUEUE_HOLD_SECONDS):
-            await self._wait(_IDLE_POLL_SECONDS)  # another replica delivers this queue
+        timing = self.timing
+        if not await self.store.hold_queue(self.queue, self._owner, timing.queue_hold_seconds):
+            await self._wait(timing.idle_poll_seconds)  # another replica delivers this queue
             return
         now = self.clock()
         if self._resume_at > now:
             # Waiting out a retry still renews the hold: the queue stays ours, in order.
-            await self._wait(min(self._resume_at - now, _QUEUE_HOLD_SECONDS / 3))
+            await self._wait(min(self._resume_at - now, timing.queue_hold_seconds / 3))
             return
         token_wait = await self.bucket.delay()
         if token_wait > 0:
@@ -138,9 +158,9 @@ class IntegrationWorker:
             return
         coalesce = self.notifier.coalesce
         limit = _MAX_DIGEST_JOBS if coalesce else 1
-        jobs = await self.store.fetch_due(self.queue, self.clock(), limit, _LEASE_SECONDS)
+        jobs = await self.store.fetch_due(self.queue, self.clock(), limit, timing.lease_seconds)
         if not jobs:
-            await self._wait(_IDLE_POLL_SECONDS)
+            await self._wait(timing.idle_poll_seconds)
             return
         if coalesce and len(jobs) > self.spec.config.storm.threshold:
             await self._deliver_digest(jobs)
