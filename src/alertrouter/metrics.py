@@ -6,7 +6,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+from prometheus_client import (
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    disable_created_metrics,
+)
 
 __all__ = ["FAILURE_REASONS", "SUPPRESSION_REASONS", "Metrics"]
 
@@ -26,7 +32,10 @@ class Metrics:
     """Every alertrouter metric, registered on ``registry`` (a fresh one per app)."""
 
     def __init__(self, registry: CollectorRegistry | None = None) -> None:
+        # The *_created series would be a third of the exposition and nothing reads them.
+        disable_created_metrics()  # type: ignore[no-untyped-call]  # untyped in the library
         self.registry = registry or CollectorRegistry(auto_describe=True)
+        self.queue_kinds_seen: set[str] = set()
         r = self.registry
         p = "alertrouter_"
         self.webhooks_received = Counter(

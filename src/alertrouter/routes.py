@@ -183,10 +183,12 @@ def update_queue_gauges(
 ) -> None:
     """Set queue_depth, queue_oldest_age_seconds and dead_letters per integration type.
 
-    ``kinds`` are the configured types: they read 0 rather than keeping a stale value.
+    ``kinds`` are the configured types: they, and every type shown before, read 0 rather than
+    keeping a stale value.
     """
-    depth = dict.fromkeys(kinds, 0)
-    dead = dict.fromkeys(kinds, 0)
+    metrics.queue_kinds_seen.update(kinds)
+    depth = dict.fromkeys(metrics.queue_kinds_seen, 0)
+    dead = dict.fromkeys(metrics.queue_kinds_seen, 0)
     oldest: dict[str, float] = {}
     for queue, count in (*stats.pending.items(), *stats.inflight.items()):
         kind = _integration_type(queue)
@@ -197,6 +199,7 @@ def update_queue_gauges(
     for queue, created in stats.oldest_pending_created_at.items():
         kind = _integration_type(queue)
         oldest[kind] = min(oldest.get(kind, created), created)
+    metrics.queue_kinds_seen.update(depth, dead)
     for kind, count in depth.items():
         metrics.queue_depth.labels(kind).set(count)
         age = now - oldest[kind] if kind in oldest else 0.0

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 
 from alertrouter.errors import ConfigError, ConfigProblem
 
@@ -89,11 +90,23 @@ class Settings:
             problems.append(
                 ConfigProblem("environment", None, "ALERTROUTER_LOG_FORMAT", "want json or console")
             )
+        token = get("ALERTROUTER_WEBHOOK_TOKEN")
+        token_file = get("ALERTROUTER_WEBHOOK_TOKEN_FILE")
+        if token_file and not token:
+            try:
+                token = Path(token_file).read_text(encoding="utf-8").strip() or None
+            except OSError as exc:
+                problems.append(
+                    ConfigProblem(
+                        "environment", None, "ALERTROUTER_WEBHOOK_TOKEN_FILE",
+                        f"cannot read {token_file}: {exc.strerror or exc}",
+                    )
+                )  # fmt: skip
         settings = cls(
             config_path=get("ALERTROUTER_CONFIG") or DEFAULT_CONFIG,
             listen=get("ALERTROUTER_LISTEN") or DEFAULT_LISTEN,
             state_url=get("ALERTROUTER_STATE_URL") or DEFAULT_STATE_URL,
-            webhook_token=get("ALERTROUTER_WEBHOOK_TOKEN"),
+            webhook_token=token,
             webhook_user=get("ALERTROUTER_WEBHOOK_USER"),
             webhook_password=get("ALERTROUTER_WEBHOOK_PASSWORD"),
             admin_token=get("ALERTROUTER_ADMIN_TOKEN"),
@@ -102,6 +115,7 @@ class Settings:
             sentry_dsn=get("SENTRY_DSN"),
             environment=get("ENVIRONMENT") or "production",
             enable_metrics=flag("ENABLE_METRICS", True),
+            dry_run=flag("ALERTROUTER_DRY_RUN", False),
             max_body_bytes=number("ALERTROUTER_MAX_BODY_BYTES", DEFAULT_MAX_BODY_BYTES),
             shutdown_timeout=seconds("ALERTROUTER_SHUTDOWN_TIMEOUT", 10.0),
             lease_seconds=seconds("ALERTROUTER_LEASE_SECONDS", 120.0),
