@@ -16,11 +16,11 @@ from pydantic import ValidationError
 from alertrouter import __version__
 from alertrouter.errors import NotifierError, PermanentNotifierError, RetryableNotifierError
 from alertrouter.notifiers.base import Notification
+from alertrouter.notifiers.http import parse_retry_after
 from alertrouter.notifiers.webhook import (
     WebhookConfig,
     WebhookNotifier,
     encode_go_json,
-    parse_retry_after,
     webhook_body,
 )
 from fakes.http import ScriptedAnswer

@@ -28,7 +28,7 @@ from alertrouter.errors import NotifierError, PermanentNotifierError, RetryableN
 from alertrouter.notifiers import render
 from alertrouter.notifiers.base import Notification, Notifier, Receipt
 from alertrouter.notifiers.config import IntegrationConfig, TLSConfig
-from alertrouter.notifiers.webhook import tls_context
+from alertrouter.notifiers.http import tls_context
 
 __all__ = [
     "EmailConfig",
@@ -43,16 +43,6 @@ ZERO_TIME = "0001-01-01T00:00:00Z"
 _AUTH_CODES = frozenset({530, 534, 535, 538})  # RFC 4954: authentication required / failed
 # CRLF lines, and 7-bit clean so no server needs 8BITMIME: non-ASCII text goes quoted-printable.
 _POLICY = email.policy.SMTP.clone(cte_type="7bit")
-
-
-def _check_template(value: str) -> str:
-    try:
-        render._compile(value)
-    except TemplateError as exc:
-        raise PydanticCustomError(
-            "template", "invalid template: {error}", {"error": str(exc)}
-        ) from None
-    return value
 
 
 class EmailConfig(IntegrationConfig):
@@ -72,9 +62,9 @@ class EmailConfig(IntegrationConfig):
     auth_identity: str | None = None
     require_tls: bool = True
     tls_config: TLSConfig | None = None
-    headers: dict[str, str] = Field(default_factory=dict)
-    html: str | None = None
-    text: str | None = None
+    headers: dict[str, render.UserTemplate] = Field(default_factory=dict)
+    html: render.UserTemplate | None = None
+    text: render.UserTemplate | None = None
 
     default_send_resolved: ClassVar[bool] = False
     global_defaults: ClassVar[dict[str, str]] = {
@@ -108,18 +98,6 @@ class EmailConfig(IntegrationConfig):
                 raise PydanticCustomError(
                     "email", 'invalid to address "{value}"', {"value": address or value}
                 )
-        return value
-
-    @field_validator("html", "text")
-    @classmethod
-    def _body_compiles(cls, value: str | None) -> str | None:
-        return None if value is None else _check_template(value)
-
-    @field_validator("headers")
-    @classmethod
-    def _headers_compile(cls, value: dict[str, str]) -> dict[str, str]:
-        for template in value.values():
-            _check_template(template)
         return value
 
     @model_validator(mode="after")

@@ -7,13 +7,11 @@ Each alert becomes a ``trigger`` or ``resolve`` event whose ``dedup_key`` is der
 from __future__ import annotations
 
 import dataclasses
-import email.utils
+import functools
 import hashlib
 import json
 import logging
-import math
 import re
-import ssl
 import time
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
@@ -21,16 +19,15 @@ from typing import Any, ClassVar
 from urllib.parse import urlsplit
 
 import aiohttp
-from jinja2 import TemplateError
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
-from alertrouter import __version__
 from alertrouter.errors import PermanentNotifierError, RetryableNotifierError
 from alertrouter.logs import get_logger, log_event
 from alertrouter.notifiers import render
 from alertrouter.notifiers.base import Notification, Notifier, Receipt, classify_http_status
 from alertrouter.notifiers.config import Duration, HTTPClientConfig, IntegrationConfig, StrictModel
+from alertrouter.notifiers.http import parse_retry_after, request_options
 
 __all__ = [
     "PagerDutyConfig",
@@ -46,24 +43,7 @@ MAX_SUMMARY = 1024  # PagerDuty rejects a longer payload.summary
 MAX_FIELD = 1024  # what source/component/group/class are cut to when an event is too big
 MAX_URL = 2048  # longer link and image URLs are dropped when an event is too big
 
-_TLS_VERSIONS = {
-    "TLS10": ssl.TLSVersion.TLSv1,
-    "TLS11": ssl.TLSVersion.TLSv1_1,
-    "TLS12": ssl.TLSVersion.TLSv1_2,
-    "TLS13": ssl.TLSVersion.TLSv1_3,
-}  # Prometheus' names
-
 _logger = get_logger(__name__)
-
-
-def _check_template(value: str) -> str:
-    try:
-        render._compile(value)
-    except TemplateError as exc:
-        raise PydanticCustomError(
-            "template", "invalid template: {error}", {"error": str(exc)}
-        ) from None
-    return value
 
 
 class PagerDutyLinkConfig(StrictModel):
@@ -92,12 +72,12 @@ class PagerDutyConfig(IntegrationConfig):
     url: str = DEFAULT_EVENTS_URL
     client: str = "alertrouter"
     client_url: str = ""
-    description: str | None = None
+    description: render.UserTemplate | None = None
     severity: str = "error"
     severity_map: dict[str, str] = Field(
         default_factory=lambda: {s: s for s in SEVERITIES},
     )
-    details: dict[str, str] = Field(default_factory=dict)
+    details: dict[str, render.UserTemplate] = Field(default_factory=dict)
     links: list[PagerDutyLinkConfig] = Field(default_factory=list)
     images: list[PagerDutyImageConfig] = Field(default_factory=list)
     source: str | None = None
@@ -122,18 +102,6 @@ class PagerDutyConfig(IntegrationConfig):
                 "use routing_key (an Events API v2 integration key)",
             )
         return data
-
-    @field_validator("description")
-    @classmethod
-    def _description_compiles(cls, value: str | None) -> str | None:
-        return None if value is None else _check_template(value)
-
-    @field_validator("details")
-    @classmethod
-    def _details_compile(cls, value: dict[str, str]) -> dict[str, str]:
-        for template in value.values():
-            _check_template(template)
-        return value
 
     @field_validator("timeout")
     @classmethod
@@ -178,8 +146,6 @@ class PagerDutyNotifier(Notifier[PagerDutyConfig]):
     default_burst: ClassVar[int] = 10
     max_message_bytes: ClassVar[int] = 512 * 1024
     coalesce: ClassVar[bool] = False  # incidents are never folded into a digest
-
-    _ssl: ssl.SSLContext | None = None
 
     async def send(self, notification: Notification) -> Receipt:
         """Send one event per alert, in order; raise on the first that fails."""
@@ -341,10 +307,10 @@ class PagerDutyNotifier(Notifier[PagerDutyConfig]):
                 self.config.url,
                 data=body,
                 timeout=aiohttp.ClientTimeout(total=timeout),
-                **self._request_options(),
+                **self._request_options,
             ) as response:
                 status = response.status
-                retry_after = _retry_after(response.headers.get("Retry-After"))
+                retry_after = parse_retry_after(response.headers.get("Retry-After"))
                 text = await response.text(errors="replace")
         except TimeoutError:
             raise RetryableNotifierError(
@@ -371,51 +337,10 @@ class PagerDutyNotifier(Notifier[PagerDutyConfig]):
             raise RetryableNotifierError(reason, message, retry_after)
         raise PermanentNotifierError(reason, message)
 
+    @functools.cached_property
     def _request_options(self) -> dict[str, Any]:
-        http = self.config.http_config
-        headers = {"Content-Type": "application/json", "User-Agent": f"alertrouter/{__version__}"}
-        options: dict[str, Any] = {"headers": headers, "allow_redirects": http.follow_redirects}
-        if http.authorization is not None and http.authorization.credentials is not None:
-            credentials = http.authorization.credentials.get_secret_value()
-            headers["Authorization"] = f"{http.authorization.type} {credentials}"
-        elif http.bearer_token is not None:
-            headers["Authorization"] = f"Bearer {http.bearer_token.get_secret_value()}"
-        elif http.basic_auth is not None:
-            password = http.basic_auth.password
-            options["auth"] = aiohttp.BasicAuth(
-                http.basic_auth.username, password.get_secret_value() if password else ""
-            )
-        if http.proxy_url:
-            options["proxy"] = http.proxy_url
-        tls = http.tls_config
-        if tls is not None:
-            options["ssl"] = self._ssl_context()
-            if tls.server_name:
-                options["server_hostname"] = tls.server_name
-        return options
-
-    def _ssl_context(self) -> ssl.SSLContext:
-        if self._ssl is None:
-            tls = self.config.http_config.tls_config
-            assert tls is not None
-            try:
-                context = ssl.create_default_context(cafile=tls.ca_file)
-                if tls.cert_file:
-                    context.load_cert_chain(tls.cert_file, tls.key_file)
-            except (OSError, ssl.SSLError) as exc:
-                raise PermanentNotifierError("other", f"PagerDuty tls_config: {exc}") from None
-            if tls.insecure_skip_verify:
-                context.check_hostname = False
-                context.verify_mode = ssl.CERT_NONE
-            if tls.min_version:
-                version = _TLS_VERSIONS.get(tls.min_version.upper())
-                if version is None:
-                    raise PermanentNotifierError(
-                        "other", f"PagerDuty tls_config: unknown min_version {tls.min_version}"
-                    )
-                context.minimum_version = version
-            self._ssl = context
-        return self._ssl
+        # Built at the first send, so an unusable tls_config fails that send, permanently.
+        return request_options(self.config.http_config)
 
     def _describe(self, text: str) -> str:
         """PagerDuty's message and ``errors`` from an error body, masked and bounded."""
@@ -464,20 +389,3 @@ def _timestamp(value: Any) -> str | None:
     if when.tzinfo is None:
         when = when.replace(tzinfo=UTC)
     return when.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-
-
-def _retry_after(value: str | None) -> float | None:
-    """``Retry-After`` in seconds from now: delta-seconds or an HTTP date; None if unusable."""
-    if not value:
-        return None
-    try:
-        seconds = float(value.strip())
-    except ValueError:
-        try:
-            when = email.utils.parsedate_to_datetime(value)
-        except (TypeError, ValueError):
-            return None
-        if when.tzinfo is None:
-            when = when.replace(tzinfo=UTC)
-        seconds = (when - datetime.now(UTC)).total_seconds()
-    return max(0.0, seconds) if math.isfinite(seconds) else None

@@ -10,18 +10,22 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from functools import lru_cache
-from typing import Any
+from typing import Annotated, Any
 
 from jinja2 import StrictUndefined, TemplateError
 from jinja2.sandbox import SandboxedEnvironment
+from pydantic import AfterValidator
+from pydantic_core import PydanticCustomError
 
 from alertrouter.errors import PermanentNotifierError
 from alertrouter.notifiers.base import Notification
 
 __all__ = [
     "SEVERITY_ORDER",
+    "UserTemplate",
     "alert_label_summary",
     "alert_summary",
+    "check_template",
     "digest_lines",
     "notification_title",
     "render_template",
@@ -145,6 +149,21 @@ def _environment() -> SandboxedEnvironment:
 @lru_cache(maxsize=256)
 def _compile(source: str) -> Any:
     return _environment().from_string(source)
+
+
+def check_template(value: str) -> str:
+    """``value`` if it compiles as a user template; a PydanticCustomError for validators if not."""
+    try:
+        _compile(value)
+    except TemplateError as exc:
+        raise PydanticCustomError(
+            "template", "invalid template: {error}", {"error": str(exc)}
+        ) from None
+    return value
+
+
+# A config field holding a user template: checked to compile when the config loads.
+UserTemplate = Annotated[str, AfterValidator(check_template)]
 
 
 def render_template(source: str, context: Mapping[str, Any]) -> str:

@@ -13,16 +13,13 @@ import asyncio
 import json
 import logging
 import math
-import ssl
 import time
 from collections.abc import Mapping
-from datetime import UTC, datetime, timedelta
-from email.utils import parsedate_to_datetime
+from datetime import timedelta
 from typing import Any, ClassVar
 from urllib.parse import quote, urlsplit
 
 import aiohttp
-from jinja2 import TemplateError
 from pydantic import SecretStr, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 from slack_sdk.errors import SlackApiError, SlackClientError
@@ -32,9 +29,10 @@ from slack_sdk.webhook.async_client import AsyncWebhookClient
 from alertrouter.errors import NotifierError, PermanentNotifierError, RetryableNotifierError
 from alertrouter.logs import get_logger, log_event
 from alertrouter.notifiers.base import Notification, Notifier, Receipt, classify_http_status
-from alertrouter.notifiers.config import Duration, HTTPClientConfig, IntegrationConfig, TLSConfig
+from alertrouter.notifiers.config import Duration, HTTPClientConfig, IntegrationConfig
+from alertrouter.notifiers.http import parse_retry_after, tls_context
 from alertrouter.notifiers.render import (
-    _compile,
+    UserTemplate,
     alert_label_summary,
     alert_summary,
     digest_lines,
@@ -101,10 +99,10 @@ class SlackConfig(IntegrationConfig):
     username: str | None = None
     icon_emoji: str | None = None
     icon_url: str | None = None
-    title: str | None = None
+    title: UserTemplate | None = None
     title_link: str | None = None
-    text: str | None = None
-    color: str | None = None
+    text: UserTemplate | None = None
+    color: UserTemplate | None = None
     timeout: Duration = timedelta(seconds=10)
     http_config: HTTPClientConfig = HTTPClientConfig()
 
@@ -120,18 +118,6 @@ class SlackConfig(IntegrationConfig):
         "api_url_file": "api_url",
         "token_file": "token",
     }
-
-    @field_validator("title", "text", "color")
-    @classmethod
-    def _template_compiles(cls, value: str | None) -> str | None:
-        if value is not None:
-            try:
-                _compile(value)
-            except TemplateError as exc:
-                raise PydanticCustomError(
-                    "template", "invalid template: {error}", {"error": str(exc)}
-                ) from None
-        return value
 
     @field_validator("timeout")
     @classmethod
@@ -353,33 +339,25 @@ class SlackNotifier(Notifier[SlackConfig]):
         super().__init__(config, session, receiver=receiver, integration=integration)
         self._timeout = config.timeout.total_seconds()
         self._secrets = _secret_parts(config)
-        tls = _ssl_context(config.http_config.tls_config)
-        proxy = config.http_config.proxy_url
+        http = config.http_config
+        sdk: dict[str, Any] = {
+            "timeout": math.ceil(self._timeout),
+            "ssl": tls_context(http.tls_config) if http.tls_config is not None else None,
+            "session": session,
+            "logger": _SDK_LOGGER,
+            "retry_handlers": [],
+        }
         self._web: AsyncWebClient | None = None
         self._webhook: AsyncWebhookClient | None = None
+        # The SDK reads *_PROXY itself and would bypass NO_PROXY: leave that to the session.
         if config.token is not None:
-            self._web = AsyncWebClient(
-                token=config.token.get_secret_value(),
-                base_url=config.api_base_url,
-                timeout=math.ceil(self._timeout),
-                ssl=tls,
-                session=session,
-                logger=_SDK_LOGGER,
-                retry_handlers=[],
-            )
-            # The SDK reads *_PROXY itself and would bypass NO_PROXY: leave that to the session.
-            self._web.proxy = proxy
+            token = config.token.get_secret_value()
+            self._web = AsyncWebClient(token=token, base_url=config.api_base_url, **sdk)
+            self._web.proxy = http.proxy_url
         else:
             assert config.api_url is not None  # the config validator guarantees it
-            self._webhook = AsyncWebhookClient(
-                url=config.api_url.get_secret_value(),
-                timeout=math.ceil(self._timeout),
-                ssl=tls,
-                session=session,
-                logger=_SDK_LOGGER,
-                retry_handlers=[],
-            )
-            self._webhook.proxy = proxy
+            self._webhook = AsyncWebhookClient(url=config.api_url.get_secret_value(), **sdk)
+            self._webhook.proxy = http.proxy_url
 
     async def send(self, notification: Notification) -> Receipt:
         """Post one message; raise Retryable/PermanentNotifierError classifying any failure."""
@@ -492,43 +470,6 @@ def _secret_parts(config: SlackConfig) -> tuple[str, ...]:
 
 
 def _retry_after(headers: Mapping[str, str] | None) -> float | None:
-    """``Retry-After`` in seconds (a number or an HTTP date); None when absent or unreadable."""
-    if not headers:
-        return None
-    value = next((v for k, v in headers.items() if k.lower() == "retry-after"), None)
-    if value is None:
-        return None
-    try:
-        seconds = float(value.strip())
-    except ValueError:
-        try:
-            when = parsedate_to_datetime(value.strip())
-        except (TypeError, ValueError, IndexError):
-            return None
-        if when.tzinfo is None:
-            when = when.replace(tzinfo=UTC)
-        seconds = (when - datetime.now(UTC)).total_seconds()
-    return max(0.0, seconds) if math.isfinite(seconds) else None
-
-
-_TLS_VERSIONS = {
-    "TLS10": ssl.TLSVersion.TLSv1,
-    "TLS11": ssl.TLSVersion.TLSv1_1,
-    "TLS12": ssl.TLSVersion.TLSv1_2,
-    "TLS13": ssl.TLSVersion.TLSv1_3,
-}
-
-
-def _ssl_context(tls: TLSConfig | None) -> ssl.SSLContext | None:
-    """An SSLContext for ``tls_config``, or None for the defaults."""
-    if tls is None:
-        return None
-    context = ssl.create_default_context(cafile=tls.ca_file)
-    if tls.cert_file:
-        context.load_cert_chain(tls.cert_file, tls.key_file)
-    if tls.insecure_skip_verify:
-        context.check_hostname = False
-        context.verify_mode = ssl.CERT_NONE
-    if tls.min_version in _TLS_VERSIONS:
-        context.minimum_version = _TLS_VERSIONS[tls.min_version]
-    return context
+    """``Retry-After`` from the SDK's response headers, looked up whatever their case."""
+    found = next((v for k, v in (headers or {}).items() if k.lower() == "retry-after"), None)
+    return parse_retry_after(found)

@@ -6,48 +6,32 @@ same order, Go's JSON encoding (compact, ``<>&`` escaped, trailing newline).
 
 from __future__ import annotations
 
-import base64
-import email.utils
+import functools
 import json
-import ssl
 import time
 from collections.abc import Iterable, Mapping
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any, ClassVar
 
 import aiohttp
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
-from alertrouter import __version__
 from alertrouter.errors import PermanentNotifierError, RetryableNotifierError
 from alertrouter.notifiers.base import Notification, Notifier, Receipt, classify_http_status
-from alertrouter.notifiers.config import (
-    Duration,
-    HTTPClientConfig,
-    IntegrationConfig,
-    TLSConfig,
-)
+from alertrouter.notifiers.config import Duration, HTTPClientConfig, IntegrationConfig
+from alertrouter.notifiers.http import authorization_header, parse_retry_after, request_options
 from alertrouter.webhook import alertmanager_fingerprint
 
 __all__ = [
     "WebhookConfig",
     "WebhookNotifier",
     "encode_go_json",
-    "parse_retry_after",
-    "tls_context",
     "webhook_body",
 ]
 
 ZERO_TIME = "0001-01-01T00:00:00Z"  # Go's zero time: a firing alert's endsAt
-USER_AGENT = f"alertrouter/{__version__}"
 _SNIPPET = 200  # characters of a failed response's body kept in the error message
-_TLS_VERSIONS = {
-    "TLS10": ssl.TLSVersion.TLSv1,
-    "TLS11": ssl.TLSVersion.TLSv1_1,
-    "TLS12": ssl.TLSVersion.TLSv1_2,
-    "TLS13": ssl.TLSVersion.TLSv1_3,
-}  # Prometheus' names
 
 
 class WebhookConfig(IntegrationConfig):
@@ -155,93 +139,6 @@ def encode_go_json(value: Any) -> bytes:
     return (text + "\n").encode("utf-8")
 
 
-def parse_retry_after(value: str | None, now: datetime | None = None) -> float | None:
-    """Seconds to wait from a ``Retry-After`` header (delta-seconds or an HTTP date)."""
-    if not value:
-        return None
-    value = value.strip()
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
-
-
-class _ServerNameContext(ssl.SSLContext):
-    """A client context that checks the certificate against ``server_name``, not the host."""
-
-    server_name: str
-
-    def wrap_bio(
-        self,
-        incoming: ssl.MemoryBIO,
-        outgoing: ssl.MemoryBIO,
-        server_side: bool = False,
-        server_hostname: str | bytes | None = None,
-        session: ssl.SSLSession | None = None,
-    ) -> ssl.SSLObject:
-        return super().wrap_bio(incoming, outgoing, server_side, self.server_name, session)
-
-
-def tls_context(config: TLSConfig | None) -> ssl.SSLContext:
-    """A client SSLContext from Prometheus' tls_config (system roots unless ``ca_file``).
-
-    Shared by the HTTP and SMTP notifiers. Unusable files are a permanent failure.
-    """
-    config = config or TLSConfig()
-    context: ssl.SSLContext
-    if config.server_name:
-        context = _ServerNameContext(ssl.PROTOCOL_TLS_CLIENT)
-        context.server_name = config.server_name
-    else:
-        context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
-    if bool(config.cert_file) != bool(config.key_file):
-        raise PermanentNotifierError(
-            "other", "tls_config: cert_file and key_file must be given together"
-        )
-    try:
-        if config.ca_file:
-            context.load_verify_locations(cafile=config.ca_file)
-        else:
-            context.load_default_certs()
-        if config.cert_file and config.key_file:
-            context.load_cert_chain(config.cert_file, config.key_file)
-    except (OSError, ssl.SSLError) as exc:
-        reason = getattr(exc, "strerror", None) or type(exc).__name__
-        raise PermanentNotifierError("other", f"tls_config: cannot load files: {reason}") from None
-    if config.min_version:
-        version = _TLS_VERSIONS.get(config.min_version.upper())
-        if version is None:
-            raise PermanentNotifierError(
-                "other", f"tls_config: unknown min_version {config.min_version}"
-            )
-        context.minimum_version = version
-    if config.insecure_skip_verify:
-        context.check_hostname = False
-        context.verify_mode = ssl.CERT_NONE
-    return context
-
-
-def authorization_header(http: HTTPClientConfig) -> str | None:
-    """The Authorization header value http_config asks for, or None."""
-    if http.bearer_token is not None:
-        return f"Bearer {http.bearer_token.get_secret_value()}"
-    if http.authorization is not None and http.authorization.credentials is not None:
-        kind = http.authorization.type or "Bearer"
-        return f"{kind} {http.authorization.credentials.get_secret_value()}"
-    if http.basic_auth is not None:
-        password = http.basic_auth.password
-        pair = f"{http.basic_auth.username}:{password.get_secret_value() if password else ''}"
-        return "Basic " + base64.b64encode(pair.encode()).decode("ascii")  # UTF-8, as Go
-    return None
-
-
 class WebhookNotifier(Notifier[WebhookConfig]):
     """POSTs the due alerts in Alertmanager's webhook format to ``url``."""
 
@@ -262,36 +159,25 @@ class WebhookNotifier(Notifier[WebhookConfig]):
         super().__init__(config, session, receiver=receiver, integration=integration)
         assert config.url is not None  # the config validator requires it
         self._url = config.url.get_secret_value()
-        self._authorization = authorization_header(config.http_config)
-        self._ssl: ssl.SSLContext | None = None
-        self._secrets = _secret_strings(self._url, self._authorization, config.http_config)
+        authorization = authorization_header(config.http_config)
+        self._secrets = _secret_strings(self._url, authorization, config.http_config)
 
-    def _ssl_context(self) -> ssl.SSLContext | bool:
-        tls = self.config.http_config.tls_config
-        if tls is None:
-            return True  # aiohttp's default verification
-        if self._ssl is None:
-            self._ssl = tls_context(tls)
-        return self._ssl
+    @functools.cached_property
+    def _request_options(self) -> dict[str, Any]:
+        # Built at the first send, so an unusable tls_config fails that send, permanently.
+        return request_options(self.config.http_config)
 
     async def send(self, notification: Notification) -> Receipt:
         """POST the body; 2xx is delivered, 429/5xx retryable, any other answer permanent."""
         started = time.monotonic()
         body = webhook_body(notification, self.config.max_alerts)
-        headers = {"Content-Type": "application/json", "User-Agent": USER_AGENT}
-        if self._authorization is not None:
-            headers["Authorization"] = self._authorization
-        http = self.config.http_config
         timeout = self.config.timeout.total_seconds()
         try:
             async with self.session.post(
                 self._url,
                 data=encode_go_json(body),
-                headers=headers,
                 timeout=aiohttp.ClientTimeout(total=timeout),
-                ssl=self._ssl_context(),
-                proxy=http.proxy_url,
-                allow_redirects=http.follow_redirects,
+                **self._request_options,
             ) as response:
                 head = await response.content.read(_SNIPPET * 4)  # not a huge error page
                 text = head.decode(response.charset or "utf-8", errors="replace")

@@ -1,0 +1,395 @@
+"""The notifier contract (notifiers/base.py), run against every built-in over its loopback fake.
+
+A notifier joins the suite by adding a Target to ``TARGETS`` and its provider's answers to
+``OUTCOMES``: each row is (notifier, scripted failure, error class, reason, retry_after). Then
+secrets, and third-party plugins found through the entry-point group.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import enum
+import json
+import logging
+import textwrap
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import AbstractAsyncContextManager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import pytest
+from pydantic import BaseModel, SecretStr
+
+from alertrouter.config.loader import parse_routing_config
+from alertrouter.errors import (
+    ConfigError,
+    NotifierError,
+    PermanentNotifierError,
+    RetryableNotifierError,
+)
+from alertrouter.notifiers.base import Notification, Notifier, Receipt
+from alertrouter.notifiers.email import EmailNotifier
+from alertrouter.notifiers.log import LogNotifier
+from alertrouter.notifiers.pagerduty import PagerDutyNotifier
+from alertrouter.notifiers.registry import BUILTIN_NOTIFIERS, notifier_class, notifier_types
+from alertrouter.notifiers.slack import SlackNotifier
+from alertrouter.notifiers.webhook import WebhookNotifier
+from factories import make_alert
+from fakes.http import ScriptedAnswer
+from fakes.pagerduty import FakePagerDuty
+from fakes.slack import FakeSlack
+from fakes.smtp import FakeSMTP
+from fakes.webhook import FakeWebhookReceiver
+from plugins.echo_plugin import installed_echo_plugin
+
+PD_KEY = "R0uT1nGkEy0123456789abcdefABCDEF"
+SLACK_TOKEN = "xoxb-1234-5678-sEcReTtOkEn"
+SLACK_SEGMENT = "hUnTeR2sEcReTpAtH"
+SLACK_PATH = f"T0SECRET/B0SECRET/{SLACK_SEGMENT}"
+WEBHOOK_TOKEN = "wh-bearer-9f8e7d6c5b4a"
+WEBHOOK_PATH = "T0SECRET/hUnTeR2-webhook-path"
+SMTP_USER = "alertrouter"
+SMTP_PASSWORD = "smtp-pAsSwOrD-8c1f0e"
+WRONG = "wrong-credentials-0000"
+
+NOTIFICATION = Notification(
+    receiver="contract",
+    integration="any[0]",
+    alerts=(make_alert("c0ffee01", severity="critical"), make_alert("c0ffee02")),
+    group={
+        "groupLabels": {},
+        "commonLabels": {},
+        "externalURL": "http://alertmanager.example:9093",
+        "groupKey": "{}:{}",
+    },
+)
+
+
+class Setup(enum.Enum):
+    """Failures made by the set-up rather than by a scripted answer."""
+
+    REFUSED = "refused"  # the fake stops listening before the send
+    WRONG_SECRET = "wrong-secret"  # the config carries a credential the fake refuses
+
+
+@dataclass(frozen=True, slots=True)
+class SMTPReply:
+    """The fake SMTP server's reply to the next ``on`` command."""
+
+    reply: str
+    on: str = "DATA"
+
+
+Failure = ScriptedAnswer | SMTPReply | Setup
+Fields = Callable[[Any, str | None], dict[str, Any]]
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    """A built-in notifier, the fake it talks to and the config fields that aim it there.
+
+    ``fields(fake, credential)`` uses ``credential`` instead of the right secret when given;
+    ``secrets`` are strings beyond the config's SecretStr values that must never show (URL
+    parts); ``echo`` is the provider answer quoting a text back, for the masking check.
+    """
+
+    notifier: type[Notifier[Any]]
+    serve: Callable[[], AbstractAsyncContextManager[Any]]
+    fields: Fields
+    delivered: Callable[[Any], int] | None = None
+    secrets: tuple[str, ...] = ()
+    echo: Callable[[str], Failure] | None = None
+    rate_limited: bool = True  # the provider answers 429 with Retry-After
+
+
+def _email_fields(smtp: FakeSMTP, credential: str | None) -> dict[str, Any]:
+    return {
+        "to": "oncall@example.com",
+        "from": "alertrouter@example.com",
+        "smarthost": smtp.smarthost,
+        "auth_username": SMTP_USER,
+        "auth_password": credential or SMTP_PASSWORD,
+        "tls_config": {"ca_file": smtp.ca_file},
+    }
+
+
+TARGETS: dict[str, Target] = {
+    "pagerduty": Target(
+        PagerDutyNotifier,
+        FakePagerDuty,
+        lambda pd, credential: {"routing_key": PD_KEY, "url": pd.events_url},
+        delivered=lambda pd: len(pd.events),
+        echo=lambda text: ScriptedAnswer(500, json.dumps({"message": text, "errors": [text]})),
+    ),
+    "slack_webhook": Target(
+        SlackNotifier,
+        FakeSlack,
+        lambda slack, credential: {"api_url": slack.webhook_url(SLACK_PATH)},
+        delivered=lambda slack: len(slack.messages),
+        secrets=(SLACK_PATH, SLACK_SEGMENT),
+        echo=lambda text: FakeSlack.webhook_error(500, text),
+    ),
+    "slack_web_api": Target(
+        SlackNotifier,
+        lambda: FakeSlack(token=SLACK_TOKEN),
+        lambda slack, credential: {
+            "token": credential or SLACK_TOKEN,
+            "channel": "#alerts",
+            "api_base_url": slack.api_base_url,
+        },
+        delivered=lambda slack: len(slack.messages),
+        echo=lambda text: FakeSlack.api_error(f"invalid_auth {text}"),
+    ),
+    "email": Target(
+        EmailNotifier,
+        lambda: FakeSMTP(auth=(SMTP_USER, SMTP_PASSWORD), starttls=True),
+        _email_fields,
+        delivered=lambda smtp: len(smtp.received),
+        echo=lambda text: SMTPReply("451 4.3.0 try later"),  # SMTP servers never echo AUTH
+        rate_limited=False,
+    ),
+    "webhook": Target(
+        WebhookNotifier,
+        lambda: FakeWebhookReceiver(bearer=WEBHOOK_TOKEN),
+        lambda hook, credential: {
+            "url": f"{hook.url}/{WEBHOOK_PATH}",
+            "http_config": {"bearer_token": credential or WEBHOOK_TOKEN},
+        },
+        delivered=lambda hook: len(hook.payloads),
+        secrets=(f"/hook/{WEBHOOK_PATH}",),  # the URL's whole path (the fake serves /hook/...)
+        echo=lambda text: ScriptedAnswer(500, f"cannot handle {text}", content_type="text/plain"),
+    ),
+    "log": Target(LogNotifier, contextlib.nullcontext, lambda _, credential: {}),
+}
+
+P, R = PermanentNotifierError, RetryableNotifierError
+RETRY_IN_3 = {"Retry-After": "3"}
+PD_INVALID = json.dumps(
+    {"status": "invalid event", "message": "Event object is invalid", "errors": ["bad"]}
+)
+
+# (notifier, scripted failure, error class, reason, retry_after): what each provider's answers
+# must become. Success (a Receipt) is every target's first row, in test_success_is_a_receipt.
+OUTCOMES: list[tuple[str, Failure, type[NotifierError], str, float | None]] = [
+    ("pagerduty", ScriptedAnswer(400, PD_INVALID), P, "clientError", None),
+    ("pagerduty", ScriptedAnswer(401), P, "authError", None),
+    ("pagerduty", ScriptedAnswer(403), P, "authError", None),
+    ("pagerduty", ScriptedAnswer(429, headers=RETRY_IN_3), R, "rateLimited", 3.0),
+    ("pagerduty", ScriptedAnswer(500), R, "serverError", None),
+    ("pagerduty", ScriptedAnswer(503), R, "serverError", None),
+    ("pagerduty", Setup.REFUSED, R, "other", None),
+    ("slack_webhook", FakeSlack.webhook_error(400, "invalid_payload"), P, "clientError", None),
+    ("slack_webhook", FakeSlack.webhook_error(404, "no_service"), P, "clientError", None),
+    ("slack_webhook", FakeSlack.webhook_error(403, "action_prohibited"), P, "authError", None),
+    ("slack_webhook", FakeSlack.webhook_error(429, "rate_limited", 3), R, "rateLimited", 3.0),
+    ("slack_webhook", FakeSlack.webhook_error(500, "rollup_error"), R, "serverError", None),
+    ("slack_webhook", FakeSlack.webhook_error(503, "unavailable"), R, "serverError", None),
+    ("slack_webhook", Setup.REFUSED, R, "other", None),
+    ("slack_web_api", FakeSlack.api_error("invalid_blocks"), P, "clientError", None),
+    ("slack_web_api", Setup.WRONG_SECRET, P, "authError", None),
+    ("slack_web_api", FakeSlack.api_error("missing_scope"), P, "authError", None),
+    ("slack_web_api", FakeSlack.api_error("ratelimited", 429, 3), R, "rateLimited", 3.0),
+    ("slack_web_api", FakeSlack.api_error("internal_error"), R, "serverError", None),
+    ("slack_web_api", ScriptedAnswer(503, content_type="text/plain"), R, "serverError", None),
+    ("slack_web_api", Setup.REFUSED, R, "other", None),
+    ("email", SMTPReply("550 5.1.1 no such user", on="RCPT"), P, "clientError", None),
+    ("email", SMTPReply("554 5.7.1 message rejected"), P, "clientError", None),
+    ("email", Setup.WRONG_SECRET, P, "authError", None),  # 535 from the server's AUTH
+    ("email", SMTPReply("451 4.3.0 try later"), R, "serverError", None),
+    ("email", SMTPReply("452 4.5.3 too many recipients", on="RCPT"), R, "serverError", None),
+    ("email", Setup.REFUSED, R, "other", None),
+    ("webhook", ScriptedAnswer(400), P, "clientError", None),
+    ("webhook", Setup.WRONG_SECRET, P, "authError", None),  # the receiver's own 401
+    ("webhook", ScriptedAnswer(403), P, "authError", None),
+    ("webhook", ScriptedAnswer(429, headers=RETRY_IN_3), R, "rateLimited", 3.0),
+    ("webhook", ScriptedAnswer(500), R, "serverError", None),
+    ("webhook", ScriptedAnswer(503), R, "serverError", None),
+    ("webhook", Setup.REFUSED, R, "other", None),
+]
+
+
+def describe(failure: Failure) -> str:
+    """A short test id for a failure: ``refused``, ``smtp550-RCPT``, ``429-rate_limited``."""
+    if isinstance(failure, Setup):
+        return failure.value
+    if isinstance(failure, SMTPReply):
+        return f"smtp{failure.reply.split()[0]}-{failure.on}"
+    try:
+        code = json.loads(failure.body).get("error", "")
+    except (ValueError, AttributeError):
+        code = failure.body
+    return f"{failure.status}-{code}" if code and " " not in code else str(failure.status)
+
+
+@pytest.fixture
+async def session() -> AsyncIterator[aiohttp.ClientSession]:
+    """The shared HTTP session the service gives every notifier."""
+    async with aiohttp.ClientSession() as client:
+        yield client
+
+
+def build(
+    name: str, fake: Any, session: aiohttp.ClientSession, credential: str | None = None
+) -> Notifier[Any]:
+    """The target's notifier, configured through its config model, aimed at ``fake``."""
+    target = TARGETS[name]
+    config = target.notifier.config_model.model_validate(target.fields(fake, credential))
+    return target.notifier(config, session, receiver="contract", integration=f"{name}[0]")
+
+
+async def provoke(fake: Any, failure: Failure) -> None:
+    """Make the fake answer the next send with ``failure``."""
+    if failure is Setup.REFUSED:
+        await fake.stop()
+    elif isinstance(failure, SMTPReply):
+        fake.fail_next(failure.reply, on=failure.on)
+    elif isinstance(failure, ScriptedAnswer):
+        fake.fail_next(failure)
+
+
+@pytest.mark.parametrize("name", list(TARGETS))
+async def test_success_is_a_receipt(name: str, session: aiohttp.ClientSession) -> None:
+    """A provider that accepts the notification yields a Receipt, and the fake got it once."""
+    target = TARGETS[name]
+    async with target.serve() as fake:
+        receipt = await build(name, fake, session).send(NOTIFICATION)
+        assert isinstance(receipt, Receipt)
+        assert receipt.provider_status
+        assert receipt.duration >= 0
+        if target.delivered is not None:
+            assert target.delivered(fake) == (2 if name == "pagerduty" else 1)  # event per alert
+
+
+@pytest.mark.parametrize(
+    ("name", "failure", "error", "reason", "retry_after"),
+    [pytest.param(*row, id=f"{row[0]}-{describe(row[1])}") for row in OUTCOMES],
+)
+async def test_failure_is_classified(
+    session: aiohttp.ClientSession,
+    name: str,
+    failure: Failure,
+    error: type[NotifierError],
+    reason: str,
+    retry_after: float | None,
+) -> None:
+    """Each provider answer raises the table's error class, Alertmanager reason and retry_after."""
+    async with TARGETS[name].serve() as fake:
+        credential = WRONG if failure is Setup.WRONG_SECRET else None
+        notifier = build(name, fake, session, credential)
+        await provoke(fake, failure)
+        with pytest.raises(NotifierError) as caught:
+            await notifier.send(NOTIFICATION)
+    assert type(caught.value) is error
+    assert caught.value.reason == reason
+    assert getattr(caught.value, "retry_after", None) == retry_after
+
+
+def test_every_builtin_has_every_outcome() -> None:
+    """Every built-in is a target, and each provider has a row for each kind of outcome."""
+    assert {t.notifier.type_name for t in TARGETS.values()} == set(BUILTIN_NOTIFIERS)
+    for name, target in TARGETS.items():
+        if target.delivered is None:
+            continue  # log: nothing to fail against
+        rows = {(row[2], row[3], row[4]) for row in OUTCOMES if row[0] == name}
+        wanted: set[tuple[type[NotifierError], str, float | None]] = {
+            (P, "clientError", None),
+            (P, "authError", None),
+            (R, "serverError", None),
+        }
+        if target.rate_limited:
+            wanted.add((R, "rateLimited", 3.0))
+        assert wanted <= rows, name
+        assert (name, Setup.REFUSED, R, "other", None) in OUTCOMES
+
+
+def secret_values(value: Any) -> Iterator[str]:
+    """Every SecretStr value inside a config model, however deep."""
+    if isinstance(value, SecretStr):
+        yield value.get_secret_value()
+    elif isinstance(value, BaseModel):
+        for field in type(value).model_fields:
+            yield from secret_values(getattr(value, field))
+    elif isinstance(value, list | tuple):
+        for item in value:
+            yield from secret_values(item)
+    elif isinstance(value, dict):
+        for item in value.values():
+            yield from secret_values(item)
+
+
+@pytest.mark.parametrize("name", [name for name in TARGETS if TARGETS[name].echo is not None])
+async def test_secrets_are_masked(
+    name: str, session: aiohttp.ClientSession, caplog: pytest.LogCaptureFixture
+) -> None:
+    """No config secret shows in the notifier's or config's repr, a receipt, an error or a log."""
+    caplog.set_level(logging.DEBUG)
+    target = TARGETS[name]
+    assert target.echo is not None
+    errors: list[NotifierError] = []
+    async with target.serve() as fake:
+        notifier = build(name, fake, session)
+        secrets = {*secret_values(notifier.config), *target.secrets}
+        assert secrets
+        receipt = await notifier.send(NOTIFICATION)
+        for failure in (target.echo(" ".join(sorted(secrets))), Setup.REFUSED):
+            await provoke(fake, failure)
+            with pytest.raises(NotifierError) as caught:
+                await notifier.send(NOTIFICATION)
+            errors.append(caught.value)
+    texts = [
+        repr(notifier), repr(notifier.config), str(notifier.config), repr(receipt), caplog.text,
+        *(str(e) for e in errors), *(repr(e) for e in errors),
+    ]  # fmt: skip
+    for text in texts:
+        for secret in secrets:
+            assert secret not in text
+
+
+ECHO_ROUTING = """\
+route: {receiver: plugged}
+receivers:
+  - name: plugged
+    echo_configs:
+      - prefix: x
+"""
+
+
+async def test_entry_point_plugin_loads_from_a_routing_config(
+    tmp_path: Path, session: aiohttp.ClientSession
+) -> None:
+    """A notifier installed under the entry-point group validates from YAML and sends."""
+    with installed_echo_plugin(tmp_path) as echo:
+        config = parse_routing_config(ECHO_ROUTING, "plugins.yml", {})
+        (spec,) = config.receivers["plugged"].integrations
+        assert (spec.type, spec.key) == ("echo", "echo[0]")
+        assert "echo" in notifier_types()
+        cls = notifier_class("echo")
+        assert isinstance(spec.config, cls.config_model)
+        notifier = cls(spec.config, session, receiver="plugged", integration=spec.key)
+        receipt = await notifier.send(NOTIFICATION)
+        assert isinstance(receipt, Receipt)
+        (sent,) = echo.SENT
+        assert sent == (NOTIFICATION.receiver, NOTIFICATION.integration, "x[FIRING:2]")
+    assert "echo" not in notifier_types()
+
+
+def test_unknown_notifier_type_names_the_known_ones() -> None:
+    """A ``foo_configs`` key is a config error at its place that lists the known types."""
+    routing = textwrap.dedent(
+        """\
+        route: {receiver: r}
+        receivers:
+          - name: r
+            foo_configs:
+              - url: http://example.com
+        """
+    )
+    with pytest.raises(ConfigError) as caught:
+        parse_routing_config(routing, "test.yml", {})
+    (problem,) = caught.value.problems
+    assert (problem.file, problem.line, problem.path) == ("test.yml", 4, "receivers[0].foo_configs")
+    assert problem.message.startswith('unknown notifier type "foo" (known: ')
+    for known in BUILTIN_NOTIFIERS:
+        assert known in problem.message
