@@ -258,6 +258,11 @@ class EmailNotifier(Notifier[EmailConfig]):
         super().__init__(config, session, receiver=receiver, integration=integration)
         self._tls: ssl.SSLContext | None = None
 
+    def _secrets(self) -> list[str]:
+        values = [self.config.auth_password, self.config.auth_secret]
+        found = [v.get_secret_value() for v in values if v is not None]
+        return sorted((s for s in found if len(s) >= 4), key=len, reverse=True)
+
     def _tls_context(self) -> ssl.SSLContext:
         if self._tls is None:
             self._tls = tls_context(self.config.tls_config)
@@ -316,7 +321,7 @@ class EmailNotifier(Notifier[EmailConfig]):
         except NotifierError:
             raise
         except (aiosmtplib.SMTPException, OSError, ssl.SSLError) as exc:
-            raise classify_smtp_error(exc) from None
+            raise _scrubbed(classify_smtp_error(exc), self._secrets()) from None
         finally:
             # QUIT politely after success; after a failure (or cancellation) just hang up.
             if accepted:
@@ -357,6 +362,18 @@ async def _quit(smtp: aiosmtplib.SMTP) -> None:
         await smtp.quit(timeout=1.0)
     except (aiosmtplib.SMTPException, OSError):
         smtp.close()  # the message (if any) is already accepted; QUIT is a courtesy
+
+
+def _scrubbed(error: NotifierError, secrets: list[str]) -> NotifierError:
+    """The same error with any secret a server quoted back replaced."""
+    text = str(error)
+    for secret in secrets:
+        text = text.replace(secret, "<redacted>")
+    if text == str(error):
+        return error
+    if isinstance(error, RetryableNotifierError):
+        return RetryableNotifierError(error.reason, text, error.retry_after)
+    return PermanentNotifierError(error.reason, text)
 
 
 def classify_smtp_error(exc: BaseException) -> NotifierError:

@@ -234,6 +234,8 @@ def _secret_strings(url: str, authorization: str | None, http: HTTPClientConfig)
     path = rest[rest.find("/") :] if "/" in rest else ""
     if len(path) > 1:
         secrets.add(path)
+        # A receiver may echo any piece of a secret path back (tokens in URL segments).
+        secrets.update(segment for segment in path.split("/") if len(segment) >= 8)
     if authorization:
         secrets.add(authorization)
         secrets.add(authorization.partition(" ")[2])
