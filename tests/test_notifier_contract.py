@@ -340,7 +340,11 @@ async def test_secrets_are_masked(
                 await notifier.send(NOTIFICATION)
             errors.append(caught.value)
     # The fakes' own logs (aiosmtpd's "mail.log" prints what the server sent) are not ours.
-    ours = "\n".join(r.getMessage() for r in caplog.records if not r.name.startswith("mail."))
+    ours = "\n".join(
+        f"{r.getMessage()} {getattr(r, 'fields', {})!r}"
+        for r in caplog.records
+        if not r.name.startswith("mail.")
+    )
     texts = [
         repr(notifier), repr(notifier.config), str(notifier.config), repr(receipt), ours,
         *(str(e) for e in errors), *(repr(e) for e in errors),
