@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import lru_cache
 
-from alertrouter.router.matchers import Matcher, matchers_match
+from alertrouter.router.matchers import Matcher
 from alertrouter.router.time_intervals import TimeInterval, any_contains
 
 __all__ = ["ExplainStep", "Route", "Router", "explain", "suppression_reason"]
@@ -32,14 +32,19 @@ class Route:
 
     def match(self, labels: Mapping[str, str]) -> list[Route]:
         """The matching nodes for ``labels`` in tree order; empty when this node doesn't match."""
-        if not matchers_match(self.matchers, labels):
-            return []
+        # The hot path of every uncached decision: a plain loop, no generator per node.
+        for matcher in self.matchers:
+            if not matcher.matches(labels.get(matcher.name, "")):
+                return []
+        if not self.routes:
+            return [self]
         found: list[Route] = []
         for child in self.routes:
             matched = child.match(labels)
-            found.extend(matched)
-            if matched and not child.continue_:
-                break
+            if matched:
+                found.extend(matched)
+                if not child.continue_:
+                    break
         return found or [self]
 
     def walk(self) -> list[Route]:
