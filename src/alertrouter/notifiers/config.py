@@ -31,10 +31,11 @@ __all__ = [
     "IntegrationConfig",
     "RateLimit",
     "RetryConfig",
+    "SecretFilesModel",
     "StormConfig",
     "StrictModel",
     "TLSConfig",
-    "readsecret_files",
+    "read_secret_files",
 ]
 
 
@@ -93,7 +94,18 @@ class StormConfig(StrictModel):
     threshold: int = Field(10, ge=1)
 
 
-class BasicAuthConfig(StrictModel):
+class SecretFilesModel(StrictModel):
+    """A model whose secrets may come from files: ``secret_files`` maps ``x_file`` to ``x``."""
+
+    secret_files: ClassVar[dict[str, str]] = {}
+
+    @model_validator(mode="before")
+    @classmethod
+    def _files(cls, data: Any, info: ValidationInfo) -> Any:
+        return read_secret_files(data, cls.secret_files, info)
+
+
+class BasicAuthConfig(SecretFilesModel):
     """HTTP basic auth, as in Prometheus' http_config."""
 
     username: str = ""
@@ -102,13 +114,8 @@ class BasicAuthConfig(StrictModel):
 
     secret_files: ClassVar[dict[str, str]] = {"password_file": "password"}
 
-    @model_validator(mode="before")
-    @classmethod
-    def _files(cls, data: Any, info: ValidationInfo) -> Any:
-        return readsecret_files(data, cls.secret_files, info)
 
-
-class AuthorizationConfig(StrictModel):
+class AuthorizationConfig(SecretFilesModel):
     """The Authorization header: ``type`` (default Bearer) and its credentials."""
 
     type: str = "Bearer"
@@ -116,11 +123,6 @@ class AuthorizationConfig(StrictModel):
     credentials_file: str | None = None
 
     secret_files: ClassVar[dict[str, str]] = {"credentials_file": "credentials"}
-
-    @model_validator(mode="before")
-    @classmethod
-    def _files(cls, data: Any, info: ValidationInfo) -> Any:
-        return readsecret_files(data, cls.secret_files, info)
 
 
 class TLSConfig(StrictModel):
@@ -134,7 +136,7 @@ class TLSConfig(StrictModel):
     min_version: str | None = None
 
 
-class HTTPClientConfig(StrictModel):
+class HTTPClientConfig(SecretFilesModel):
     """The subset of Prometheus' http_config that a notifier's HTTP client honours."""
 
     authorization: AuthorizationConfig | None = None
@@ -147,11 +149,6 @@ class HTTPClientConfig(StrictModel):
     enable_http2: bool = True
 
     secret_files: ClassVar[dict[str, str]] = {"bearer_token_file": "bearer_token"}
-
-    @model_validator(mode="before")
-    @classmethod
-    def _files(cls, data: Any, info: ValidationInfo) -> Any:
-        return readsecret_files(data, cls.secret_files, info)
 
     @model_validator(mode="after")
     def _one_auth(self) -> HTTPClientConfig:
@@ -169,7 +166,7 @@ class HTTPClientConfig(StrictModel):
         return self
 
 
-class IntegrationConfig(StrictModel):
+class IntegrationConfig(SecretFilesModel):
     """Fields every ``<type>_configs`` entry accepts: Alertmanager's and alertrouter's own.
 
     Subclasses set ``default_send_resolved`` (Alertmanager's default for that type),
@@ -188,12 +185,6 @@ class IntegrationConfig(StrictModel):
     per_alert_jobs: ClassVar[bool] = False  # one notification per alert instead of per group
     ignored_fields: ClassVar[frozenset[str]] = frozenset()
     global_defaults: ClassVar[dict[str, str]] = {}
-    secret_files: ClassVar[dict[str, str]] = {}
-
-    @model_validator(mode="before")
-    @classmethod
-    def _files(cls, data: Any, info: ValidationInfo) -> Any:
-        return readsecret_files(data, cls.secret_files, info)
 
     @property
     def resolved_wanted(self) -> bool:
@@ -203,7 +194,7 @@ class IntegrationConfig(StrictModel):
         return self.send_resolved
 
 
-def readsecret_files(data: Any, pairs: dict[str, str], info: ValidationInfo) -> Any:
+def read_secret_files(data: Any, pairs: dict[str, str], info: ValidationInfo) -> Any:
     """Replace each ``<field>_file`` given in ``data`` by the file's content under ``<field>``.
 
     Relative paths are read from the config file's folder (``base_dir`` in the context).
