@@ -112,6 +112,10 @@ async def test_claim_and_enqueue_writes_jobs_and_claims(store: Store) -> None:
         attempts=0,
         payload={"group": dict(slack.group), "alerts": [make_alert("a"), make_alert("b")]},
         claims=((make_key("a"), None), (make_key("b"), None)),
+        taken=(
+            (make_key("a"), ClaimState("firing", T0, T0 + 2 * RI)),
+            (make_key("b"), ClaimState("firing", T0, T0 + 2 * RI)),
+        ),
     )
     assert job.queue == QUEUE
     email_job = await store.get_job(outcome.job_ids[1])
@@ -243,13 +247,14 @@ async def test_fetch_due_orders_by_priority_then_id(store: Store) -> None:
 
 
 async def test_fetch_due_keeps_a_retried_job_ahead_of_later_ones(store: Store) -> None:
-    """A job retried later than a newer job's due time is still leased before the newer job."""
+    """A job waiting for its retry holds back later jobs of its queue, even across a restart
+    (nothing in memory), so a resolve never goes out before its trigger."""
     retried = await enqueue_one(store, "a")
     await lease_all(store, T0)
     await store.reschedule(retried.id, T0 + 5, "429")
-    newer = await enqueue_one(store, "b", now=T0 + 3)
-    assert ids(await lease_all(store, T0 + 4)) == [newer.id]
-    await store.reschedule(newer.id, T0 + 4, "429")
+    newer = await enqueue_one(store, "a", now=T0 + 3, status="resolved")
+    other_queue = await enqueue_one(store, "b", now=T0 + 3, integration="email[0]")
+    assert ids(await lease_all(store, T0 + 4)) == [other_queue.id]
     assert ids(await lease_all(store, T0 + 5)) == [retried.id, newer.id]
 
 
@@ -483,6 +488,32 @@ async def test_stats_count_jobs_per_queue(store: Store) -> None:
         dead={"email-infra/email[0]": 1},
         oldest_pending_created_at={QUEUE: T0 + 1, "email-infra/email[0]": e4.created_at},
     )
+
+
+async def test_a_replayed_dead_letter_takes_its_claim_again(store: Store) -> None:
+    """After requeue, the alert counts as notified again: its resolve is due, a repeat is not."""
+    job = await enqueue_one(store, "a")
+    await store.fetch_due(QUEUE, T0, 10, 60)
+    await store.dead_letter(job.id, "clientError: 400", T0 + 1)
+    assert await store.get_claim(make_key("a")) is None
+    assert await store.requeue(job.id, T0 + 2)
+    # sent when the job was made; remembered as long as a fresh claim would be
+    assert await store.get_claim(make_key("a")) == ClaimState("firing", T0, T0 + 2 + 2 * RI)
+    repeat = await store.claim_and_enqueue([make_draft("a")], T0 + 3)
+    assert repeat.job_ids == ()
+    resolve = await store.claim_and_enqueue([make_draft("a", status="resolved")], T0 + 4)
+    assert len(resolve.job_ids) == 1
+
+
+async def test_a_replayed_dead_letter_leaves_a_newer_claim_alone(store: Store) -> None:
+    """A claim taken after the dead-lettered job by a later webhook is not overwritten."""
+    job = await enqueue_one(store, "a")
+    await store.fetch_due(QUEUE, T0, 10, 60)
+    await store.dead_letter(job.id, "clientError: 400", T0 + 1)
+    later = await store.claim_and_enqueue([make_draft("a")], T0 + 5)
+    assert len(later.job_ids) == 1
+    assert await store.requeue(job.id, T0 + 6)
+    assert await store.get_claim(make_key("a")) == ClaimState("firing", T0 + 5, T0 + 5 + 2 * RI)
 
 
 async def test_ping_answers(store: Store) -> None:

@@ -48,8 +48,12 @@ class TokenBucket:
         self._hold_until = 0.0
 
     def _refill(self, now: float) -> None:
-        self._tokens = min(self.burst, self._tokens + (now - self._updated) * self.rate)
-        self._updated = now
+        # Nothing accrues during a hold: after a Retry-After the provider gets one message,
+        # then the rate, not a burst saved up while it asked us to wait.
+        start = max(self._updated, self._hold_until)
+        if now > start:
+            self._tokens = min(self.burst, self._tokens + (now - start) * self.rate)
+        self._updated = max(self._updated, now)
 
     async def delay(self) -> float:
         """Seconds until a token is available (0 when one is)."""
@@ -70,8 +74,11 @@ class TokenBucket:
         self._tokens -= 1
 
     async def hold(self, seconds: float) -> None:
-        """Give no token for ``seconds`` (the provider said Retry-After), and drop saved ones."""
-        until = self._clock() + seconds
+        """Give no token for ``seconds`` (the provider said Retry-After); then exactly one,
+        then the rate."""
+        now = self._clock()
+        self._refill(now)
+        until = now + seconds
         if until > self._hold_until:
             self._hold_until = until
-            self._tokens = min(self._tokens, 1.0)
+            self._tokens = 1.0

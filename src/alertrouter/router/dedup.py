@@ -105,11 +105,13 @@ class JobDraft:
 
 @dataclass(frozen=True, slots=True)
 class PlannedJob:
-    """A job to enqueue, with the claims it took and what they were before (to undo)."""
+    """A job to enqueue, with the claims it took: what they were before (to undo on a dead
+    letter) and what it set them to (to take again when a dead letter is replayed)."""
 
     draft: JobDraft
     alerts: list[Mapping[str, Any]]
     claims: dict[ClaimKey, ClaimState | None]
+    taken: dict[ClaimKey, ClaimState] = field(default_factory=dict)
 
 
 @dataclass(slots=True)
@@ -131,7 +133,8 @@ def plan_jobs(
     plan = Plan()
     for draft in drafts:
         due: list[Mapping[str, Any]] = []
-        taken: dict[ClaimKey, ClaimState | None] = {}
+        before: dict[ClaimKey, ClaimState | None] = {}
+        taken: dict[ClaimKey, ClaimState] = {}
         for candidate in draft.candidates:
             previous = states.get(candidate.key)
             decision = decide(
@@ -142,9 +145,11 @@ def plan_jobs(
                 plan.updates[candidate.key] = decision.new_state
             if decision.notify:
                 due.append(candidate.alert)
-                taken[candidate.key] = previous
+                before[candidate.key] = previous
+                if decision.new_state is not None:
+                    taken[candidate.key] = decision.new_state
             else:
                 plan.suppressed.append((draft.receiver, decision.reason or "suppressed"))
         if due:
-            plan.jobs.append(PlannedJob(draft, due, taken))
+            plan.jobs.append(PlannedJob(draft, due, before, taken))
     return plan

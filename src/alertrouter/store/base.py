@@ -7,13 +7,24 @@ claims back, so the next webhook for those alerts tries again.
 from __future__ import annotations
 
 import abc
+import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from alertrouter.router.dedup import ClaimKey, ClaimState, JobDraft
 
-__all__ = ["IngestOutcome", "Job", "JobState", "Store", "StoreStats", "claim_to_restore"]
+__all__ = [
+    "IngestOutcome",
+    "Job",
+    "JobState",
+    "Store",
+    "StoreStats",
+    "claim_to_restore",
+    "claim_to_retake",
+    "decode_claims",
+    "encode_claims",
+]
 
 JobState = Literal["pending", "inflight", "dead", "done"]
 
@@ -33,6 +44,7 @@ class Job:
     attempts: int
     payload: Mapping[str, Any]  # {"group": {...}, "alerts": [...]}
     claims: tuple[tuple[ClaimKey, ClaimState | None], ...] = ()
+    taken: tuple[tuple[ClaimKey, ClaimState], ...] = ()
     last_error: str | None = None
     finished_at: float | None = None
     receipt: Mapping[str, Any] | None = None
@@ -71,6 +83,50 @@ def claim_to_restore(
     if current is None or current.sent_at != job_created_at:
         return False, None
     return True, previous
+
+
+def claim_to_retake(
+    current: ClaimState | None, job_created_at: float, taken: ClaimState, now: float
+) -> ClaimState | None:
+    """The claim a replayed dead letter takes again, or None to leave a newer one alone.
+
+    It is the claim the job took at its creation, remembered at least as long as then, so
+    the alert's next resolve or repeat is judged against this delivery.
+    """
+    if current is not None and current.sent_at > job_created_at:
+        return None
+    remembered = taken.expires_at - taken.sent_at
+    return ClaimState(taken.status, taken.sent_at, max(taken.expires_at, now + remembered))
+
+
+def encode_claims(
+    claims: Mapping[ClaimKey, ClaimState | None], taken: Mapping[ClaimKey, ClaimState]
+) -> str:
+    """A job's claims as stored: [receiver, integration, fingerprint, before, taken] each."""
+
+    def state(value: ClaimState | None) -> list[Any] | None:
+        return None if value is None else [value.status, value.sent_at, value.expires_at]
+
+    return json.dumps(
+        [
+            [key.receiver, key.integration, key.fingerprint, state(previous), state(taken.get(key))]
+            for key, previous in claims.items()
+        ]
+    )
+
+
+def decode_claims(
+    text: str,
+) -> tuple[tuple[tuple[ClaimKey, ClaimState | None], ...], tuple[tuple[ClaimKey, ClaimState], ...]]:
+    """The (key, before) and (key, taken) pairs of ``encode_claims``' text."""
+    claims: list[tuple[ClaimKey, ClaimState | None]] = []
+    taken: list[tuple[ClaimKey, ClaimState]] = []
+    for receiver, integration, fingerprint, before, *rest in json.loads(text):
+        key = ClaimKey(receiver, integration, fingerprint)
+        claims.append((key, None if before is None else ClaimState(*before)))
+        if rest and rest[0] is not None:
+            taken.append((key, ClaimState(*rest[0])))
+    return tuple(claims), tuple(taken)
 
 
 class Store(abc.ABC):
@@ -132,7 +188,8 @@ class Store(abc.ABC):
 
     @abc.abstractmethod
     async def requeue(self, job_id: int, now: float) -> bool:
-        """Move a dead job back to pending, due now; False if it is not dead."""
+        """Move a dead job back to pending, due now, taking its claims again
+        (claim_to_retake), so the alert's later resolve is sent; False if it is not dead."""
 
     @abc.abstractmethod
     async def get_job(self, job_id: int) -> Job | None:

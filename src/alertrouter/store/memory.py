@@ -15,6 +15,7 @@ from alertrouter.store.base import (
     Store,
     StoreStats,
     claim_to_restore,
+    claim_to_retake,
 )
 
 __all__ = ["MemoryStore"]
@@ -52,6 +53,7 @@ class MemoryStore(Store):
                 attempts=0,
                 payload={"group": dict(draft.group), "alerts": list(planned.alerts)},
                 claims=tuple(planned.claims.items()),
+                taken=tuple(planned.taken.items()),
             )
             self._jobs[job.id] = job
             ids.append(job.id)
@@ -60,11 +62,17 @@ class MemoryStore(Store):
     async def fetch_due(
         self, queue: str | None, now: float, limit: int, lease_seconds: float
     ) -> list[Job]:
-        """Lease due pending jobs, and inflight ones whose lease ran out."""
+        """Lease due pending jobs, and inflight ones whose lease ran out; none after a job of
+        the same queue still waiting for its retry."""
+        waiting: dict[str, int] = {}
+        for job in self._jobs.values():
+            if job.state == "pending" and job.due_at > now:
+                waiting[job.queue] = min(waiting.get(job.queue, job.id), job.id)
         due = [
             job
             for job in self._jobs.values()
             if (queue is None or job.queue == queue)
+            and job.id < waiting.get(job.queue, job.id + 1)
             and (
                 (job.state == "pending" and job.due_at <= now)
                 or (job.state == "inflight" and self._lease_until.get(job.id, 0.0) <= now)
@@ -117,6 +125,10 @@ class MemoryStore(Store):
         job = self._jobs.get(job_id)
         if job is None or job.state != "dead":
             return False
+        for key, taken in job.taken:
+            state = claim_to_retake(self._claims.get(key), job.created_at, taken, now)
+            if state is not None:
+                self._claims[key] = state
         self._jobs[job_id] = dataclasses.replace(
             job, state="pending", due_at=now, attempts=0, finished_at=None
         )

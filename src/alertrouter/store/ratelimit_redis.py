@@ -36,11 +36,13 @@ local saved = redis.call('HMGET', key, 'tokens', 'updated', 'hold_until')
 local tokens = math.min(burst, tonumber(saved[1]) or burst)
 local updated = tonumber(saved[2]) or now
 local hold_until = tonumber(saved[3]) or 0
--- Refill; never backwards, should injected clocks of two callers disagree.
-if now > updated then
-  tokens = math.min(burst, tokens + (now - updated) * rate)
-  updated = now
+-- Refill, but not during a hold (after a Retry-After: one message, then the rate); never
+-- backwards, should injected clocks of two callers disagree.
+local start = math.max(updated, hold_until)
+if now > start then
+  tokens = math.min(burst, tokens + (now - start) * rate)
 end
+if now > updated then updated = now end
 local wait = math.max(0, hold_until - now)
 if tokens < 1 then wait = math.max(wait, (1 - tokens) / rate) end
 if op == 'take' and wait <= 0 then tokens = tokens - 1 end
@@ -48,7 +50,7 @@ if op == 'hold' then
   local hold_to = now + tonumber(ARGV[5])
   if hold_to > hold_until then
     hold_until = hold_to
-    tokens = math.min(tokens, 1)
+    tokens = 1
   end
 end
 local function fmt(x) return string.format('%.17g', x) end

@@ -37,6 +37,9 @@ from alertrouter.store.base import (
     Store,
     StoreStats,
     claim_to_restore,
+    claim_to_retake,
+    decode_claims,
+    encode_claims,
 )
 from alertrouter.store.factory import redact_url
 from alertrouter.store.ratelimit_redis import RedisTokenBucket
@@ -282,9 +285,33 @@ class RedisStore(Store):
         raise StoreError(f"dead_letter {job_id}: the job kept changing under us; giving up")
 
     async def requeue(self, job_id: int, now: float) -> bool:
-        """Dead -> pending, due now."""
+        """WATCH the job and its claims; dead -> pending and its claims taken again, in MULTI."""
+        job_name = self.keys.job(job_id)
         with _redis_errors("requeue"):
-            return bool(await self._script("requeue", job_id, repr(now)))
+            async with self.client.pipeline(transaction=True) as pipe:
+                for _ in range(_MAX_TRANSACTION_ATTEMPTS):
+                    try:
+                        await pipe.watch(job_name)
+                        fields = _text_map(await pipe.hgetall(job_name))
+                        if not fields or fields.get("state") != "dead":
+                            return False  # leaving the block resets the pipeline
+                        job = _job_from_hash(fields)
+                        names = [self.keys.claim(key) for key, _ in job.taken]
+                        current: list[Any] = []
+                        if names:
+                            await pipe.watch(*names)
+                            current = await pipe.mget(names)
+                        _begin_transaction(pipe)
+                        pipe.eval(scripts.REQUEUE, 0, self.keys.prefix, job_id, repr(now))
+                        for (key, taken), raw in zip(job.taken, current, strict=True):
+                            state = claim_to_retake(_decode_claim(raw), job.created_at, taken, now)
+                            if state is not None:
+                                self._write_claim(pipe, key, state, now)
+                        await pipe.execute()
+                    except WatchError:
+                        continue
+                    return True
+        raise StoreError(f"requeue {job_id}: the job kept changing under us; giving up")
 
     async def get_job(self, job_id: int) -> Job | None:
         """By id; a done job only until its TTL."""
@@ -379,11 +406,6 @@ def _decode_claim(raw: Any) -> ClaimState | None:
 def _job_record(planned: PlannedJob, now: float) -> dict[str, str]:
     """A new job's hash fields (less id and rank, known only once ids are handed out)."""
     draft = planned.draft
-    claims = [
-        [k.receiver, k.integration, k.fingerprint,
-         None if s is None else [s.status, s.sent_at, s.expires_at]]
-        for k, s in planned.claims.items()
-    ]  # fmt: skip
     return {
         "queue": f"{draft.receiver}/{draft.integration}",
         "receiver": draft.receiver,
@@ -395,15 +417,12 @@ def _job_record(planned: PlannedJob, now: float) -> dict[str, str]:
         "due_at": repr(now),
         "attempts": "0",
         "payload": json.dumps({"group": dict(draft.group), "alerts": list(planned.alerts)}),
-        "claims": json.dumps(claims),
+        "claims": encode_claims(planned.claims, planned.taken),
     }
 
 
 def _job_from_hash(fields: Mapping[str, str]) -> Job:
-    claims = tuple(
-        (ClaimKey(r, i, f), None if prev is None else ClaimState(prev[0], prev[1], prev[2]))
-        for r, i, f, prev in json.loads(fields["claims"])
-    )
+    claims, taken = decode_claims(fields["claims"])
     state = cast(JobState, fields["state"])  # only our scripts write it
     finished_at = fields.get("finished_at")
     receipt = fields.get("receipt")
@@ -419,6 +438,7 @@ def _job_from_hash(fields: Mapping[str, str]) -> Job:
         attempts=int(fields["attempts"]),
         payload=json.loads(fields["payload"]),
         claims=claims,
+        taken=taken,
         last_error=fields.get("last_error"),
         finished_at=None if finished_at is None else float(finished_at),
         receipt=None if receipt is None else json.loads(receipt),

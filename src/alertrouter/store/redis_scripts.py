@@ -73,23 +73,35 @@ for _, q in ipairs(queues) do
     redis.call('ZREM', scheduled, id)
     redis.call('ZADD', ready, redis.call('HGET', kjob(id), 'rank'), id)
   end
+  -- A job waiting for its retry holds back every later job of its queue: a resolve never
+  -- goes out before the trigger it follows, whichever replica or restart fetches.
+  local blocker = math.huge
+  for _, id in ipairs(redis.call('ZRANGE', scheduled, 0, -1)) do
+    blocker = math.min(blocker, tonumber(id))
+  end
   -- The first `limit` due jobs in rank order. One moved to READY by a replica whose clock is
   -- ahead of ours goes back to SCHEDULED, so no caller leases a job before its due time.
-  local found = 0
-  while found < limit do
-    local batch = redis.call('ZRANGE', ready, found, limit - 1, 'WITHSCORES')
+  local mine, offset = {}, 0
+  while #mine < limit do
+    local batch = redis.call('ZRANGE', ready, offset, offset + limit - 1, 'WITHSCORES')
     if #batch == 0 then break end
     for i = 1, #batch, 2 do
       local id = batch[i]
       local due_at = redis.call('HGET', kjob(id), 'due_at')
       if due_at and tonumber(due_at) <= now then
-        picked[#picked + 1] = {tonumber(batch[i + 1]), id, q}
-        found = found + 1
+        offset = offset + 1
+        if tonumber(id) < blocker then
+          mine[#mine + 1] = {tonumber(batch[i + 1]), id, q}
+        end
       else
         redis.call('ZREM', ready, id)
         if due_at then redis.call('ZADD', scheduled, due_at, id) end
+        blocker = math.min(blocker, tonumber(id))
       end
     end
+  end
+  for _, pick in ipairs(mine) do
+    if tonumber(pick[2]) < blocker then picked[#picked + 1] = pick end
   end
 end
 table.sort(picked, function(a, b) return a[1] < b[1] end)

@@ -24,6 +24,9 @@ from alertrouter.store.base import (
     Store,
     StoreStats,
     claim_to_restore,
+    claim_to_retake,
+    decode_claims,
+    encode_claims,
 )
 
 __all__ = ["SCHEMA_VERSION", "SQLiteStore"]
@@ -221,9 +224,15 @@ class SQLiteStore(Store):
         """Lease due jobs, priority first then oldest."""
 
         def fetch(c: sqlite3.Connection) -> list[Job]:
-            # Due pending jobs, and leased ones whose holder died (its lease ran out).
-            where = "((state='pending' AND due_at <= ?) OR (state='inflight' AND lease_until <= ?))"
-            params: list[Any] = [now, now]
+            # Due pending jobs, and leased ones whose holder died (its lease ran out); none
+            # after a job of the same queue still waiting for its retry, so a resolve never
+            # goes out before the trigger it follows, across restarts too.
+            where = (
+                "((state='pending' AND due_at <= ?) OR (state='inflight' AND lease_until <= ?))"
+                " AND id < COALESCE((SELECT MIN(w.id) FROM jobs AS w WHERE w.queue = jobs.queue"
+                " AND w.state = 'pending' AND w.due_at > ?), 9e18)"
+            )
+            params: list[Any] = [now, now, now]
             if queue is not None:
                 where += " AND queue = ?"
                 params.append(queue)
@@ -303,7 +312,15 @@ class SQLiteStore(Store):
                 "WHERE id=? AND state='dead'",
                 (now, job_id),
             )
-            return cursor.rowcount == 1
+            if cursor.rowcount != 1:
+                return False
+            row = c.execute(f"SELECT {_JOB_COLUMNS} FROM jobs WHERE id=?", (job_id,)).fetchone()
+            job = _job_from_row(row)
+            for key, taken in job.taken:
+                state = claim_to_retake(_read_claim(c, key), job.created_at, taken, now)
+                if state is not None:
+                    _write_claim(c, key, state)
+            return True
 
         return await self._run(revive, durable=True)
 
@@ -381,7 +398,7 @@ def _claim_and_enqueue(
     for planned in plan.jobs:
         draft = planned.draft
         payload = json.dumps({"group": dict(draft.group), "alerts": list(planned.alerts)})
-        claims = json.dumps([_claim_record(k, s) for k, s in planned.claims.items()])
+        claims = encode_claims(planned.claims, planned.taken)
         cursor = c.execute(
             "INSERT INTO jobs (queue, receiver, integration, integration_type, priority, state,"
             " created_at, due_at, payload, claims) VALUES (?, ?, ?, ?, ?, 'pending', ?, ?, ?, ?)",
@@ -425,18 +442,10 @@ def _write_claim(c: sqlite3.Connection, key: ClaimKey, state: ClaimState | None)
         )  # fmt: skip
 
 
-def _claim_record(key: ClaimKey, state: ClaimState | None) -> list[Any]:
-    previous = None if state is None else [state.status, state.sent_at, state.expires_at]
-    return [key.receiver, key.integration, key.fingerprint, previous]
-
-
 def _job_from_row(
     row: Sequence[Any], state: JobState | None = None, extra_attempts: int = 0
 ) -> Job:
-    claims = tuple(
-        (ClaimKey(r, i, f), None if prev is None else ClaimState(prev[0], prev[1], prev[2]))
-        for r, i, f, prev in json.loads(row[10])
-    )
+    claims, taken = decode_claims(row[10])
     job_state: JobState = state or row[5]  # only this module writes the column
     return Job(
         id=row[0],
@@ -450,6 +459,7 @@ def _job_from_row(
         attempts=row[8] + extra_attempts,
         payload=json.loads(row[9]),
         claims=claims,
+        taken=taken,
         last_error=row[11],
         finished_at=row[12],
         receipt=None if row[13] is None else json.loads(row[13]),
