@@ -41,8 +41,12 @@ routes-test: install
 test: lint typecheck routes-test
 	$(BIN)/pytest
 
+# Each prints a Markdown table with the machine and command; results go to BENCHMARKS.md.
 bench: install
 	$(BIN)/python bench/bench_routing.py
+	$(BIN)/python bench/bench_ingest.py
+	$(BIN)/python bench/bench_delivery.py
+	$(BIN)/python bench/bench_replicas.py
 
 clean:
 	rm -rf $(VENV) build dist src/*.egg-info .mypy_cache .ruff_cache .pytest_cache
