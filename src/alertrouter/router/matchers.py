@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 import re
 import warnings
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -15,7 +15,6 @@ __all__ = [
     "MatchType",
     "Matcher",
     "MatcherSyntaxError",
-    "matchers_match",
     "parse_label_assignment",
     "parse_matcher",
     "parse_matchers",
@@ -142,11 +141,6 @@ class Matcher:
     def __str__(self) -> str:
         escaped = self.value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
         return f'{self.name}{self.type.value}"{escaped}"'
-
-
-def matchers_match(matchers: tuple[Matcher, ...], labels: Mapping[str, str]) -> bool:
-    """Whether every matcher holds for ``labels`` (an empty tuple matches everything)."""
-    return all(m.matches(labels.get(m.name, "")) for m in matchers)
 
 
 def parse_matchers(text: str) -> list[Matcher]:
