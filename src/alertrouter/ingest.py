@@ -54,8 +54,8 @@ def draft_jobs(
     seen: set[ClaimKey] = set()
     for alert in payload.alerts:
         fingerprint = alert.fingerprint_or_computed()
-        record = alert.model_dump()
-        record["fingerprint"] = fingerprint
+        # The alert as received (unknown keys too), as a plain dict; cheaper than model_dump.
+        record = {**alert.__dict__, **(alert.__pydantic_extra__ or {}), "fingerprint": fingerprint}
         for route in router.match(alert.labels):
             receiver = config.receivers[route.receiver]
             reason = suppression_reason(route, config.time_intervals, now)

@@ -76,19 +76,14 @@ async def _receive_alerts(request: web.Request) -> web.Response:
         return _problem_response(415, [{"field": "Content-Type", "message": message}])
     body = await request.read()  # over client_max_size aiohttp answers 413
     try:
-        data = json.loads(body)
-    except (ValueError, UnicodeDecodeError, RecursionError) as exc:
-        return _problem_response(400, [{"field": "(body)", "message": f"invalid JSON: {exc}"}])
-    if _SURROGATE_ESCAPE.search(body):
-        data = _replace_lone_surrogates(data)
-    try:
-        payload = WebhookPayload.model_validate(data)
-    except ValidationError as exc:
-        return _problem_response(400, format_validation_errors(exc))
+        payload = _parse_payload(body)
+    except _BadBodyError as exc:
+        return _problem_response(400, exc.problems)
     runtime = service.runtime
     now = service.clock()
-    for alert in payload.alerts:
-        service.metrics.alerts_received.labels(alert.status).inc()
+    firing = sum(alert.status == "firing" for alert in payload.alerts)
+    service.metrics.alerts_received.labels("firing").inc(firing)
+    service.metrics.alerts_received.labels("resolved").inc(len(payload.alerts) - firing)
     drafts = draft_jobs(payload, runtime.config, runtime.router, _as_datetime(now))
     try:
         outcome = await service.store.claim_and_enqueue(drafts.drafts, now)
@@ -117,6 +112,24 @@ async def _receive_alerts(request: web.Request) -> web.Response:
             "jobs": list(outcome.job_ids),
         }
     )
+
+
+class _BadBodyError(Exception):
+    def __init__(self, problems: list[dict[str, Any]]) -> None:
+        self.problems = problems
+
+
+def _parse_payload(body: bytes) -> WebhookPayload:
+    """Parse and validate the body in one pass (pydantic's JSON parser), or _BadBodyError."""
+    try:
+        if _SURROGATE_ESCAPE.search(body):
+            data = _replace_lone_surrogates(json.loads(body))
+            return WebhookPayload.model_validate(data)
+        return WebhookPayload.model_validate_json(body)
+    except (ValueError, UnicodeDecodeError, RecursionError) as exc:
+        if isinstance(exc, ValidationError):
+            raise _BadBodyError(format_validation_errors(exc)) from None
+        raise _BadBodyError([{"field": "(body)", "message": f"invalid JSON: {exc}"}]) from None
 
 
 # JSON may escape lone UTF-16 surrogates (\ud800) that no UTF-8 text can hold; Go's decoder,

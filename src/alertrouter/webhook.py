@@ -81,6 +81,10 @@ def format_validation_errors(exc: ValidationError) -> list[dict[str, Any]]:
     """Each problem as {"field": "alerts[0].labels", "message": ...}, never echoing secrets."""
     problems = []
     for error in exc.errors(include_url=False, include_input=False):
+        if error["type"] == "json_invalid":
+            message = error.get("ctx", {}).get("error", error["msg"])
+            problems.append({"field": "(body)", "message": f"invalid JSON: {message}"})
+            continue
         field = ""
         for part in error["loc"]:
             field += f"[{part}]" if isinstance(part, int) else (f".{part}" if field else str(part))

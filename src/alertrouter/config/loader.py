@@ -45,16 +45,16 @@ __all__ = [
 
 @dataclass(frozen=True, slots=True)
 class IntegrationSpec:
-    """One entry of a receiver's ``<type>_configs`` list; ``key`` is ``<type>[<index>]``."""
+    """One entry of a receiver's ``<type>_configs`` list; ``key`` is ``<type>[<index>]``, the
+    integration's name within its receiver, as Alertmanager names it."""
 
     type: str
     index: int
     config: IntegrationConfig
+    key: str = field(init=False, compare=False)
 
-    @property
-    def key(self) -> str:
-        """``slack[0]``: the integration's name within its receiver, as Alertmanager names it."""
-        return f"{self.type}[{self.index}]"
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "key", f"{self.type}[{self.index}]")
 
 
 @dataclass(frozen=True, slots=True)

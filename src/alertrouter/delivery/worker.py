@@ -45,7 +45,7 @@ __all__ = [
 
 logger = get_logger(__name__)
 DeadLetterHook = Callable[[Job, NotifierError], None]
-_MAX_DIGEST_JOBS = 5000
+_MAX_DIGEST_JOBS = 500  # one digest covers this many queued messages at most
 _MIN_RETRY_SECONDS = 0.05
 
 
@@ -224,8 +224,9 @@ class IntegrationWorker:
             return await self._retry_or_bury(jobs, RetryableNotifierError("other", repr(exc)))
         now = self.clock()
         record = {k: v for k, v in asdict(receipt).items() if k != "detail"}
+        # Concurrently, so a digest's jobs share one store transaction.
+        await asyncio.gather(*(self.store.complete(job.id, now, record) for job in jobs))
         for job in jobs:
-            await self.store.complete(job.id, now, record)
             self.metrics.notifications.labels(self.receiver, self.label).inc()
             self.metrics.notification_latency.labels(self.label).observe(now - job.created_at)
         log_event(
@@ -257,8 +258,8 @@ class IntegrationWorker:
             ),
         )
         self._resume_at = now + delay
-        for job in jobs:
-            await self.store.reschedule(job.id, now + delay, f"{exc.reason}: {exc}")
+        error = f"{exc.reason}: {exc}"
+        await asyncio.gather(*(self.store.reschedule(j.id, now + delay, error) for j in jobs))
         log_event(
             logger, logging.WARNING, "notification_retry", queue=self.queue,
             jobs=[j.id for j in jobs], reason=exc.reason, error=str(exc), attempt=attempts,

@@ -6,10 +6,10 @@ unless it has ``continue``; a node none of whose children match is itself the ma
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from functools import lru_cache
 
 from alertrouter.router.matchers import Matcher
 from alertrouter.router.time_intervals import TimeInterval, any_contains
@@ -60,14 +60,21 @@ class Router:
 
     def __init__(self, root: Route, cache_size: int = 8192) -> None:
         self.root = root
-        self._cached = lru_cache(maxsize=cache_size)(self._match_frozen)
+        self.cache_size = cache_size
+        self._cache: OrderedDict[frozenset[tuple[str, str]], tuple[Route, ...]] = OrderedDict()
 
     def match(self, labels: Mapping[str, str]) -> tuple[Route, ...]:
         """The matched routes for ``labels``, in tree order (the root when nothing else)."""
-        return self._cached(frozenset(labels.items()))
-
-    def _match_frozen(self, labels: frozenset[tuple[str, str]]) -> tuple[Route, ...]:
-        return tuple(self.root.match(dict(labels)))
+        key = frozenset(labels.items())
+        found = self._cache.get(key)
+        if found is None:
+            # A miss walks the labels as given; the oldest entry makes room (FIFO is enough:
+            # alert label sets repeat while they fire).
+            found = tuple(self.root.match(labels))
+            if len(self._cache) >= self.cache_size:
+                self._cache.popitem(last=False)
+            self._cache[key] = found
+        return found
 
 
 @dataclass(frozen=True, slots=True)

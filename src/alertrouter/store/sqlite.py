@@ -122,6 +122,7 @@ class SQLiteStore(Store):
             connection.execute("PRAGMA journal_mode=WAL")
             connection.execute("PRAGMA synchronous=FULL")
             connection.execute("PRAGMA busy_timeout=5000")
+            connection.execute("PRAGMA cache_size=-65536")  # 64 MiB: claims stay in memory
             _migrate(connection)
             # A crash leaves leased jobs behind; this process is their only owner.
             connection.execute(
@@ -226,18 +227,30 @@ class SQLiteStore(Store):
         def fetch(c: sqlite3.Connection) -> list[Job]:
             # Due pending jobs, and leased ones whose holder died (its lease ran out); none
             # after a job of the same queue still waiting for its retry, so a resolve never
-            # goes out before the trigger it follows, across restarts too.
+            # goes out before the trigger it follows, across restarts too. The waiting jobs
+            # are found once per queue (a CTE), not once per candidate row.
             where = (
-                "((state='pending' AND due_at <= ?) OR (state='inflight' AND lease_until <= ?))"
-                " AND id < COALESCE((SELECT MIN(w.id) FROM jobs AS w WHERE w.queue = jobs.queue"
-                " AND w.state = 'pending' AND w.due_at > ?), 9e18)"
+                "((j.state='pending' AND j.due_at <= ?) OR (j.state='inflight' AND"
+                " j.lease_until <= ?)) AND j.id < COALESCE(w.first_waiting, 9e18)"
             )
-            params: list[Any] = [now, now, now]
+            waiting = (
+                "WITH w AS (SELECT queue, MIN(id) AS first_waiting FROM jobs"
+                " WHERE state = 'pending' AND due_at > ? {filter} GROUP BY queue)"
+            )
+            params: list[Any] = [now]
             if queue is not None:
-                where += " AND queue = ?"
+                waiting = waiting.format(filter="AND queue = ?")
                 params.append(queue)
+                where += " AND j.queue = ?"
+            else:
+                waiting = waiting.format(filter="")
+            params += [now, now]
+            if queue is not None:
+                params.append(queue)
+            columns = ", ".join(f"j.{name.strip()}" for name in _JOB_COLUMNS.split(","))
             rows = c.execute(
-                f"SELECT {_JOB_COLUMNS} FROM jobs WHERE {where} ORDER BY priority, id LIMIT ?",
+                f"{waiting} SELECT {columns} FROM jobs AS j LEFT JOIN w ON w.queue = j.queue"
+                f" WHERE {where} ORDER BY j.priority, j.id LIMIT ?",
                 (*params, limit),
             ).fetchall()
             ids = [row[0] for row in rows]
@@ -389,16 +402,32 @@ def _migrate(connection: sqlite3.Connection) -> None:
 def _claim_and_enqueue(
     c: sqlite3.Connection, drafts: Sequence[JobDraft], now: float
 ) -> IngestOutcome:
-    keys = {candidate.key for draft in drafts for candidate in draft.candidates}
-    states: dict[ClaimKey, ClaimState | None] = {key: _read_claim(c, key) for key in keys}
+    keys = list(dict.fromkeys(candidate.key for draft in drafts for candidate in draft.candidates))
+    states: dict[ClaimKey, ClaimState | None] = dict.fromkeys(keys)
+    states.update(_read_claims(c, keys))
     plan = plan_jobs(drafts, states, now)
-    for key, state in plan.updates.items():
-        _write_claim(c, key, state)
+    written = [k for k, state in plan.updates.items() if state is not None]
+    deleted = [k for k, state in plan.updates.items() if state is None]
+    c.executemany(
+        "INSERT OR REPLACE INTO claims VALUES (?, ?, ?, ?, ?, ?)",
+        [
+            (k.receiver, k.integration, k.fingerprint, s.status, s.sent_at, s.expires_at)
+            for k in written
+            if (s := plan.updates[k]) is not None
+        ],
+    )
+    c.executemany(
+        "DELETE FROM claims WHERE receiver=? AND integration=? AND fingerprint=?",
+        [(k.receiver, k.integration, k.fingerprint) for k in deleted],
+    )
+    groups: dict[int, str] = {}  # the drafts of one webhook share its group: encode it once
     ids = []
     for planned in plan.jobs:
         draft = planned.draft
-        payload = json.dumps({"group": dict(draft.group), "alerts": list(planned.alerts)})
-        claims = encode_claims(planned.claims, planned.taken)
+        group = groups.get(id(draft.group))
+        if group is None:
+            group = groups[id(draft.group)] = json.dumps(dict(draft.group))
+        payload = f'{{"group": {group}, "alerts": {json.dumps(list(planned.alerts))}}}'
         cursor = c.execute(
             "INSERT INTO jobs (queue, receiver, integration, integration_type, priority, state,"
             " created_at, due_at, payload, claims) VALUES (?, ?, ?, ?, ?, 'pending', ?, ?, ?, ?)",
@@ -411,12 +440,35 @@ def _claim_and_enqueue(
                 now,
                 now,
                 payload,
-                claims,
+                encode_claims(planned.claims, planned.taken),
             ),
         )
         assert cursor.lastrowid is not None
         ids.append(cursor.lastrowid)
     return IngestOutcome(tuple(ids), tuple(plan.suppressed))
+
+
+_CLAIMS_PER_QUERY = 300  # 3 parameters each, under SQLite's default limit of 999 (older builds)
+
+
+def _read_claims(c: sqlite3.Connection, keys: Sequence[ClaimKey]) -> dict[ClaimKey, ClaimState]:
+    """The stored claims among ``keys``, a few hundred per query."""
+    found: dict[ClaimKey, ClaimState] = {}
+    for start in range(0, len(keys), _CLAIMS_PER_QUERY):
+        chunk = keys[start : start + _CLAIMS_PER_QUERY]
+        values = ", ".join("(?, ?, ?)" for _ in chunk)
+        params = [part for k in chunk for part in (k.receiver, k.integration, k.fingerprint)]
+        rows = c.execute(
+            "SELECT c.receiver, c.integration, c.fingerprint, c.status, c.sent_at, c.expires_at"
+            f" FROM (VALUES {values}) AS k JOIN claims AS c ON c.receiver = k.column1"
+            " AND c.integration = k.column2 AND c.fingerprint = k.column3",
+            params,
+        )
+        for receiver, integration, fingerprint, status, sent_at, expires_at in rows:
+            found[ClaimKey(receiver, integration, fingerprint)] = ClaimState(
+                status, sent_at, expires_at
+            )
+    return found
 
 
 def _read_claim(c: sqlite3.Connection, key: ClaimKey) -> ClaimState | None:
