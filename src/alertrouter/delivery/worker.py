@@ -15,7 +15,7 @@ import os
 import random
 import socket
 import uuid
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Coroutine, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -169,13 +169,19 @@ class IntegrationWorker:
         sent = 0
         try:
             for job in ordered:
-                if self._stopping or not await self._deliver(job):
+                if self._stopping or not await self._still_ours():
+                    break
+                if not await self._deliver(job):
                     break
                 sent += 1
         finally:
             if sent < len(ordered):
                 # Untried jobs go back untouched (a rescheduled one is no longer leased).
                 await asyncio.shield(self.store.release([j.id for j in ordered[sent:]]))
+
+    async def _still_ours(self) -> bool:
+        """Renew the queue hold before each send: a batch may outlast one hold period."""
+        return await self.store.hold_queue(self.queue, self._owner, self.timing.queue_hold_seconds)
 
     async def _deliver(self, job: Job) -> bool:
         """Send one job; False when it was rescheduled (the queue waits for it)."""
@@ -225,7 +231,7 @@ class IntegrationWorker:
         now = self.clock()
         record = {k: v for k, v in asdict(receipt).items() if k != "detail"}
         # Concurrently, so a digest's jobs share one store transaction.
-        await asyncio.gather(*(self.store.complete(job.id, now, record) for job in jobs))
+        await _in_chunks(jobs, lambda job: self.store.complete(job.id, now, record))
         for job in jobs:
             self.metrics.notifications.labels(self.receiver, self.label).inc()
             self.metrics.notification_latency.labels(self.label).observe(now - job.created_at)
@@ -259,7 +265,7 @@ class IntegrationWorker:
         )
         self._resume_at = now + delay
         error = f"{exc.reason}: {exc}"
-        await asyncio.gather(*(self.store.reschedule(j.id, now + delay, error) for j in jobs))
+        await _in_chunks(jobs, lambda job: self.store.reschedule(job.id, now + delay, error))
         log_event(
             logger, logging.WARNING, "notification_retry", queue=self.queue,
             jobs=[j.id for j in jobs], reason=exc.reason, error=str(exc), attempt=attempts,
@@ -282,6 +288,15 @@ class IntegrationWorker:
             jobs=[j.id for j in jobs], reason=exc.reason, error=str(exc),
             alertnames=sorted({_alertname(a) for j in jobs for a in j.payload["alerts"]}),
         )  # fmt: skip
+
+
+async def _in_chunks(
+    jobs: Sequence[Job], call: Callable[[Job], Coroutine[Any, Any, None]], size: int = 32
+) -> None:
+    """Make a store call per job, a few dozen at a time: concurrent enough to share a
+    transaction, few enough for a connection pool (a digest may cover hundreds of jobs)."""
+    for start in range(0, len(jobs), size):
+        await asyncio.gather(*(call(job) for job in jobs[start : start + size]))
 
 
 def _alertname(alert: Mapping[str, Any]) -> str:
