@@ -52,6 +52,7 @@ DONE_TTL_SECONDS = 24 * 3600.0  # long enough for test-alert --wait and the CLI 
 _MAX_TRANSACTION_ATTEMPTS = 200  # WatchError retries before giving up; each retry means progress
 _RANK_ID_BITS = 40  # rank = priority * 2**40 + id: exact in a sorted-set score (a double)
 _SOCKET_TIMEOUT_SECONDS = 5.0
+_MAX_CONNECTIONS = 64
 
 
 class RedisStore(Store):
@@ -86,17 +87,23 @@ class RedisStore(Store):
         """Connect, check that Redis answers, and say so if it would lose acknowledged jobs."""
         # A Redis that stops answering must fail the webhook (503, Alertmanager retries), not
         # hang it: bounded socket timeouts, unless the URL's query sets its own.
-        client = aioredis.Redis.from_url(
+        # A blocking pool: a burst of webhooks waits a moment for a connection rather than
+        # failing past the pool's size (redis-py's default pool raises instead).
+        pool = aioredis.BlockingConnectionPool.from_url(
             self.url,
+            max_connections=_MAX_CONNECTIONS,
+            timeout=_SOCKET_TIMEOUT_SECONDS,
             decode_responses=True,
             socket_timeout=_SOCKET_TIMEOUT_SECONDS,
             socket_connect_timeout=_SOCKET_TIMEOUT_SECONDS,
         )
+        client = aioredis.Redis(connection_pool=pool)
         try:
             await client.ping()
             await self._warn_unless_durable(client)
         except RedisError as exc:
             await client.aclose()
+            await pool.disconnect()
             raise StoreError(f"cannot reach Redis at {redact_url(self.url)}: {exc}") from exc
         self._client = client
         sources = {
@@ -114,6 +121,7 @@ class RedisStore(Store):
         self._scripts = {}
         if client is not None:
             await client.aclose()
+            await client.connection_pool.disconnect()  # ours: the client does not own it
 
     async def _warn_unless_durable(self, client: aioredis.Redis) -> None:
         try:
