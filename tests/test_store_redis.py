@@ -429,3 +429,21 @@ def test_store_from_url_without_the_redis_package_says_what_to_install(
     with pytest.raises(ConfigError, match=r"install alertrouter\[redis\]") as caught:
         store_from_url("redis://:hunter2@cache.example:6379/0")
     assert "hunter2" not in str(caught.value)
+
+
+async def test_every_replica_hears_of_jobs_another_committed(open_store: OpenStore) -> None:
+    """claim_and_enqueue on one replica announces its queues to another's listen()."""
+    a, b = await open_store(), await open_store()
+    heard: list[list[str]] = []
+    listening = asyncio.create_task(b.listen(heard.append))
+    try:
+        await asyncio.sleep(0.2)  # subscribed
+        await a.claim_and_enqueue([make_draft("x")], 1_000.0)
+        for _ in range(100):
+            if heard:
+                break
+            await asyncio.sleep(0.02)
+        assert heard == [[QUEUE]]
+    finally:
+        listening.cancel()
+        await asyncio.gather(listening, return_exceptions=True)

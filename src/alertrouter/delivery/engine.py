@@ -69,6 +69,8 @@ class DeliveryEngine:
         self.clock = clock
         self.on_dead_letter = on_dead_letter
         self._workers: dict[str, tuple[IntegrationSpec, IntegrationWorker]] = {}
+        # Other replicas' new jobs (Redis); a single-process store's listen() returns at once.
+        self._listener = asyncio.create_task(store.listen(self.wake), name="hear new jobs")
 
     async def apply(self, config: RoutingConfig) -> None:
         """Start workers for ``config``'s integrations; replace those whose config changed."""
@@ -101,6 +103,8 @@ class DeliveryEngine:
 
     async def stop(self, grace: float) -> None:
         """Let each worker finish its send in flight, then stop them all."""
+        self._listener.cancel()
+        await asyncio.gather(self._listener, return_exceptions=True)
         workers = [worker for _, worker in self._workers.values()]
         self._workers.clear()
         await asyncio.gather(*(w.stop(grace) for w in workers))

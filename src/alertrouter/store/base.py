@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import abc
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -147,6 +147,12 @@ class Store(abc.ABC):
         its trigger) and the head-of-line wait after a retry. A single process always holds.
         """
         return True
+
+    async def listen(self, on_new_jobs: Callable[[list[str]], None]) -> None:  # noqa: B027
+        """Call ``on_new_jobs(queues)`` whenever another process adds jobs, until cancelled.
+
+        Single-process stores have no one else to hear from and return at once.
+        """
 
     async def release_queue(self, queue: str, owner: str) -> None:  # noqa: B027 - optional
         """Give the queue up (on a clean stop) so another replica takes it at once."""

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Awaitable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any, TypeVar
 
 from alertrouter.metrics import Metrics
@@ -45,6 +45,10 @@ class InstrumentedStore(Store):
     async def release_queue(self, queue: str, owner: str) -> None:
         """Timed release_queue."""
         await self._timed("release_queue", self.inner.release_queue(queue, owner))
+
+    async def listen(self, on_new_jobs: Callable[[list[str]], None]) -> None:
+        """Not timed: it runs for the life of the service."""
+        await self.inner.listen(on_new_jobs)
 
     async def ping(self) -> None:
         """Timed ping."""

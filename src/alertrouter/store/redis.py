@@ -17,7 +17,7 @@ import contextlib
 import json
 import logging
 import math
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any, cast
 
 import redis.asyncio as aioredis
@@ -159,6 +159,19 @@ class RedisStore(Store):
         with _redis_errors("release_queue"):
             await self.client.eval(scripts.RELEASE_QUEUE, 1, self.keys.worker(queue), owner)
 
+    async def listen(self, on_new_jobs: Callable[[list[str]], None]) -> None:
+        """Follow the wake channel: every replica hears of jobs any replica committed."""
+        pubsub = self.client.pubsub()
+        try:
+            await pubsub.subscribe(self.keys.wake)
+            async for message in pubsub.listen():
+                if message.get("type") == "message":
+                    on_new_jobs(json.loads(message["data"]))
+        except RedisError as exc:
+            log_event(logger, logging.WARNING, "redis_wake_channel_lost", error=str(exc))
+        finally:
+            await pubsub.aclose()  # type: ignore[no-untyped-call]  # untyped in redis-py
+
     async def ping(self) -> None:
         """PING."""
         with _redis_errors("ping"):
@@ -194,6 +207,9 @@ class RedisStore(Store):
                         job_ids = tuple(range(first_id, first_id + len(records)))
                         for job_id, record in zip(job_ids, records, strict=True):
                             self._write_job(pipe, job_id, record, now)
+                        if records:
+                            queues = sorted({record["queue"] for record in records})
+                            pipe.publish(self.keys.wake, json.dumps(queues))
                         await pipe.execute()
                     except WatchError:
                         continue  # another replica changed one of our claims: plan again

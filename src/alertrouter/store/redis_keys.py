@@ -69,6 +69,11 @@ STATE_INDEX = "jobs:"
 # its owner renews; when a replica dies, another takes the queue after the TTL.
 WORKER = "worker:"
 
+# --- wake-ups -------------------------------------------------------------------------------
+# Pub/sub channel wake: claim_and_enqueue publishes the queues it added jobs to (a JSON list),
+# so the replica delivering a queue starts at once whichever replica took the webhook.
+WAKE = "wake"
+
 # --- rate limits ---------------------------------------------------------------------------
 # Hash bucket:<name> {tokens, updated, hold_until}: one token bucket shared by every replica.
 # Expires once idle long enough to be full again (a missing bucket is a full one).
@@ -111,6 +116,11 @@ class RedisKeys:
     def worker(self, queue: str) -> str:
         """Who delivers ``queue``."""
         return self.prefix + WORKER + queue
+
+    @property
+    def wake(self) -> str:
+        """The channel announcing queues with new jobs."""
+        return self.prefix + WAKE
 
     def bucket(self, name: str) -> str:
         """One shared token bucket."""
