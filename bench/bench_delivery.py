@@ -40,7 +40,6 @@ import json
 import os
 import platform
 import re
-import shlex
 import signal
 import socket
 import statistics
@@ -57,6 +56,7 @@ import aiohttp
 
 from alertrouter.notifiers.pagerduty import dedup_key
 from alertrouter.webhook import alertmanager_fingerprint
+from machine import command_line, cpu_model, load_average
 
 REPO = Path(__file__).resolve().parent.parent
 RUNNER = "from alertrouter.cli import main; raise SystemExit(main())"
@@ -510,22 +510,6 @@ async def storm(
 # -- report --------------------------------------------------------------------------------------
 
 
-def cpu_model() -> str:
-    """The CPU model name from /proc/cpuinfo."""
-    with contextlib.suppress(OSError):
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    return platform.processor() or "unknown"
-
-
-def command_line() -> str:
-    """How this run was started, relative to the repository."""
-    python = os.path.relpath(sys.executable, REPO)
-    script = os.path.relpath(__file__, REPO)
-    return shlex.join([python, script, *sys.argv[1:]])
-
-
 def median(values: Sequence[float]) -> float:
     """The median; NaN when empty."""
     return statistics.median(values) if values else float("nan")
@@ -677,11 +661,6 @@ async def run(
     print(f"Load average at end (1/5/15 min): {load_average()}; "
           f"the run took {time.monotonic() - started:.0f} s")  # fmt: skip
     return 0
-
-
-def load_average() -> str:
-    """The 1/5/15-minute load averages."""
-    return " / ".join(f"{x:.2f}" for x in os.getloadavg())
 
 
 def main(argv: Sequence[str] | None = None) -> int:

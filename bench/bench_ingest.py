@@ -51,7 +51,6 @@ import pickle
 import platform
 import pstats
 import random
-import shlex
 import signal
 import socket
 import sqlite3
@@ -70,6 +69,7 @@ import aiohttp
 
 import alertrouter  # the servers import the same one: same interpreter and sys.path
 from alertrouter.webhook import alertmanager_fingerprint
+from machine import command_line, cpu_model, load_average
 
 REPO = Path(__file__).resolve().parent.parent
 BENCH = Path(__file__).resolve().parent
@@ -444,31 +444,6 @@ def scenario(
 
 
 # ------------------------------------------------------------------------------------ report
-
-
-def cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
-
-
-def load_average() -> str:
-    try:
-        return " / ".join(f"{x:.2f}" for x in os.getloadavg())
-    except OSError:
-        return "unknown"
-
-
-def command_line() -> str:
-    python = sys.executable
-    relative = os.path.relpath(python)
-    if not relative.startswith(".."):
-        python = relative
-    return shlex.join([python, *sys.argv])
 
 
 def alertmanager_version() -> str:

@@ -62,6 +62,7 @@ import aiohttp
 from aiohttp import web
 
 from alertrouter.webhook import alertmanager_fingerprint
+from machine import load_average
 
 REPO = Path(__file__).resolve().parent.parent
 RUNNER = "from alertrouter.cli import main; raise SystemExit(main())"
@@ -468,11 +469,6 @@ async def run_scenario(scenario: Scenario, plan: Plan, folder: Path) -> Result:
 
 
 # -- reporting ---------------------------------------------------------------------------------
-
-
-def load_average() -> str:
-    """The 1/5/15-minute load averages, as uptime prints them."""
-    return " / ".join(f"{x:.2f}" for x in os.getloadavg())
 
 
 def machine(load_at_start: str, started_at: str, seconds: float) -> Iterator[str]:

@@ -31,7 +31,6 @@ import os
 import platform
 import pstats
 import random
-import shlex
 import statistics
 import sys
 import time
@@ -47,6 +46,7 @@ from alertrouter.config.loader import load_routing_config, parse_routing_config
 from alertrouter.router import matchers as matchers_module
 from alertrouter.router.matchers import Matcher, MatchType
 from alertrouter.router.tree import Route, Router, explain
+from machine import command_line, cpu_model, load_average
 
 REPO = Path(__file__).resolve().parent.parent
 SHIPPED_POLICY = REPO / "config" / "alertrouter.yml"
@@ -317,32 +317,6 @@ def matcher_breakdown(root: Route, pool: Sequence[Labels], repeats: int) -> list
 
 
 # ------------------------------------------------------------------------------------ report
-
-
-def cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
-
-
-def load_average() -> str:
-    """The 1/5/15-minute load averages: other work on the machine skews the numbers."""
-    try:
-        return " / ".join(f"{x:.2f}" for x in os.getloadavg())
-    except OSError:
-        return "unknown"
-
-
-def command_line() -> str:
-    python = sys.executable
-    relative = os.path.relpath(python)
-    if not relative.startswith(".."):
-        python = relative
-    return shlex.join([python, *sys.argv])
 
 
 def fmt_rate(rate: float) -> str:
