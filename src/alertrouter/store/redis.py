@@ -47,6 +47,7 @@ from alertrouter.store.ratelimit_redis import RedisTokenBucket
 __all__ = ["DONE_TTL_SECONDS", "RedisStore"]
 
 logger = get_logger(__name__)
+Pipeline = aioredis.client.Pipeline
 
 DONE_TTL_SECONDS = 24 * 3600.0  # long enough for test-alert --wait and the CLI to read receipts
 _MAX_TRANSACTION_ATTEMPTS = 200  # WatchError retries before giving up; each retry means progress
@@ -217,7 +218,7 @@ class RedisStore(Store):
         raise StoreError("claim_and_enqueue: claims kept changing under us; giving up")
 
     def _write_claim(
-        self, pipe: aioredis.client.Pipeline, key: ClaimKey, state: ClaimState | None, now: float
+        self, pipe: Pipeline, key: ClaimKey, state: ClaimState | None, now: float
     ) -> None:
         name = self.keys.claim(key)
         # TTL relative to the caller's clock (not PEXPIREAT): a replica's clock skew or an
@@ -229,9 +230,7 @@ class RedisStore(Store):
             value = json.dumps([state.status, state.sent_at, state.expires_at])
             pipe.set(name, value, px=ttl_ms)
 
-    def _write_job(
-        self, pipe: aioredis.client.Pipeline, job_id: int, record: dict[str, str], now: float
-    ) -> None:
+    def _write_job(self, pipe: Pipeline, job_id: int, record: dict[str, str], now: float) -> None:
         priority = int(record["priority"])
         if not 0 <= priority < 2 ** (53 - _RANK_ID_BITS) or job_id >= 2**_RANK_ID_BITS:
             raise StoreError(f"job {job_id} priority {priority}: outside the rank encoding")
@@ -278,64 +277,71 @@ class RedisStore(Store):
             await self._script("reschedule", job_id, repr(due_at), error)
 
     async def dead_letter(self, job_id: int, error: str, now: float) -> None:
-        """WATCH the job and its claims, decide what to restore, bury and restore in MULTI."""
+        """Bury the job and restore the claims it took, unless newer ones replaced them."""
+
+        def bury(pipe: Pipeline, job: Job, current: list[ClaimState | None]) -> None:
+            pipe.eval(scripts.BURY, 0, self.keys.prefix, job_id, error, repr(now))
+            for (key, previous), stored in zip(job.claims, current, strict=True):
+                restore, state = claim_to_restore(stored, job.created_at, previous)
+                if restore:
+                    self._write_claim(pipe, key, state, now)
+
+        await self._rewrite_job_and_claims(
+            job_id, "dead_letter", lambda job: [key for key, _ in job.claims], bury
+        )
+
+    async def requeue(self, job_id: int, now: float) -> bool:
+        """Dead -> pending, due now, and its claims taken again."""
+
+        def revive(pipe: Pipeline, job: Job, current: list[ClaimState | None]) -> None:
+            pipe.eval(scripts.REQUEUE, 0, self.keys.prefix, job_id, repr(now))
+            for (key, taken), stored in zip(job.taken, current, strict=True):
+                state = claim_to_retake(stored, job.created_at, taken, now)
+                if state is not None:
+                    self._write_claim(pipe, key, state, now)
+
+        return await self._rewrite_job_and_claims(
+            job_id,
+            "requeue",
+            lambda job: [key for key, _ in job.taken],
+            revive,
+            wanted=lambda job: job.state == "dead",
+        )
+
+    async def _rewrite_job_and_claims(
+        self,
+        job_id: int,
+        operation: str,
+        claims_of: Callable[[Job], list[ClaimKey]],
+        write: Callable[[Pipeline, Job, list[ClaimState | None]], None],
+        wanted: Callable[[Job], bool] = lambda job: True,
+    ) -> bool:
+        """WATCH the job and the claims it names, let ``write`` queue its changes in one
+        MULTI, retry on a race. False when the job is gone or not ``wanted``."""
         job_name = self.keys.job(job_id)
-        with _redis_errors("dead_letter"):
+        with _redis_errors(operation):
             async with self.client.pipeline(transaction=True) as pipe:
                 for _ in range(_MAX_TRANSACTION_ATTEMPTS):
                     try:
                         await pipe.watch(job_name)
                         fields = _text_map(await pipe.hgetall(job_name))
                         if not fields:
-                            return
+                            return False
                         job = _job_from_hash(fields)
-                        names = [self.keys.claim(key) for key, _ in job.claims]
-                        current: list[Any] = []
-                        if names:
-                            await pipe.watch(*names)
-                            current = await pipe.mget(names)
-                        _begin_transaction(pipe)
-                        pipe.eval(scripts.BURY, 0, self.keys.prefix, job_id, error, repr(now))
-                        for (key, previous), raw in zip(job.claims, current, strict=True):
-                            restore, state = claim_to_restore(
-                                _decode_claim(raw), job.created_at, previous
-                            )
-                            if restore:
-                                self._write_claim(pipe, key, state, now)
-                        await pipe.execute()
-                    except WatchError:
-                        continue
-                    return
-        raise StoreError(f"dead_letter {job_id}: the job kept changing under us; giving up")
-
-    async def requeue(self, job_id: int, now: float) -> bool:
-        """WATCH the job and its claims; dead -> pending and its claims taken again, in MULTI."""
-        job_name = self.keys.job(job_id)
-        with _redis_errors("requeue"):
-            async with self.client.pipeline(transaction=True) as pipe:
-                for _ in range(_MAX_TRANSACTION_ATTEMPTS):
-                    try:
-                        await pipe.watch(job_name)
-                        fields = _text_map(await pipe.hgetall(job_name))
-                        if not fields or fields.get("state") != "dead":
+                        if not wanted(job):
                             return False  # leaving the block resets the pipeline
-                        job = _job_from_hash(fields)
-                        names = [self.keys.claim(key) for key, _ in job.taken]
-                        current: list[Any] = []
+                        names = [self.keys.claim(key) for key in claims_of(job)]
+                        current: list[ClaimState | None] = []
                         if names:
                             await pipe.watch(*names)
-                            current = await pipe.mget(names)
+                            current = [_decode_claim(raw) for raw in await pipe.mget(names)]
                         _begin_transaction(pipe)
-                        pipe.eval(scripts.REQUEUE, 0, self.keys.prefix, job_id, repr(now))
-                        for (key, taken), raw in zip(job.taken, current, strict=True):
-                            state = claim_to_retake(_decode_claim(raw), job.created_at, taken, now)
-                            if state is not None:
-                                self._write_claim(pipe, key, state, now)
+                        write(pipe, job, current)
                         await pipe.execute()
                     except WatchError:
                         continue
                     return True
-        raise StoreError(f"requeue {job_id}: the job kept changing under us; giving up")
+        raise StoreError(f"{operation} {job_id}: the job kept changing under us; giving up")
 
     async def get_job(self, job_id: int) -> Job | None:
         """By id; a done job only until its TTL."""
@@ -397,7 +403,7 @@ class RedisStore(Store):
         return StoreStats(pending, inflight, dead, oldest)
 
 
-def _begin_transaction(pipe: aioredis.client.Pipeline) -> None:
+def _begin_transaction(pipe: Pipeline) -> None:
     """MULTI after the WATCHed reads: the buffered commands run at EXEC, or none do."""
     pipe.multi()  # type: ignore[no-untyped-call]  # redis-py leaves Pipeline.multi unannotated
 
