@@ -26,7 +26,7 @@ from alertrouter.config.settings import (
 from alertrouter.constants import EXIT_FAILED, EXIT_OK, EXIT_USAGE
 from alertrouter.errors import ConfigError
 from alertrouter.router.cases import load_cases, run_cases
-from alertrouter.router.matchers import MatcherSyntaxError, parse_label_assignment
+from alertrouter.router.matchers import MatcherSyntaxError, parse_label_set
 from alertrouter.router.report import render_explain, render_tree
 from alertrouter.router.tree import Router
 
@@ -234,14 +234,11 @@ def routes_test_command(args: argparse.Namespace) -> int:
     router = Router(config.root)
     if args.cases:
         return _run_cases(router, args.cases)
-    labels: dict[str, str] = {}
-    for text in args.labels:
-        try:
-            name, value = parse_label_assignment(text)
-        except MatcherSyntaxError as exc:
-            print(f"Failed to parse labels: {exc}", file=sys.stderr)
-            return EXIT_USAGE
-        labels[name] = value
+    try:
+        labels = parse_label_set(args.labels)
+    except MatcherSyntaxError as exc:
+        print(f"Failed to parse labels: {exc}", file=sys.stderr)
+        return EXIT_USAGE
     receivers = ",".join(route.receiver for route in router.match(labels))
     print(receivers)
     if args.tree:

@@ -24,7 +24,7 @@ from alertrouter.config.loader import load_routing_config
 from alertrouter.constants import EXIT_FAILED, EXIT_OK, EXIT_USAGE
 from alertrouter.direct_test import send_direct
 from alertrouter.errors import ConfigError, RetryableNotifierError
-from alertrouter.router.matchers import MatcherSyntaxError, parse_label_assignment
+from alertrouter.router.matchers import MatcherSyntaxError, parse_label_set
 
 __all__ = [
     "deliveries_list_command",
@@ -40,14 +40,11 @@ def _token(args: argparse.Namespace, explicit: str | None = None) -> str | None:
 
 def test_alert_command(args: argparse.Namespace) -> int:
     """Post a unique test alert; with --wait, report each delivery and its outcome."""
-    extra: dict[str, str] = {}
-    for text in args.label:
-        try:
-            name, value = parse_label_assignment(text)
-        except MatcherSyntaxError as exc:
-            print(f"--label {text}: {exc}", file=sys.stderr)
-            return EXIT_USAGE
-        extra[name] = value
+    try:
+        extra = parse_label_set(args.label)
+    except MatcherSyntaxError as exc:
+        print(f"--label {exc}", file=sys.stderr)
+        return EXIT_USAGE
     labels = unique_test_labels(args.severity, extra)
     if args.direct:
         return _test_alert_direct(args, labels)

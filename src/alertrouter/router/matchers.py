@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 import re
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -16,6 +16,7 @@ __all__ = [
     "Matcher",
     "MatcherSyntaxError",
     "parse_label_assignment",
+    "parse_label_set",
     "parse_matcher",
     "parse_matchers",
 ]
@@ -190,6 +191,18 @@ def parse_label_assignment(text: str) -> tuple[str, str]:
     if matcher.type is not MatchType.EQUAL:
         raise MatcherSyntaxError("labels must be specified as key=value pairs")
     return matcher.name, matcher.value
+
+
+def parse_label_set(texts: Iterable[str]) -> dict[str, str]:
+    """``["a=b", 'c="d e"']`` as a dict; MatcherSyntaxError names the text that is wrong."""
+    labels: dict[str, str] = {}
+    for text in texts:
+        try:
+            name, value = parse_label_assignment(text)
+        except MatcherSyntaxError as exc:
+            raise MatcherSyntaxError(f"{text}: {exc}") from None
+        labels[name] = value
+    return labels
 
 
 def _unquote(raw: str) -> str:
