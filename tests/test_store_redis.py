@@ -229,7 +229,7 @@ async def test_shared_bucket_matches_the_local_token_bucket(open_store: OpenStor
 async def test_shared_bucket_uses_the_redis_clock_by_default(open_store: OpenStore) -> None:
     """Without an injected clock the bucket runs on Redis TIME: 50/s, burst 2, four takes."""
     store = await open_store()
-    bucket = store.token_bucket(QUEUE, 50.0, 2)
+    bucket = store.rate_limiter(QUEUE, 50.0, 2)
     loop = asyncio.get_running_loop()
     started = loop.time()
     for _ in range(4):
@@ -254,7 +254,7 @@ async def test_every_key_lives_under_the_prefix_with_a_known_name(
     await store.complete(a, T0 + 1)
     await store.dead_letter(b, "boom", T0 + 1)
     await store.reschedule(c, T0 + 9, "later")
-    await store.token_bucket(QUEUE, 1, 1).acquire()
+    await store.rate_limiter(QUEUE, 1, 1).acquire()
     found = [key async for key in raw.scan_iter(match=f"{store.keys.prefix}*")]
     names = {key.removeprefix(store.keys.prefix).partition(":")[0] + ":" for key in found}
     assert names <= {

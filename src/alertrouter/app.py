@@ -16,7 +16,7 @@ from aiohttp import web
 
 from alertrouter.config.loader import RoutingConfig
 from alertrouter.config.settings import Settings
-from alertrouter.delivery.engine import BucketFactory, DeliveryEngine, local_bucket
+from alertrouter.delivery.engine import DeliveryEngine
 from alertrouter.delivery.worker import WorkerTiming
 from alertrouter.logs import bind_request_id, get_logger, log_event
 from alertrouter.metrics import Metrics
@@ -87,17 +87,6 @@ async def _store_context(app: web.Application) -> AsyncIterator[None]:
     log_event(logger, logging.INFO, "service_stopped")
 
 
-def _bucket_factory(store: Store) -> BucketFactory:
-    """Replicas sharing a Redis share each queue's rate limit too; otherwise it is local."""
-    inner = store.inner if isinstance(store, InstrumentedStore) else store
-    if inner.backend == "redis":
-        from alertrouter.store.redis import RedisStore
-
-        assert isinstance(inner, RedisStore)
-        return inner.token_bucket
-    return local_bucket
-
-
 async def _delivery_context(app: web.Application) -> AsyncIterator[None]:
     service = app[SERVICE]
     timeout = aiohttp.ClientTimeout(total=30, sock_connect=10)
@@ -109,7 +98,6 @@ async def _delivery_context(app: web.Application) -> AsyncIterator[None]:
             dry_run=service.settings.dry_run,
             clock=service.clock,
             on_dead_letter=capture_dead_letter,
-            bucket_factory=_bucket_factory(service.store),
             timing=WorkerTiming(
                 lease_seconds=service.settings.lease_seconds,
                 queue_hold_seconds=service.settings.queue_hold_seconds,

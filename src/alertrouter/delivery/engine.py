@@ -16,7 +16,7 @@ from typing import Any
 import aiohttp
 
 from alertrouter.config.loader import IntegrationSpec, RoutingConfig
-from alertrouter.delivery.ratelimit import RateLimiter, TokenBucket
+from alertrouter.delivery.ratelimit import TokenBucket
 from alertrouter.delivery.worker import (
     DEFAULT_TIMING,
     DeadLetterHook,
@@ -31,15 +31,7 @@ from alertrouter.notifiers.log import LogConfig
 from alertrouter.notifiers.registry import notifier_class
 from alertrouter.store.base import Store
 
-__all__ = ["BucketFactory", "DeliveryEngine"]
-
-# (queue, rate per second, burst) -> the queue's rate limiter.
-BucketFactory = Callable[[str, float, int], RateLimiter]
-
-
-def local_bucket(queue: str, rate: float, burst: int) -> RateLimiter:
-    """A bucket in this process: right for one replica (sqlite, memory)."""
-    return TokenBucket(rate, burst)
+__all__ = ["DeliveryEngine"]
 
 
 logger = get_logger(__name__)
@@ -57,12 +49,10 @@ class DeliveryEngine:
         dry_run: bool = False,
         clock: Callable[[], float] = time.time,
         on_dead_letter: DeadLetterHook | None = None,
-        bucket_factory: BucketFactory = local_bucket,
         timing: WorkerTiming = DEFAULT_TIMING,
     ) -> None:
         self.timing = timing
         self.store = store
-        self.bucket_factory = bucket_factory
         self.metrics = metrics
         self.session = session
         self.dry_run = dry_run
@@ -125,7 +115,7 @@ class DeliveryEngine:
             receiver=receiver,
             spec=spec,
             notifier=notifier,
-            bucket=self.bucket_factory(f"{receiver}/{spec.key}", per_second, burst),
+            bucket=self.store.rate_limiter(f"{receiver}/{spec.key}", per_second, burst),
             store=self.store,
             metrics=self.metrics,
             clock=self.clock,

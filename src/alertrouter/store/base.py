@@ -12,6 +12,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from alertrouter.delivery.ratelimit import RateLimiter, TokenBucket
 from alertrouter.router.dedup import ClaimKey, ClaimState, JobDraft
 
 __all__ = [
@@ -147,6 +148,11 @@ class Store(abc.ABC):
         its trigger) and the head-of-line wait after a retry. A single process always holds.
         """
         return True
+
+    def rate_limiter(self, name: str, rate: float, burst: int) -> RateLimiter:
+        """The rate limit of one queue: in this process, unless the store is shared by
+        several replicas, whose limit must then hold for the fleet."""
+        return TokenBucket(rate, burst)
 
     async def listen(self, on_new_jobs: Callable[[list[str]], None]) -> None:  # noqa: B027
         """Call ``on_new_jobs(queues)`` whenever another process adds jobs, until cancelled.

@@ -6,6 +6,7 @@ import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any, TypeVar
 
+from alertrouter.delivery.ratelimit import RateLimiter
 from alertrouter.metrics import Metrics
 from alertrouter.router.dedup import ClaimKey, ClaimState, JobDraft
 from alertrouter.store.base import IngestOutcome, Job, JobState, Store, StoreStats
@@ -45,6 +46,10 @@ class InstrumentedStore(Store):
     async def release_queue(self, queue: str, owner: str) -> None:
         """Timed release_queue."""
         await self._timed("release_queue", self.inner.release_queue(queue, owner))
+
+    def rate_limiter(self, name: str, rate: float, burst: int) -> RateLimiter:
+        """The inner store's."""
+        return self.inner.rate_limiter(name, rate, burst)
 
     async def listen(self, on_new_jobs: Callable[[list[str]], None]) -> None:
         """Not timed: it runs for the life of the service."""

@@ -136,8 +136,8 @@ class RedisStore(Store):
                 "set appendonly yes",
             )  # fmt: skip
 
-    def token_bucket(self, name: str, rate: float, burst: int) -> RedisTokenBucket:
-        """A token bucket shared by every replica using this Redis (one per queue, say)."""
+    def rate_limiter(self, name: str, rate: float, burst: int) -> RedisTokenBucket:
+        """A token bucket shared by every replica using this Redis: the limit is the fleet's."""
         return RedisTokenBucket(self.client, name, rate, burst, prefix=self.keys.prefix)
 
     async def _script(self, name: str, *args: str | int | float) -> Any:
