@@ -395,7 +395,7 @@ def check_store(db: Path, alerts_acknowledged: int, fresh: bool) -> list[str]:
     """Committed claims and jobs in the state file, read while the server still runs."""
     with contextlib.closing(sqlite3.connect(f"file:{db}?mode=ro", uri=True)) as connection:
         fingerprints = connection.execute(
-            "SELECT COUNT(DISTINCT fingerprint) FROM claims"
+            "SELECT COUNT(DISTINCT fingerprint) FROM claim_log WHERE status IS NOT NULL"
         ).fetchone()[0]
         jobs = dict(connection.execute("SELECT state, COUNT(*) FROM jobs GROUP BY state"))
     notes = []

@@ -9,9 +9,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import NamedTuple
 
-from alertrouter.config.loader import RoutingConfig
+from alertrouter.config.loader import IntegrationSpec, ReceiverConfig, RoutingConfig
 from alertrouter.router.dedup import Candidate, ClaimKey, JobDraft
 from alertrouter.router.tree import Router, suppression_reason
 from alertrouter.webhook import WebhookPayload
@@ -28,6 +28,12 @@ _GROUP_FIELDS = (
     "externalURL",
     "truncatedAlerts",
 )
+
+
+class _Target(NamedTuple):
+    receiver: ReceiverConfig
+    suppressed_because: str | None
+    repeat_interval: float
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,16 +55,24 @@ def draft_jobs(
     """
     group = {name: getattr(payload, name) for name in _GROUP_FIELDS}
     per_integration: dict[tuple[str, str], list[Candidate]] = {}
-    specs: dict[tuple[str, str], Any] = {}
+    specs: dict[tuple[str, str], IntegrationSpec] = {}
     suppressed: list[tuple[str, str]] = []
     seen: set[ClaimKey] = set()
+    # What each matched route means for this webhook, worked out once per route, not per alert.
+    targets: dict[int, _Target] = {}
     for alert in payload.alerts:
         fingerprint = alert.fingerprint_or_computed()
         # The alert as received (unknown keys too), as a plain dict; cheaper than model_dump.
         record = {**alert.__dict__, **(alert.__pydantic_extra__ or {}), "fingerprint": fingerprint}
         for route in router.match(alert.labels):
-            receiver = config.receivers[route.receiver]
-            reason = suppression_reason(route, config.time_intervals, now)
+            target = targets.get(id(route))
+            if target is None:
+                target = targets[id(route)] = _Target(
+                    config.receivers[route.receiver],
+                    suppression_reason(route, config.time_intervals, now),
+                    route.repeat_interval.total_seconds(),
+                )
+            receiver, reason, repeat_interval = target
             for spec in receiver.integrations:
                 key = ClaimKey(receiver.name, spec.key, fingerprint)
                 if key in seen:
@@ -68,10 +82,11 @@ def draft_jobs(
                     suppressed.append((receiver.name, reason))
                     continue
                 slot = (receiver.name, spec.key)
-                specs[slot] = spec
-                per_integration.setdefault(slot, []).append(
-                    Candidate(key, alert.status, route.repeat_interval.total_seconds(), record)
-                )
+                candidates = per_integration.get(slot)
+                if candidates is None:
+                    candidates = per_integration[slot] = []
+                    specs[slot] = spec
+                candidates.append(Candidate(key, alert.status, repeat_interval, record))
     drafts: list[JobDraft] = []
     for slot, candidates in per_integration.items():
         receiver_name, spec = slot[0], specs[slot]

@@ -101,15 +101,17 @@ class DeliveryEngine:
 
     def _make_worker(self, receiver: str, spec: IntegrationSpec) -> IntegrationWorker:
         cls: type[Notifier[Any]] = notifier_class(spec.type)
+        # A dry run keeps the integration's pace (rate limit, burst, storm digests): the log
+        # shows what would be sent, when, and how a storm would be coalesced.
+        rate = spec.config.rate_limit
+        per_second = rate.per_second if rate is not None else cls.default_rate_per_second
+        burst = spec.config.rate_burst or cls.default_burst
         config: Any = spec.config
         if self.dry_run:
             from alertrouter.notifiers.log import LogNotifier
 
             cls = LogNotifier
             config = LogConfig(send_resolved=spec.config.resolved_wanted)
-        rate = spec.config.rate_limit
-        per_second = rate.per_second if rate is not None else cls.default_rate_per_second
-        burst = spec.config.rate_burst or cls.default_burst
         notifier = cls(config, self.session, receiver=receiver, integration=spec.key)
         return IntegrationWorker(
             receiver=receiver,

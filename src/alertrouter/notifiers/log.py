@@ -55,9 +55,13 @@ class LogNotifier(Notifier[LogConfig]):
     async def send(self, notification: Notification) -> Receipt:
         """Write one log line at the configured level."""
         started = time.monotonic()
+        level = _LEVELS[self.config.level]
+        if not _logger.isEnabledFor(level):
+            # Not shown: don't render it (a storm digest can list thousands of alerts).
+            return Receipt("logged", None, time.monotonic() - started, {"level": self.config.level})
         log_event(
             _logger,
-            _LEVELS[self.config.level],
+            level,
             "notification_logged",
             receiver=notification.receiver,
             integration=notification.integration,

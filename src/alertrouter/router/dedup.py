@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, MutableMapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 __all__ = [
     "Candidate",
@@ -25,17 +25,19 @@ __all__ = [
 AlertStatus = Literal["firing", "resolved"]
 
 
-@dataclass(frozen=True, slots=True)
-class ClaimKey:
-    """Whose claim: one alert at one integration of one receiver."""
+class ClaimKey(NamedTuple):
+    """Whose claim: one alert at one integration of one receiver.
+
+    A named tuple: it is hashed and compared several times per alert on every webhook, and a
+    tuple does both in C.
+    """
 
     receiver: str
     integration: str  # "slack[0]"
     fingerprint: str
 
 
-@dataclass(frozen=True, slots=True)
-class ClaimState:
+class ClaimState(NamedTuple):
     """What we last told the integration about the alert, when, and until when we remember."""
 
     status: AlertStatus
@@ -80,8 +82,7 @@ def decide(
     return Decision(False, "send_resolved_disabled", ClaimState("resolved", now, expires))
 
 
-@dataclass(frozen=True, slots=True)
-class Candidate:
+class Candidate(NamedTuple):
     """One alert offered to one integration, with the matched route's repeat interval."""
 
     key: ClaimKey

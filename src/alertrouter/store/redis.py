@@ -39,6 +39,7 @@ from alertrouter.store.base import (
     claim_to_restore,
     claim_to_retake,
     decode_claims,
+    dump_json,
     encode_claims,
 )
 from alertrouter.store.factory import redact_url
@@ -446,7 +447,7 @@ def _job_record(planned: PlannedJob, now: float) -> dict[str, str]:
         "created_at": repr(now),
         "due_at": repr(now),
         "attempts": "0",
-        "payload": json.dumps({"group": dict(draft.group), "alerts": list(planned.alerts)}),
+        "payload": dump_json({"group": dict(draft.group), "alerts": list(planned.alerts)}),
         "claims": encode_claims(planned.claims, planned.taken),
     }
 

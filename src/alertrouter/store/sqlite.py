@@ -3,12 +3,16 @@
 One thread owns the connection (sqlite3 blocks, so it stays off the event loop). Writes queue
 up while a transaction runs and the next transaction takes them all: concurrent webhooks
 share one fsync (group commit). WAL with synchronous=FULL: a committed job survives a crash.
+Claims live in memory and are logged by appending (store.sqlite_claims), so one process owns
+the file: a second one is refused.
 """
 
 from __future__ import annotations
 
 import asyncio
+import fcntl
 import json
+import os
 import sqlite3
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -26,13 +30,15 @@ from alertrouter.store.base import (
     claim_to_restore,
     claim_to_retake,
     decode_claims,
+    dump_json,
     encode_claims,
 )
+from alertrouter.store.sqlite_claims import CLAIM_LOG_SCHEMA, ClaimLog
 
 __all__ = ["SCHEMA_VERSION", "SQLiteStore"]
 
 T = TypeVar("T")
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 _MAX_BATCH = 256
 _CLAIM_SWEEP_SECONDS = 60.0
 
@@ -69,6 +75,13 @@ _MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX jobs_due ON jobs (state, queue, priority, id);
     """,
+    # 2: claims move to an append-only log (see store.sqlite_claims)
+    f"""
+    {CLAIM_LOG_SCHEMA};
+    INSERT INTO claim_log (receiver, integration, fingerprint, status, sent_at, expires_at)
+        SELECT receiver, integration, fingerprint, status, sent_at, expires_at FROM claims;
+    DROP TABLE claims;
+    """,
 )
 
 _JOB_COLUMNS = (
@@ -88,6 +101,8 @@ class SQLiteStore(Store):
         self.path = Path(path)
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sqlite-store")
         self._connection: sqlite3.Connection | None = None
+        self._claims = ClaimLog()
+        self._lock_fd: int | None = None
         self._pending: list[tuple[Operation, asyncio.Future[Any], bool]] = []
         self._wakeup: asyncio.Event | None = None
         self._writer: asyncio.Task[None] | None = None
@@ -117,6 +132,7 @@ class SQLiteStore(Store):
 
     def _connect(self) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._lock_file()
         try:
             connection = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
             connection.execute("PRAGMA journal_mode=WAL")
@@ -128,14 +144,44 @@ class SQLiteStore(Store):
             connection.execute(
                 "UPDATE jobs SET state='pending', lease_until=NULL WHERE state='inflight'"
             )
+            self._claims.load(connection)
         except sqlite3.Error as exc:
+            self._unlock_file()
             raise StoreError(f"cannot open SQLite store {self.path}: {exc}") from exc
+        except BaseException:
+            self._unlock_file()
+            raise
         self._connection = connection
+
+    def _lock_file(self) -> None:
+        """Own the state file: claims are cached in this process, so a second one must not
+        write beside it (the lock goes with the process, however it ends)."""
+        lock_path = self.path.with_name(self.path.name + ".lock")
+        try:
+            fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError as exc:
+            raise StoreError(f"cannot open SQLite store {self.path}: {exc}") from exc
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            os.close(fd)
+            raise StoreError(
+                f"SQLite store {self.path} is in use by another alertrouter process "
+                f"(lock {lock_path}); run one per state file, or use a redis:// store "
+                "for several replicas"
+            ) from None
+        self._lock_fd = fd
+
+    def _unlock_file(self) -> None:
+        if self._lock_fd is not None:
+            os.close(self._lock_fd)  # closing the descriptor drops the lock
+            self._lock_fd = None
 
     def _disconnect(self) -> None:
         if self._connection is not None:
             self._connection.close()
             self._connection = None
+        self._unlock_file()
 
     async def _run(self, operation: Callable[[sqlite3.Connection], T], durable: bool = False) -> T:
         """Queue ``operation`` for the next transaction; ``durable`` ones make it fsync."""
@@ -181,29 +227,40 @@ class SQLiteStore(Store):
         # delivery bookkeeping need not (at worst a job is delivered again), so it skips fsync.
         durable = any(flag for _, _, flag in batch)
         connection.execute(f"PRAGMA synchronous={'FULL' if durable else 'NORMAL'}")
+        claims = self._claims
         connection.execute("BEGIN IMMEDIATE")
+        claims.begin()
         try:
             for operation, _, _ in batch:
-                # A savepoint per operation: one failing caller does not undo the others.
-                connection.execute("SAVEPOINT op")
-                try:
-                    results.append((True, operation(connection)))
-                    connection.execute("RELEASE op")
-                except Exception as exc:
-                    connection.execute("ROLLBACK TO op")
-                    connection.execute("RELEASE op")
-                    results.append((False, exc))
+                results.append(self._savepoint(connection, operation))
+            if durable:
+                self._savepoint(connection, claims.compact)
             connection.execute("COMMIT")
         except BaseException:
+            claims.rollback()
             if connection.in_transaction:
                 connection.execute("ROLLBACK")
             raise
         return results
 
-    def _sweep_claims(self, connection: sqlite3.Connection, now: float) -> None:
+    def _savepoint(self, connection: sqlite3.Connection, operation: Operation) -> tuple[bool, Any]:
+        """Run ``operation`` in a savepoint: if it fails, only its own writes are undone."""
+        mark = self._claims.mark()
+        connection.execute("SAVEPOINT op")
+        try:
+            result = operation(connection)
+            connection.execute("RELEASE op")
+        except Exception as exc:
+            self._claims.rollback_to(mark)
+            connection.execute("ROLLBACK TO op")
+            connection.execute("RELEASE op")
+            return False, exc
+        return True, result
+
+    def _sweep_claims(self, now: float) -> None:
         """Forget expired claims now and then, by the callers' clock."""
         if now - self._last_sweep >= _CLAIM_SWEEP_SECONDS:
-            connection.execute("DELETE FROM claims WHERE expires_at <= ?", (now,))
+            self._claims.forget_expired(now)
             self._last_sweep = now
 
     async def ping(self) -> None:
@@ -214,8 +271,8 @@ class SQLiteStore(Store):
         """Read the claims involved, plan, write claims and jobs: one savepoint in a batch."""
 
         def claim(c: sqlite3.Connection) -> IngestOutcome:
-            self._sweep_claims(c, now)
-            return _claim_and_enqueue(c, drafts, now)
+            self._sweep_claims(now)
+            return _claim_and_enqueue(c, self._claims, drafts, now)
 
         return await self._run(claim, durable=True)
 
@@ -309,10 +366,12 @@ class SQLiteStore(Store):
                 "WHERE id=?",
                 (error, now, job_id),
             )
+            restored = {}
             for key, previous in job.claims:
-                restore, state = claim_to_restore(_read_claim(c, key), job.created_at, previous)
+                restore, state = claim_to_restore(self._claims.get(key), job.created_at, previous)
                 if restore:
-                    _write_claim(c, key, state)
+                    restored[key] = state
+            self._claims.write(c, restored)
 
         await self._run(bury, durable=True)
 
@@ -329,10 +388,12 @@ class SQLiteStore(Store):
                 return False
             row = c.execute(f"SELECT {_JOB_COLUMNS} FROM jobs WHERE id=?", (job_id,)).fetchone()
             job = _job_from_row(row)
+            retaken = {}
             for key, taken in job.taken:
-                state = claim_to_retake(_read_claim(c, key), job.created_at, taken, now)
+                state = claim_to_retake(self._claims.get(key), job.created_at, taken, now)
                 if state is not None:
-                    _write_claim(c, key, state)
+                    retaken[key] = state
+            self._claims.write(c, retaken)
             return True
 
         return await self._run(revive, durable=True)
@@ -360,7 +421,7 @@ class SQLiteStore(Store):
 
     async def get_claim(self, key: ClaimKey) -> ClaimState | None:
         """The stored claim."""
-        return await self._run(lambda c: _read_claim(c, key))
+        return await self._run(lambda c: self._claims.get(key))
 
     async def stats(self) -> StoreStats:
         """Counts per queue from the index."""
@@ -400,34 +461,19 @@ def _migrate(connection: sqlite3.Connection) -> None:
 
 
 def _claim_and_enqueue(
-    c: sqlite3.Connection, drafts: Sequence[JobDraft], now: float
+    c: sqlite3.Connection, claims: ClaimLog, drafts: Sequence[JobDraft], now: float
 ) -> IngestOutcome:
-    keys = list(dict.fromkeys(candidate.key for draft in drafts for candidate in draft.candidates))
-    states: dict[ClaimKey, ClaimState | None] = dict.fromkeys(keys)
-    states.update(_read_claims(c, keys))
+    states = claims.get_many(candidate.key for draft in drafts for candidate in draft.candidates)
     plan = plan_jobs(drafts, states, now)
-    written = [k for k, state in plan.updates.items() if state is not None]
-    deleted = [k for k, state in plan.updates.items() if state is None]
-    c.executemany(
-        "INSERT OR REPLACE INTO claims VALUES (?, ?, ?, ?, ?, ?)",
-        [
-            (k.receiver, k.integration, k.fingerprint, s.status, s.sent_at, s.expires_at)
-            for k in written
-            if (s := plan.updates[k]) is not None
-        ],
-    )
-    c.executemany(
-        "DELETE FROM claims WHERE receiver=? AND integration=? AND fingerprint=?",
-        [(k.receiver, k.integration, k.fingerprint) for k in deleted],
-    )
+    claims.write(c, plan.updates)
     groups: dict[int, str] = {}  # the drafts of one webhook share its group: encode it once
     ids = []
     for planned in plan.jobs:
         draft = planned.draft
         group = groups.get(id(draft.group))
         if group is None:
-            group = groups[id(draft.group)] = json.dumps(dict(draft.group))
-        payload = f'{{"group": {group}, "alerts": {json.dumps(list(planned.alerts))}}}'
+            group = groups[id(draft.group)] = dump_json(dict(draft.group))
+        payload = f'{{"group": {group}, "alerts": {dump_json(list(planned.alerts))}}}'
         cursor = c.execute(
             "INSERT INTO jobs (queue, receiver, integration, integration_type, priority, state,"
             " created_at, due_at, payload, claims) VALUES (?, ?, ?, ?, ?, 'pending', ?, ?, ?, ?)",
@@ -446,52 +492,6 @@ def _claim_and_enqueue(
         assert cursor.lastrowid is not None
         ids.append(cursor.lastrowid)
     return IngestOutcome(tuple(ids), tuple(plan.suppressed))
-
-
-_CLAIMS_PER_QUERY = 300  # 3 parameters each, under SQLite's default limit of 999 (older builds)
-
-
-def _read_claims(c: sqlite3.Connection, keys: Sequence[ClaimKey]) -> dict[ClaimKey, ClaimState]:
-    """The stored claims among ``keys``, a few hundred per query."""
-    found: dict[ClaimKey, ClaimState] = {}
-    for start in range(0, len(keys), _CLAIMS_PER_QUERY):
-        chunk = keys[start : start + _CLAIMS_PER_QUERY]
-        values = ", ".join("(?, ?, ?)" for _ in chunk)
-        params = [part for k in chunk for part in (k.receiver, k.integration, k.fingerprint)]
-        rows = c.execute(
-            "SELECT c.receiver, c.integration, c.fingerprint, c.status, c.sent_at, c.expires_at"
-            f" FROM (VALUES {values}) AS k JOIN claims AS c ON c.receiver = k.column1"
-            " AND c.integration = k.column2 AND c.fingerprint = k.column3",
-            params,
-        )
-        for receiver, integration, fingerprint, status, sent_at, expires_at in rows:
-            found[ClaimKey(receiver, integration, fingerprint)] = ClaimState(
-                status, sent_at, expires_at
-            )
-    return found
-
-
-def _read_claim(c: sqlite3.Connection, key: ClaimKey) -> ClaimState | None:
-    row = c.execute(
-        "SELECT status, sent_at, expires_at FROM claims "
-        "WHERE receiver=? AND integration=? AND fingerprint=?",
-        (key.receiver, key.integration, key.fingerprint),
-    ).fetchone()
-    return None if row is None else ClaimState(row[0], row[1], row[2])
-
-
-def _write_claim(c: sqlite3.Connection, key: ClaimKey, state: ClaimState | None) -> None:
-    if state is None:
-        c.execute(
-            "DELETE FROM claims WHERE receiver=? AND integration=? AND fingerprint=?",
-            (key.receiver, key.integration, key.fingerprint),
-        )
-    else:
-        c.execute(
-            "INSERT OR REPLACE INTO claims VALUES (?, ?, ?, ?, ?, ?)",
-            (key.receiver, key.integration, key.fingerprint, state.status, state.sent_at,
-             state.expires_at),
-        )  # fmt: skip
 
 
 def _job_from_row(
