@@ -322,7 +322,9 @@ async def serve_process(
 def jobs_in_file(state: Path) -> list[tuple[int, str, list[dict[str, Any]]]]:
     """(id, state, alerts) of every job in the SQLite file, read-only."""
     with contextlib.closing(sqlite3.connect(f"file:{state}?mode=ro", uri=True)) as connection:
-        rows = connection.execute("SELECT id, state, payload FROM jobs ORDER BY id").fetchall()
+        rows = connection.execute(
+            "SELECT id, state, payload FROM jobs JOIN job_bodies USING (id) ORDER BY id"
+        ).fetchall()
     return [
         (job_id, job_state, json.loads(payload)["alerts"]) for job_id, job_state, payload in rows
     ]

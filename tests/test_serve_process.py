@@ -206,7 +206,9 @@ def read_jobs(state: Path) -> list[tuple[str, str, tuple[tuple[str, str], ...]]]
     """Every job in the SQLite file, opened read-only: state, queue, (fingerprint, status)s."""
     uri = f"file:{state}?mode=ro"
     with contextlib.closing(sqlite3.connect(uri, uri=True)) as connection:
-        rows = connection.execute("SELECT state, queue, payload FROM jobs ORDER BY id").fetchall()
+        rows = connection.execute(
+            "SELECT state, queue, payload FROM jobs JOIN job_bodies USING (id) ORDER BY id"
+        ).fetchall()
     return [
         (
             row_state,

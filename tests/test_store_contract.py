@@ -308,6 +308,19 @@ async def test_complete_marks_the_job_done_for_good(store: Store) -> None:
     assert ids(await store.list_jobs("done")) == [job.id]
 
 
+async def test_complete_many_marks_each_job_done_with_the_receipt(store: Store) -> None:
+    """A digest's jobs are completed together: each done, stamped, with the one receipt;
+    a job left out stays leased."""
+    jobs = [await enqueue_one(store, f"fp{n}", integration=f"slack[{n}]") for n in range(3)]
+    await lease_all(store, T0)
+    await store.complete_many([jobs[0].id, jobs[2].id], T0 + 1, {"ts": "1.5"})
+    for job in (jobs[0], jobs[2]):
+        stored = await store.get_job(job.id)
+        assert stored is not None
+        assert (stored.state, stored.finished_at, stored.receipt) == ("done", T0 + 1, {"ts": "1.5"})
+    assert await state_of(store, jobs[1].id) == "inflight"
+
+
 async def test_complete_keeps_the_receipt(store: Store) -> None:
     """The provider's receipt given to complete is kept on the job; none by default."""
     with_receipt = await enqueue_one(store, "a")

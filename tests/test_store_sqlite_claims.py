@@ -17,8 +17,9 @@ import pytest
 from alertrouter.errors import StoreError
 from alertrouter.router.dedup import ClaimKey, ClaimState
 from alertrouter.store import sqlite_claims
+from alertrouter.store.base import encode_claims
 from alertrouter.store.sqlite import SCHEMA_VERSION, SQLiteStore
-from factories import HOUR, make_draft, make_key
+from factories import HOUR, QUEUE, make_draft, make_key
 
 T0 = 4_000_000_000.0
 
@@ -170,12 +171,25 @@ async def test_a_version_1_file_keeps_its_claims(tmp_path: Path) -> None:
             "INSERT INTO claims VALUES (?, ?, ?, 'firing', ?, ?)",
             (*key, T0, T0 + 2 * HOUR),
         )
+        claims = encode_claims({key: None}, {key: ClaimState("firing", T0, T0 + 2 * HOUR)})
+        connection.execute(
+            "INSERT INTO jobs (queue, receiver, integration, integration_type, priority, state,"
+            " created_at, due_at, payload, claims) VALUES (?, ?, ?, 'slack', 1, 'pending',"
+            " ?, ?, ?, ?)",
+            (QUEUE, key.receiver, key.integration, T0, T0, '{"group": {}, "alerts": []}', claims),
+        )
     connection.close()
     store = await opened(path)
     try:
         assert await store.get_claim(make_key("old")) == ClaimState("firing", T0, T0 + 2 * HOUR)
         outcome = await store.claim_and_enqueue([make_draft("old")], T0 + 60)
         assert outcome.job_ids == ()
+        (job,) = await store.fetch_due(None, T0 + 60, 10, 30.0)
+        assert (job.id, job.payload) == (1, {"group": {}, "alerts": []})
+        await store.dead_letter(job.id, "clientError: 400", T0 + 61)
+        assert await store.get_claim(make_key("old")) is None  # the v1 job's claim, undone
+        later = await store.claim_and_enqueue([make_draft("new")], T0 + 62)
+        assert later.job_ids == (2,)
     finally:
         await store.close()
     with sqlite3.connect(path) as connection:

@@ -15,7 +15,7 @@ import os
 import random
 import socket
 import uuid
-from collections.abc import Callable, Coroutine, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -33,7 +33,7 @@ from alertrouter.errors import (
 from alertrouter.logs import get_logger, log_event
 from alertrouter.metrics import Metrics
 from alertrouter.notifiers.base import Notification, Notifier
-from alertrouter.store.base import Job, Store
+from alertrouter.store.base import Job, Store, in_chunks
 
 __all__ = [
     "DEFAULT_TIMING",
@@ -230,11 +230,11 @@ class IntegrationWorker:
             return await self._retry_or_bury(jobs, RetryableNotifierError("other", repr(exc)))
         now = self.clock()
         record = {k: v for k, v in asdict(receipt).items() if k != "detail"}
-        # Concurrently, so a digest's jobs share one store transaction.
-        await _in_chunks(jobs, lambda job: self.store.complete(job.id, now, record))
+        await self.store.complete_many([job.id for job in jobs], now, record)
+        self.metrics.notifications.labels(self.receiver, self.label).inc(len(jobs))
+        latency = self.metrics.notification_latency.labels(self.label)
         for job in jobs:
-            self.metrics.notifications.labels(self.receiver, self.label).inc()
-            self.metrics.notification_latency.labels(self.label).observe(now - job.created_at)
+            latency.observe(now - job.created_at)
         log_event(
             logger, logging.INFO, "notification_sent", queue=self.queue,
             jobs=[j.id for j in jobs], alerts=notification.covered,
@@ -265,7 +265,7 @@ class IntegrationWorker:
         )
         self._resume_at = now + delay
         error = f"{exc.reason}: {exc}"
-        await _in_chunks(jobs, lambda job: self.store.reschedule(job.id, now + delay, error))
+        await in_chunks(jobs, lambda job: self.store.reschedule(job.id, now + delay, error))
         log_event(
             logger, logging.WARNING, "notification_retry", queue=self.queue,
             jobs=[j.id for j in jobs], reason=exc.reason, error=str(exc), attempt=attempts,
@@ -288,15 +288,6 @@ class IntegrationWorker:
             jobs=[j.id for j in jobs], reason=exc.reason, error=str(exc),
             alertnames=sorted({_alertname(a) for j in jobs for a in j.payload["alerts"]}),
         )  # fmt: skip
-
-
-async def _in_chunks(
-    jobs: Sequence[Job], call: Callable[[Job], Coroutine[Any, Any, None]], size: int = 32
-) -> None:
-    """Make a store call per job, a few dozen at a time: concurrent enough to share a
-    transaction, few enough for a connection pool (a digest may cover hundreds of jobs)."""
-    for start in range(0, len(jobs), size):
-        await asyncio.gather(*(call(job) for job in jobs[start : start + size]))
 
 
 def _alertname(alert: Mapping[str, Any]) -> str:

@@ -7,10 +7,11 @@ claims back, so the next webhook for those alerts tries again.
 from __future__ import annotations
 
 import abc
+import asyncio
 import json
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Coroutine, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 from pydantic_core import PydanticSerializationError, to_json
 
@@ -28,9 +29,11 @@ __all__ = [
     "decode_claims",
     "dump_json",
     "encode_claims",
+    "in_chunks",
 ]
 
 JobState = Literal["pending", "inflight", "dead", "done"]
+T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,6 +146,15 @@ def decode_claims(
     return tuple(claims), tuple(taken)
 
 
+async def in_chunks(
+    items: Sequence[T], call: Callable[[T], Coroutine[Any, Any, None]], size: int = 32
+) -> None:
+    """Make a store call per item, a few dozen at a time: concurrent enough to share a
+    transaction, few enough for a connection pool (a digest may cover hundreds of jobs)."""
+    for start in range(0, len(items), size):
+        await asyncio.gather(*(call(item) for item in items[start : start + size]))
+
+
 class Store(abc.ABC):
     """The contract. Times are Unix seconds passed in by the caller (an injectable clock)."""
 
@@ -191,6 +203,8 @@ class Store(abc.ABC):
         """Lease up to ``limit`` due jobs of ``queue`` (or any): priority first, then by id.
 
         Not by due time: a retried job keeps its place ahead of later jobs for the same alerts.
+        A store may leave the leased jobs' ``claims`` and ``taken`` empty: they are its own
+        bookkeeping, which ``dead_letter`` and ``requeue`` read from the stored job.
         """
 
     @abc.abstractmethod
@@ -198,6 +212,12 @@ class Store(abc.ABC):
         self, job_id: int, now: float, receipt: Mapping[str, Any] | None = None
     ) -> None:
         """Mark a leased job delivered, keeping the provider's receipt."""
+
+    async def complete_many(
+        self, job_ids: Sequence[int], now: float, receipt: Mapping[str, Any] | None = None
+    ) -> None:
+        """Mark leased jobs delivered by one message (a digest), each keeping its receipt."""
+        await in_chunks(job_ids, lambda job_id: self.complete(job_id, now, receipt))
 
     @abc.abstractmethod
     async def release(self, job_ids: Sequence[int]) -> None:

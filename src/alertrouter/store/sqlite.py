@@ -75,19 +75,51 @@ _MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX jobs_due ON jobs (state, queue, priority, id);
     """,
-    # 2: claims move to an append-only log (see store.sqlite_claims)
+    # 2: claims move to an append-only log (see store.sqlite_claims); a job's payload and
+    # claims move to job_bodies, written once, so that its state changes rewrite a short row
     f"""
     {CLAIM_LOG_SCHEMA};
     INSERT INTO claim_log (receiver, integration, fingerprint, status, sent_at, expires_at)
         SELECT receiver, integration, fingerprint, status, sent_at, expires_at FROM claims;
     DROP TABLE claims;
+    CREATE TABLE job_bodies (
+        id INTEGER PRIMARY KEY,
+        payload TEXT NOT NULL,
+        claims TEXT NOT NULL
+    );
+    INSERT INTO job_bodies SELECT id, payload, claims FROM jobs;
+    CREATE TABLE jobs_2 (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        queue TEXT NOT NULL,
+        receiver TEXT NOT NULL,
+        integration TEXT NOT NULL,
+        integration_type TEXT NOT NULL,
+        priority INTEGER NOT NULL,
+        state TEXT NOT NULL,
+        created_at REAL NOT NULL,
+        due_at REAL NOT NULL,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        lease_until REAL,
+        last_error TEXT,
+        finished_at REAL,
+        receipt TEXT
+    );
+    INSERT INTO jobs_2 SELECT id, queue, receiver, integration, integration_type, priority,
+        state, created_at, due_at, attempts, lease_until, last_error, finished_at, receipt
+        FROM jobs;
+    DROP TABLE jobs;
+    ALTER TABLE jobs_2 RENAME TO jobs;
+    CREATE INDEX jobs_due ON jobs (state, queue, priority, id);
     """,
 )
 
-_JOB_COLUMNS = (
-    "id, receiver, integration, integration_type, priority, state, created_at, due_at, "
-    "attempts, payload, claims, last_error, finished_at, receipt"
+# A job is its row in jobs and its body; _job_from_row reads the columns in this order.
+_SELECT_JOBS = (
+    "SELECT j.id, j.receiver, j.integration, j.integration_type, j.priority, j.state,"
+    " j.created_at, j.due_at, j.attempts, b.payload, {claims}, j.last_error, j.finished_at,"
+    " j.receipt FROM jobs AS j JOIN job_bodies AS b ON b.id = j.id"
 )
+_SELECT_JOB = _SELECT_JOBS.format(claims="b.claims")
 
 Operation = Callable[[sqlite3.Connection], Any]
 
@@ -304,9 +336,10 @@ class SQLiteStore(Store):
             params += [now, now]
             if queue is not None:
                 params.append(queue)
-            columns = ", ".join(f"j.{name.strip()}" for name in _JOB_COLUMNS.split(","))
+            # Without the claims: only dead_letter and requeue need them, and they read the job.
+            select = _SELECT_JOBS.format(claims="NULL")
             rows = c.execute(
-                f"{waiting} SELECT {columns} FROM jobs AS j LEFT JOIN w ON w.queue = j.queue"
+                f"{waiting} {select} LEFT JOIN w ON w.queue = j.queue"
                 f" WHERE {where} ORDER BY j.priority, j.id LIMIT ?",
                 (*params, limit),
             ).fetchall()
@@ -329,6 +362,19 @@ class SQLiteStore(Store):
                 "UPDATE jobs SET state='done', finished_at=?, lease_until=NULL, receipt=? "
                 "WHERE id=?",
                 (now, encoded, job_id),
+            )
+        )
+
+    async def complete_many(
+        self, job_ids: Sequence[int], now: float, receipt: Mapping[str, Any] | None = None
+    ) -> None:
+        """Delivered, all of them in one statement."""
+        encoded = None if receipt is None else json.dumps(receipt)
+        await self._run(
+            lambda c: c.executemany(
+                "UPDATE jobs SET state='done', finished_at=?, lease_until=NULL, receipt=? "
+                "WHERE id=?",
+                [(now, encoded, job_id) for job_id in job_ids],
             )
         )
 
@@ -357,7 +403,7 @@ class SQLiteStore(Store):
         """Dead, and its claims undone where no newer claim replaced them."""
 
         def bury(c: sqlite3.Connection) -> None:
-            row = c.execute(f"SELECT {_JOB_COLUMNS} FROM jobs WHERE id=?", (job_id,)).fetchone()
+            row = c.execute(f"{_SELECT_JOB} WHERE j.id=?", (job_id,)).fetchone()
             if row is None:
                 return
             job = _job_from_row(row)
@@ -386,7 +432,7 @@ class SQLiteStore(Store):
             )
             if cursor.rowcount != 1:
                 return False
-            row = c.execute(f"SELECT {_JOB_COLUMNS} FROM jobs WHERE id=?", (job_id,)).fetchone()
+            row = c.execute(f"{_SELECT_JOB} WHERE j.id=?", (job_id,)).fetchone()
             job = _job_from_row(row)
             retaken = {}
             for key, taken in job.taken:
@@ -402,7 +448,7 @@ class SQLiteStore(Store):
         """By id."""
 
         def read(c: sqlite3.Connection) -> Job | None:
-            row = c.execute(f"SELECT {_JOB_COLUMNS} FROM jobs WHERE id=?", (job_id,)).fetchone()
+            row = c.execute(f"{_SELECT_JOB} WHERE j.id=?", (job_id,)).fetchone()
             return None if row is None else _job_from_row(row)
 
         return await self._run(read)
@@ -412,7 +458,7 @@ class SQLiteStore(Store):
 
         def read(c: sqlite3.Connection) -> list[Job]:
             rows = c.execute(
-                f"SELECT {_JOB_COLUMNS} FROM jobs WHERE state=? ORDER BY id LIMIT ?",
+                f"{_SELECT_JOB} WHERE j.state=? ORDER BY j.id LIMIT ?",
                 (state, limit),
             ).fetchall()
             return [_job_from_row(row) for row in rows]
@@ -468,6 +514,7 @@ def _claim_and_enqueue(
     claims.write(c, plan.updates)
     groups: dict[int, str] = {}  # the drafts of one webhook share its group: encode it once
     ids = []
+    bodies = []
     for planned in plan.jobs:
         draft = planned.draft
         group = groups.get(id(draft.group))
@@ -476,7 +523,7 @@ def _claim_and_enqueue(
         payload = f'{{"group": {group}, "alerts": {dump_json(list(planned.alerts))}}}'
         cursor = c.execute(
             "INSERT INTO jobs (queue, receiver, integration, integration_type, priority, state,"
-            " created_at, due_at, payload, claims) VALUES (?, ?, ?, ?, ?, 'pending', ?, ?, ?, ?)",
+            " created_at, due_at) VALUES (?, ?, ?, ?, ?, 'pending', ?, ?)",
             (
                 f"{draft.receiver}/{draft.integration}",
                 draft.receiver,
@@ -485,19 +532,19 @@ def _claim_and_enqueue(
                 draft.priority,
                 now,
                 now,
-                payload,
-                encode_claims(planned.claims, planned.taken),
             ),
         )
         assert cursor.lastrowid is not None
         ids.append(cursor.lastrowid)
+        bodies.append((cursor.lastrowid, payload, encode_claims(planned.claims, planned.taken)))
+    c.executemany("INSERT INTO job_bodies VALUES (?, ?, ?)", bodies)
     return IngestOutcome(tuple(ids), tuple(plan.suppressed))
 
 
 def _job_from_row(
     row: Sequence[Any], state: JobState | None = None, extra_attempts: int = 0
 ) -> Job:
-    claims, taken = decode_claims(row[10])
+    claims, taken = ((), ()) if row[10] is None else decode_claims(row[10])
     job_state: JobState = state or row[5]  # only this module writes the column
     return Job(
         id=row[0],
