@@ -66,7 +66,7 @@ async def test_random_claims_survive_reopen_and_compaction(
                     u: dict[ClaimKey, ClaimState | None] = updates,
                     s: SQLiteStore = store,
                 ) -> None:
-                    s._claims.write(c, u)
+                    s._claims.write(u)
 
                 await store._run(write, durable=True)
                 for key, state in updates.items():

@@ -6,9 +6,10 @@ rows in sequence order writes only what changed; reads are a dict lookup. The lo
 replayed when the store opens and compacted a chunk at a time, oldest rows first, so it
 stays within about twice the live claims.
 
-Every change is undoable until the transaction commits: a failed operation (its savepoint
-rolled back) or a failed commit leaves memory as the file has it. Only the store's writer
-thread touches a ClaimLog.
+Rows are staged and inserted by one statement per transaction (``flush``). Every change is
+undoable until the transaction commits: a failed operation (its savepoint rolled back) or a
+failed commit leaves memory as the file has it. Only the store's writer thread touches a
+ClaimLog.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import sqlite3
 from collections.abc import Iterable, Mapping
 
 from alertrouter.router.dedup import ClaimKey, ClaimState
+from alertrouter.store.sqlite_rows import insert_rows
 
 __all__ = ["CLAIM_LOG_SCHEMA", "ClaimLog"]
 
@@ -32,12 +34,14 @@ CLAIM_LOG_SCHEMA = """
     )
 """  # status NULL: the claim was forgotten (a tombstone)
 
-_INSERT = "INSERT INTO claim_log VALUES (?, ?, ?, ?, ?, ?, ?)"
+_INSERT = (
+    "INSERT INTO claim_log (seq, receiver, integration, fingerprint, status, sent_at, expires_at)"
+)
 _MIN_CHUNK = 1024  # log rows looked at per compaction step, at least
 _SLACK = 4096  # log rows beyond twice the live claims before compaction starts
 
 _Entry = tuple[ClaimState, int]  # the claim and the seq of the log row that holds it
-_Mark = tuple[int, int, int]  # undo entries, log rows, first seq
+_Mark = tuple[int, int, int, int]  # undo entries, staged rows, log rows, first seq
 
 
 class ClaimLog:
@@ -49,7 +53,8 @@ class ClaimLog:
         self._first_seq = 1  # no row has a lower seq
         self._rows = 0
         self._undo: list[tuple[ClaimKey, _Entry | None]] = []
-        self._began: _Mark = (0, 0, 1)
+        self._staged: list[tuple[object, ...]] = []  # log rows not inserted yet
+        self._began: _Mark = (0, 0, 0, 1)
         self._appended = 0  # rows appended in this transaction
 
     def __len__(self) -> int:
@@ -87,11 +92,9 @@ class ClaimLog:
         claims = self._claims
         return {key: None if (entry := claims.get(key)) is None else entry[0] for key in keys}
 
-    def write(
-        self, connection: sqlite3.Connection, updates: Mapping[ClaimKey, ClaimState | None]
-    ) -> None:
-        """Set each claim (None forgets it), appending one log row per key."""
-        rows: list[tuple[object, ...]] = []
+    def write(self, updates: Mapping[ClaimKey, ClaimState | None]) -> None:
+        """Set each claim (None forgets it), staging one log row per key."""
+        rows = self._staged
         claims = self._claims
         undo = self._undo
         seq = self._next_seq
@@ -107,10 +110,15 @@ class ClaimLog:
                      state.sent_at, state.expires_at)
                 )  # fmt: skip
             seq += 1
+        written = seq - self._next_seq
         self._next_seq = seq
-        self._rows += len(rows)
-        self._appended += len(rows)
-        connection.executemany(_INSERT, rows)
+        self._rows += written
+        self._appended += written
+
+    def flush(self, connection: sqlite3.Connection) -> None:
+        """Insert the staged rows."""
+        insert_rows(connection, _INSERT, self._staged)
+        self._staged.clear()
 
     def forget_expired(self, now: float) -> None:
         """Drop expired claims from memory; compaction drops their rows later."""
@@ -128,11 +136,12 @@ class ClaimLog:
 
     def mark(self) -> _Mark:
         """Where a savepoint starts."""
-        return len(self._undo), self._rows, self._first_seq
+        return len(self._undo), len(self._staged), self._rows, self._first_seq
 
     def rollback_to(self, mark: _Mark) -> None:
         """Undo every change since ``mark`` (its savepoint was rolled back)."""
-        position, rows, first_seq = mark
+        position, staged, rows, first_seq = mark
+        del self._staged[staged:]
         claims = self._claims
         while len(self._undo) > position:
             key, previous = self._undo.pop()
@@ -162,7 +171,8 @@ class ClaimLog:
             entry = claims.get(key)
             if entry is not None and entry[1] == seq:
                 live[key] = entry[0]
-        self.write(connection, live)
+        self.write(live)
+        self.flush(connection)
         deleted = connection.execute("DELETE FROM claim_log WHERE seq < ?", (cut,)).rowcount
         self._rows -= deleted
         self._first_seq = cut
