@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal, NamedTuple
 
 __all__ = [
+    "AlertStatus",
     "Candidate",
     "ClaimKey",
     "ClaimState",

@@ -2,7 +2,9 @@
 
 One thread owns the connection (sqlite3 blocks, so it stays off the event loop). Writes queue
 up while a transaction runs and the next transaction takes them all: concurrent webhooks
-share one fsync (group commit). WAL with synchronous=FULL: a committed job survives a crash.
+share one fsync (group commit). The writer thread goes from one transaction to the next
+without waiting for the event loop, which only hands work over and takes results back.
+WAL with synchronous=FULL: a committed job survives a crash.
 Claims live in memory and are logged by appending (store.sqlite_claims), so one process owns
 the file: a second one is refused. Webhooks are planned in memory and their rows staged;
 each transaction inserts them with one statement per table, so the writer thread gives up
@@ -16,8 +18,8 @@ import fcntl
 import json
 import os
 import sqlite3
+import threading
 from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -146,7 +148,6 @@ class SQLiteStore(Store):
 
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
-        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sqlite-store")
         self._connection: sqlite3.Connection | None = None
         self._claims = ClaimLog()
         self._next_job_id = 1  # ids are given here: this process owns the file
@@ -154,31 +155,33 @@ class SQLiteStore(Store):
         self._staged_bodies: list[tuple[Any, ...]] = []
         self._lock_fd: int | None = None
         self._pending: list[_Pending] = []
-        self._wakeup: asyncio.Event | None = None
-        self._writer: asyncio.Task[None] | None = None
+        self._ready = threading.Condition()  # guards _pending and _closing
+        self._writer: threading.Thread | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
         self._last_sweep = 0.0
         self._closing = False
 
     async def open(self) -> None:
-        """Create the file and folder if needed, migrate, and start the writer."""
-        loop = asyncio.get_running_loop()
-        await loop.run_in_executor(self._executor, self._connect)
-        self._wakeup = asyncio.Event()
-        self._writer = asyncio.create_task(self._write_loop(), name="sqlite-store-writer")
+        """Create the file and folder if needed, migrate, and start the writer thread."""
+        await asyncio.to_thread(self._connect)
+        self._loop = asyncio.get_running_loop()
+        self._closing = False
+        self._writer = threading.Thread(
+            target=self._write_loop, name="sqlite-store-writer", daemon=True
+        )
+        self._writer.start()
 
     async def close(self) -> None:
         """Finish queued work, stop the writer and close the connection."""
-        if self._wakeup is None:
+        writer = self._writer
+        if writer is None:
             return  # never opened, or closed already
-        self._closing = True
-        self._wakeup.set()
-        if self._writer is not None:
-            await self._writer
-            self._writer = None
-        self._wakeup = None
-        loop = asyncio.get_running_loop()
-        await loop.run_in_executor(self._executor, self._disconnect)
-        self._executor.shutdown(wait=True)
+        with self._ready:
+            self._closing = True
+            self._ready.notify()
+        await asyncio.to_thread(writer.join)
+        self._writer = None
+        await asyncio.to_thread(self._disconnect)
 
     def _connect(self) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -248,37 +251,34 @@ class SQLiteStore(Store):
         A ``staged`` operation runs no SQL: it only stages rows (claims, jobs), which the
         transaction inserts together; it needs no savepoint of its own.
         """
-        if self._wakeup is None or self._closing:
+        if self._writer is None or self._closing:
             raise StoreError("SQLite store is not open")
         future: asyncio.Future[T] = asyncio.get_running_loop().create_future()
-        self._pending.append((operation, future, durable, staged))
-        self._wakeup.set()
+        with self._ready:
+            self._pending.append((operation, future, durable, staged))
+            self._ready.notify()
         return await future
 
-    async def _write_loop(self) -> None:
-        assert self._wakeup is not None
-        loop = asyncio.get_running_loop()
+    def _write_loop(self) -> None:
+        """The writer thread: one transaction after another while work is queued, each
+        taking everything queued meanwhile (group commit). It never waits for the event
+        loop: results are handed over with call_soon_threadsafe."""
+        assert self._loop is not None
         while True:
-            await self._wakeup.wait()
-            self._wakeup.clear()
-            while self._pending:
+            with self._ready:
+                while not self._pending and not self._closing:
+                    self._ready.wait()
+                if not self._pending:
+                    return  # closing, and everything queued is done
                 batch, self._pending = self._pending[:_MAX_BATCH], self._pending[_MAX_BATCH:]
-                try:
-                    results = await loop.run_in_executor(self._executor, self._transaction, batch)
-                except Exception as exc:  # the whole transaction failed: every caller learns
-                    for _, future, _, _ in batch:
-                        if not future.done():
-                            future.set_exception(StoreError(f"SQLite store: {exc}"))
-                    continue
-                for (_, future, _, _), (ok, value) in zip(batch, results, strict=True):
-                    if future.done():
-                        continue
-                    if ok:
-                        future.set_result(value)
-                    else:
-                        future.set_exception(value)
-            if self._closing:
-                return
+            try:
+                outcome: tuple[bool, Any] = (True, self._transaction(batch))
+            except Exception as exc:  # the whole transaction failed: every caller learns
+                outcome = (False, StoreError(f"SQLite store: {exc}"))
+            try:
+                self._loop.call_soon_threadsafe(_settle, batch, outcome)
+            except RuntimeError:
+                return  # the event loop is closed: no one is waiting any more
 
     def _transaction(self, batch: list[_Pending]) -> list[tuple[bool, Any]]:
         connection = self._connection
@@ -596,6 +596,23 @@ def _migrate(connection: sqlite3.Connection) -> None:
         connection.execute("DELETE FROM schema_version")
         connection.execute("INSERT INTO schema_version VALUES (?)", (target + 1,))
         connection.execute("COMMIT")
+
+
+def _settle(batch: list[_Pending], outcome: tuple[bool, Any]) -> None:
+    """On the event loop: give each caller its result, or the transaction's failure."""
+    ok, value = outcome
+    if not ok:
+        for _, future, _, _ in batch:
+            if not future.done():
+                future.set_exception(value)
+        return
+    for (_, future, _, _), (op_ok, result) in zip(batch, value, strict=True):
+        if future.done():
+            continue  # the caller went away
+        if op_ok:
+            future.set_result(result)
+        else:
+            future.set_exception(result)
 
 
 def _due_in_queue(c: sqlite3.Connection, queue: str, now: float, limit: int) -> list[int]:

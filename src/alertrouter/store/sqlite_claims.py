@@ -17,7 +17,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Iterable, Mapping
 
-from alertrouter.router.dedup import ClaimKey, ClaimState
+from alertrouter.router.dedup import AlertStatus, ClaimKey, ClaimState
 from alertrouter.store.sqlite_rows import insert_rows
 
 __all__ = ["CLAIM_LOG_SCHEMA", "ClaimLog"]
@@ -40,7 +40,10 @@ _INSERT = (
 _MIN_CHUNK = 1024  # log rows looked at per compaction step, at least
 _SLACK = 4096  # log rows beyond twice the live claims before compaction starts
 
-_Entry = tuple[ClaimState, int]  # the claim and the seq of the log row that holds it
+# Keys and entries are plain tuples of strings and numbers: the collector stops tracking
+# such tuples, so a million claims add nothing to a collection. (Named tuples stay tracked.)
+_Key = tuple[str, str, str]  # receiver, integration, fingerprint: equal to its ClaimKey
+_Entry = tuple[AlertStatus, float, float, int]  # status, sent_at, expires_at, seq of its log row
 _Mark = tuple[int, int, int, int]  # undo entries, staged rows, log rows, first seq
 
 
@@ -48,11 +51,11 @@ class ClaimLog:
     """Claims by key, with the transactional undo the store's savepoints need."""
 
     def __init__(self) -> None:
-        self._claims: dict[ClaimKey, _Entry] = {}
+        self._claims: dict[_Key, _Entry] = {}
         self._next_seq = 1
         self._first_seq = 1  # no row has a lower seq
         self._rows = 0
-        self._undo: list[tuple[ClaimKey, _Entry | None]] = []
+        self._undo: list[tuple[_Key, _Entry | None]] = []
         self._staged: list[tuple[object, ...]] = []  # log rows not inserted yet
         self._began: _Mark = (0, 0, 0, 1)
         self._appended = 0  # rows appended in this transaction
@@ -62,7 +65,7 @@ class ClaimLog:
 
     def load(self, connection: sqlite3.Connection) -> None:
         """Replay the log: the newest row of each key wins, tombstones forget."""
-        claims: dict[ClaimKey, _Entry] = {}
+        claims: dict[_Key, _Entry] = {}
         rows = 0
         first = None
         cursor = connection.execute(
@@ -72,11 +75,11 @@ class ClaimLog:
         for seq, receiver, integration, fingerprint, status, sent_at, expires_at in cursor:
             rows += 1
             first = seq if first is None else first
-            key = ClaimKey(receiver, integration, fingerprint)
+            key = (receiver, integration, fingerprint)
             if status is None:
                 claims.pop(key, None)
             else:
-                claims[key] = (ClaimState(status, sent_at, expires_at), seq)
+                claims[key] = (status, sent_at, expires_at, seq)
             self._next_seq = seq + 1
         self._claims = claims
         self._rows = rows
@@ -85,12 +88,16 @@ class ClaimLog:
     def get(self, key: ClaimKey) -> ClaimState | None:
         """The claim for ``key``, expired or not (router.dedup judges expiry)."""
         entry = self._claims.get(key)
-        return None if entry is None else entry[0]
+        return None if entry is None else ClaimState(entry[0], entry[1], entry[2])
 
     def get_many(self, keys: Iterable[ClaimKey]) -> dict[ClaimKey, ClaimState | None]:
         """The claim (or None) for each of ``keys``."""
         claims = self._claims
-        return {key: None if (entry := claims.get(key)) is None else entry[0] for key in keys}
+        found: dict[ClaimKey, ClaimState | None] = {}
+        for key in keys:
+            entry = claims.get(key)
+            found[key] = None if entry is None else ClaimState(entry[0], entry[1], entry[2])
+        return found
 
     def write(self, updates: Mapping[ClaimKey, ClaimState | None]) -> None:
         """Set each claim (None forgets it), staging one log row per key."""
@@ -99,16 +106,16 @@ class ClaimLog:
         undo = self._undo
         seq = self._next_seq
         for key, state in updates.items():
-            undo.append((key, claims.get(key)))
+            receiver, integration, fingerprint = key
+            plain = (receiver, integration, fingerprint)
+            undo.append((plain, claims.get(plain)))
             if state is None:
-                claims.pop(key, None)
-                rows.append((seq, key.receiver, key.integration, key.fingerprint, None, None, None))
+                claims.pop(plain, None)
+                rows.append((seq, receiver, integration, fingerprint, None, None, None))
             else:
-                claims[key] = (state, seq)
-                rows.append(
-                    (seq, key.receiver, key.integration, key.fingerprint, state.status,
-                     state.sent_at, state.expires_at)
-                )  # fmt: skip
+                status, sent_at, expires_at = state
+                claims[plain] = (status, sent_at, expires_at, seq)
+                rows.append((seq, receiver, integration, fingerprint, status, sent_at, expires_at))
             seq += 1
         written = seq - self._next_seq
         self._next_seq = seq
@@ -122,7 +129,7 @@ class ClaimLog:
 
     def forget_expired(self, now: float) -> None:
         """Drop expired claims from memory; compaction drops their rows later."""
-        expired = [key for key, (state, _) in self._claims.items() if state.expires_at <= now]
+        expired = [key for key, entry in self._claims.items() if entry[2] <= now]
         for key in expired:
             self._undo.append((key, self._claims.pop(key)))
 
@@ -167,10 +174,10 @@ class ClaimLog:
         for seq, receiver, integration, fingerprint in connection.execute(
             "SELECT seq, receiver, integration, fingerprint FROM claim_log WHERE seq < ?", (cut,)
         ):
-            key = ClaimKey(receiver, integration, fingerprint)
-            entry = claims.get(key)
-            if entry is not None and entry[1] == seq:
-                live[key] = entry[0]
+            entry = claims.get((receiver, integration, fingerprint))
+            if entry is not None and entry[3] == seq:
+                key = ClaimKey(receiver, integration, fingerprint)
+                live[key] = ClaimState(entry[0], entry[1], entry[2])
         self.write(live)
         self.flush(connection)
         deleted = connection.execute("DELETE FROM claim_log WHERE seq < ?", (cut,)).rowcount
