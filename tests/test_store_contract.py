@@ -308,6 +308,18 @@ async def test_complete_marks_the_job_done_for_good(store: Store) -> None:
     assert ids(await store.list_jobs("done")) == [job.id]
 
 
+async def test_a_payload_with_a_lone_surrogate_round_trips(store: Store) -> None:
+    """Text no UTF-8 can hold (a lone surrogate, from a plugin or an old body) is stored
+    and read back as it was, not lost or refused."""
+    alert = {**make_alert("odd"), "annotations": {"summary": "broken \ud800 text"}}
+    outcome = await store.claim_and_enqueue(
+        [make_draft(candidates=[make_candidate("odd", alert=alert)])], T0
+    )
+    (leased,) = await lease_all(store, T0)
+    assert leased.id == outcome.job_ids[0]
+    assert leased.payload["alerts"] == [alert]
+
+
 async def test_complete_many_marks_each_job_done_with_the_receipt(store: Store) -> None:
     """A digest's jobs are completed together: each done, stamped, with the one receipt;
     a job left out stays leased."""

@@ -36,6 +36,7 @@ from alertrouter.store.base import (
     decode_claims,
     dump_json,
     encode_claims,
+    load_json,
 )
 from alertrouter.store.sqlite_claims import CLAIM_LOG_SCHEMA, ClaimLog
 from alertrouter.store.sqlite_rows import insert_rows
@@ -154,6 +155,7 @@ class SQLiteStore(Store):
         self._staged_jobs: list[tuple[Any, ...]] = []
         self._staged_bodies: list[tuple[Any, ...]] = []
         self._lock_fd: int | None = None
+        self._synchronous_full = True  # as _connect sets it
         self._pending: list[_Pending] = []
         self._ready = threading.Condition()  # guards _pending and _closing
         self._writer: threading.Thread | None = None
@@ -287,7 +289,9 @@ class SQLiteStore(Store):
         # Claims and new jobs must survive a power loss before we answer 200; lease and
         # delivery bookkeeping need not (at worst a job is delivered again), so it skips fsync.
         durable = any(flag for _, _, flag, _ in batch)
-        connection.execute(f"PRAGMA synchronous={'FULL' if durable else 'NORMAL'}")
+        if durable != self._synchronous_full:
+            connection.execute(f"PRAGMA synchronous={'FULL' if durable else 'NORMAL'}")
+            self._synchronous_full = durable
         claims = self._claims
         connection.execute("BEGIN IMMEDIATE")
         claims.begin()
@@ -298,7 +302,7 @@ class SQLiteStore(Store):
                 else:
                     results.append(self._savepoint(connection, operation))
             self._flush(connection)
-            if durable:
+            if durable and claims.needs_compaction():
                 self._savepoint(connection, claims.compact)
             connection.execute("COMMIT")
         except BaseException:
@@ -656,7 +660,7 @@ def _job_from_row(
         created_at=row[6],
         due_at=row[7],
         attempts=row[8] + extra_attempts,
-        payload=json.loads(row[9]),
+        payload=load_json(row[9]),
         claims=claims,
         taken=taken,
         last_error=row[11],

@@ -163,10 +163,14 @@ class ClaimLog:
         """Undo the whole transaction (it failed)."""
         self.rollback_to(self._began)
 
+    def needs_compaction(self) -> bool:
+        """Whether the log holds more than twice the live claims (and some slack)."""
+        return self._rows > 2 * len(self._claims) + _SLACK
+
     def compact(self, connection: sqlite3.Connection) -> None:
-        """When the log holds more than twice the live claims, rewrite its oldest chunk:
-        live claims there are appended again, then the chunk's rows are deleted."""
-        if self._rows <= 2 * len(self._claims) + _SLACK:
+        """When the log needs it, rewrite its oldest chunk: live claims there are appended
+        again, then the chunk's rows are deleted."""
+        if not self.needs_compaction():
             return
         cut = self._first_seq + max(_MIN_CHUNK, 2 * self._appended)
         live = {}
