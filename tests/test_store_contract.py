@@ -230,6 +230,15 @@ async def test_fetch_due_skips_jobs_not_yet_due(store: Store) -> None:
     assert len(await lease_all(store, T0 + 100)) == 1
 
 
+async def test_fetch_due_keeps_order_when_the_clock_steps_back(store: Store) -> None:
+    """A job made before the wall clock stepped back is not due yet, and holds back the
+    later job of its queue (a resolve made after the step never overtakes its trigger)."""
+    trigger = await enqueue_one(store, "a", now=T0 + 100)
+    resolve = await store.claim_and_enqueue([make_draft("b")], T0 + 50)
+    assert await lease_all(store, T0 + 60) == []
+    assert ids(await lease_all(store, T0 + 100)) == [trigger.id, *resolve.job_ids]
+
+
 async def test_fetch_due_orders_by_priority_then_id(store: Store) -> None:
     """Priority 0 comes first, then the lowest id whatever the due times; ``limit`` caps it."""
     drafts = [

@@ -247,3 +247,44 @@ def test_a_second_process_on_the_same_file_is_refused(tmp_path: Path) -> None:
             await store.close()
 
     assert "in use by another alertrouter" in asyncio.run(hold_and_probe())
+
+
+async def test_one_transaction_rewriting_few_claims_many_times_keeps_them(tmp_path: Path) -> None:
+    """256 resends of one webhook committed together (one group commit) append far more log
+    rows than the log held: compaction must not cut past them. Reopened, every claim is there
+    and a resend is still suppressed."""
+    path = tmp_path / "state.db"
+    store = await opened(path)
+    drafts = [make_draft(*(f"fp{n}" for n in range(20)))]
+    try:
+        await asyncio.gather(*(store.claim_and_enqueue(drafts, T0 + n) for n in range(256)))
+    finally:
+        await store.close()
+    assert log_rows(path) >= 20
+    reopened = await opened(path)
+    try:
+        for n in range(20):
+            state = await reopened.get_claim(make_key(f"fp{n}"))
+            assert state == ClaimState("firing", T0, T0 + 255 + 2 * HOUR)
+        assert (await reopened.claim_and_enqueue(drafts, T0 + 300)).job_ids == ()
+    finally:
+        await reopened.close()
+
+
+class _Halt(BaseException):
+    """Something no transaction survives (as KeyboardInterrupt would be)."""
+
+
+async def test_a_writer_that_stops_fails_its_callers_instead_of_hanging(tmp_path: Path) -> None:
+    """If the writer thread has to end, the callers of that transaction and every later one
+    get a StoreError at once; closing still works."""
+    store = await opened(tmp_path / "state.db")
+
+    def halt(c: sqlite3.Connection) -> None:
+        raise _Halt
+
+    with pytest.raises(StoreError, match="writer stopped"):
+        await asyncio.wait_for(store._run(halt), timeout=10)
+    with pytest.raises(StoreError):
+        await asyncio.wait_for(store.ping(), timeout=10)
+    await asyncio.wait_for(store.close(), timeout=10)

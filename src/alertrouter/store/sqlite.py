@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from alertrouter.errors import StoreError
+from alertrouter.logs import get_logger
 from alertrouter.router.dedup import ClaimKey, ClaimState, JobDraft, plan_jobs
 from alertrouter.store.base import (
     IngestOutcome,
@@ -42,6 +43,8 @@ from alertrouter.store.sqlite_claims import CLAIM_LOG_SCHEMA, ClaimLog
 from alertrouter.store.sqlite_rows import insert_rows
 
 __all__ = ["SCHEMA_VERSION", "SQLiteStore"]
+
+logger = get_logger(__name__)
 
 T = TypeVar("T")
 SCHEMA_VERSION = 2
@@ -116,7 +119,7 @@ _MIGRATIONS: tuple[str, ...] = (
     DROP TABLE jobs;
     ALTER TABLE jobs_2 RENAME TO jobs;
     CREATE INDEX jobs_due ON jobs (state, queue, priority, id);
-    CREATE INDEX jobs_retrying ON jobs (queue, id) WHERE state = 'pending' AND attempts > 0;
+    CREATE INDEX jobs_pending_due ON jobs (queue, due_at) WHERE state = 'pending';
     """,
 )
 
@@ -130,11 +133,11 @@ _SELECT_JOB = _SELECT_JOBS.format(claims="b.claims")
 _IDS = "(SELECT value FROM json_each(?))"  # a JSON list of ids: one statement for them all
 # Leased and pending jobs that may go out now (parameters: now, now).
 _DUE = "((j.state='pending' AND j.due_at <= ?) OR (j.state='inflight' AND j.lease_until <= ?))"
-# The first job of each queue waiting for its retry (parameter: now). A job waits only after
-# an attempt, so the partial index jobs_retrying holds every candidate and little else.
+# The first job of each queue not due yet, normally one waiting for its retry (parameter:
+# now). jobs_pending_due finds them without reading the due backlog.
 _WAITING = (
     "WITH w AS (SELECT queue, MIN(id) AS first_waiting FROM jobs"
-    " WHERE state = 'pending' AND attempts > 0 AND due_at > ? GROUP BY queue)"
+    " WHERE state = 'pending' AND due_at > ? GROUP BY queue)"
 )
 _DECODE_SLICE = 50  # leased jobs decoded between two turns of the event loop
 
@@ -188,6 +191,7 @@ class SQLiteStore(Store):
     def _connect(self) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._lock_file()
+        connection = None
         try:
             connection = sqlite3.connect(
                 self.path, isolation_level=None, check_same_thread=False, cached_statements=256
@@ -203,11 +207,12 @@ class SQLiteStore(Store):
             )
             self._claims.load(connection)
             self._next_job_id = _last_job_id(connection) + 1
-        except sqlite3.Error as exc:
+        except BaseException as exc:
+            if connection is not None:
+                connection.close()  # rolls back a migration left open
             self._unlock_file()
-            raise StoreError(f"cannot open SQLite store {self.path}: {exc}") from exc
-        except BaseException:
-            self._unlock_file()
+            if isinstance(exc, sqlite3.Error):
+                raise StoreError(f"cannot open SQLite store {self.path}: {exc}") from exc
             raise
         self._connection = connection
 
@@ -273,14 +278,25 @@ class SQLiteStore(Store):
                 if not self._pending:
                     return  # closing, and everything queued is done
                 batch, self._pending = self._pending[:_MAX_BATCH], self._pending[_MAX_BATCH:]
+            fatal: BaseException | None = None
             try:
                 outcome: tuple[bool, Any] = (True, self._transaction(batch))
             except Exception as exc:  # the whole transaction failed: every caller learns
                 outcome = (False, StoreError(f"SQLite store: {exc}"))
+            except BaseException as exc:  # the thread must end: callers fail rather than hang
+                outcome = (False, StoreError(f"SQLite store writer stopped: {exc!r}"))
+                fatal = exc
+                with self._ready:
+                    self._closing = True
+                    batch += self._pending
+                    self._pending = []
             try:
                 self._loop.call_soon_threadsafe(_settle, batch, outcome)
             except RuntimeError:
                 return  # the event loop is closed: no one is waiting any more
+            if fatal is not None:
+                logger.critical("sqlite_writer_stopped", exc_info=fatal)
+                return
 
     def _transaction(self, batch: list[_Pending]) -> list[tuple[bool, Any]]:
         connection = self._connection
@@ -440,12 +456,17 @@ class SQLiteStore(Store):
         # Decoded here, a slice at a time between other callbacks, not on the writer thread:
         # a digest's 500 payloads would hold up every webhook waiting for the next commit.
         jobs: list[Job] = []
-        for start in range(0, len(rows), _DECODE_SLICE):
-            if start:
-                await asyncio.sleep(0)
-            jobs.extend(
-                _job_from_row(r, "inflight", 1) for r in rows[start : start + _DECODE_SLICE]
-            )
+        try:
+            for start in range(0, len(rows), _DECODE_SLICE):
+                if start:
+                    await asyncio.sleep(0)
+                jobs.extend(
+                    _job_from_row(r, "inflight", 1) for r in rows[start : start + _DECODE_SLICE]
+                )
+        except asyncio.CancelledError:
+            # Leased but never handed over: back to pending, so nothing waits for a lease.
+            await asyncio.shield(self.release([row[0] for row in rows]))
+            raise
         return jobs
 
     async def complete(
@@ -623,8 +644,7 @@ def _due_in_queue(c: sqlite3.Connection, queue: str, now: float, limit: int) -> 
     """The ids fetch_due leases in one queue: two walks of jobs_due in (priority, id) order,
     pending then leased, each stopping at ``limit``, merged."""
     waiting = c.execute(
-        "SELECT MIN(id) FROM jobs WHERE state = 'pending' AND attempts > 0 AND queue = ?"
-        " AND due_at > ?",
+        "SELECT MIN(id) FROM jobs WHERE state = 'pending' AND queue = ? AND due_at > ?",
         (queue, now),
     ).fetchone()[0]
     before = 9e18 if waiting is None else waiting

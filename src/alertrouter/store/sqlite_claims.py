@@ -172,7 +172,9 @@ class ClaimLog:
         again, then the chunk's rows are deleted."""
         if not self.needs_compaction():
             return
-        cut = self._first_seq + max(_MIN_CHUNK, 2 * self._appended)
+        # Never past the last row: the live claims found are appended at seqs from
+        # _next_seq on, which must survive the DELETE below.
+        cut = min(self._first_seq + max(_MIN_CHUNK, 2 * self._appended), self._next_seq)
         live = {}
         claims = self._claims
         for seq, receiver, integration, fingerprint in connection.execute(
