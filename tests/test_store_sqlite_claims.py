@@ -288,3 +288,18 @@ async def test_a_writer_that_stops_fails_its_callers_instead_of_hanging(tmp_path
     with pytest.raises(StoreError):
         await asyncio.wait_for(store.ping(), timeout=10)
     await asyncio.wait_for(store.close(), timeout=10)
+
+
+async def test_expired_claims_leave_memory_a_slice_at_a_time(tmp_path: Path) -> None:
+    """Expired claims are forgotten by the callers' clock, a slice per webhook, until none is
+    left; live ones stay."""
+    store = await opened(tmp_path / "state.db")
+    try:
+        await store.claim_and_enqueue([make_draft(*(f"old{n}" for n in range(5000)))], T0)
+        later = T0 + 3 * HOUR  # past 2 x the repeat interval: every old claim has expired
+        for n in range(4):
+            await store.claim_and_enqueue([make_draft(f"new{n}")], later + n)
+        assert len(store._claims) == 4
+        assert await store.get_claim(make_key("new0")) is not None
+    finally:
+        await store.close()

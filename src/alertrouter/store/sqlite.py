@@ -371,9 +371,10 @@ class SQLiteStore(Store):
 
     def _sweep_claims(self, now: float) -> None:
         """Forget expired claims now and then, by the callers' clock."""
-        if now - self._last_sweep >= _CLAIM_SWEEP_SECONDS:
-            self._claims.forget_expired(now)
+        start = now - self._last_sweep >= _CLAIM_SWEEP_SECONDS
+        if start:
             self._last_sweep = now
+        self._claims.forget_expired(now, start=start)
 
     async def ping(self) -> None:
         """A trivial query through the writer."""

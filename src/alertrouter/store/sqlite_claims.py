@@ -39,6 +39,7 @@ _INSERT = (
 )
 _MIN_CHUNK = 1024  # log rows looked at per compaction step, at least
 _SLACK = 4096  # log rows beyond twice the live claims before compaction starts
+_SWEEP_SLICE = 2048  # claims looked at for expiry per call while a pass is under way
 
 # Keys and entries are plain tuples of strings and numbers: the collector stops tracking
 # such tuples, so a million claims add nothing to a collection. (Named tuples stay tracked.)
@@ -59,6 +60,7 @@ class ClaimLog:
         self._staged: list[tuple[object, ...]] = []  # log rows not inserted yet
         self._began: _Mark = (0, 0, 0, 1)
         self._appended = 0  # rows appended in this transaction
+        self._sweep: list[_Key] = []  # claims the expiry pass under way has yet to look at
 
     def __len__(self) -> int:
         return len(self._claims)
@@ -127,11 +129,21 @@ class ClaimLog:
         insert_rows(connection, _INSERT, self._staged)
         self._staged.clear()
 
-    def forget_expired(self, now: float) -> None:
-        """Drop expired claims from memory; compaction drops their rows later."""
-        expired = [key for key, entry in self._claims.items() if entry[2] <= now]
-        for key in expired:
-            self._undo.append((key, self._claims.pop(key)))
+    def forget_expired(self, now: float, *, start: bool) -> None:
+        """Drop expired claims from memory, a slice of the claims per call, so that a million
+        of them never stall a transaction; ``start`` begins a pass over all of them (when
+        none is under way). Compaction drops their log rows later."""
+        if start and not self._sweep:
+            self._sweep = list(self._claims)
+        if not self._sweep:
+            return
+        keys = self._sweep[-_SWEEP_SLICE:]
+        del self._sweep[-_SWEEP_SLICE:]
+        claims = self._claims
+        for key in keys:
+            entry = claims.get(key)
+            if entry is not None and entry[2] <= now:
+                self._undo.append((key, claims.pop(key)))
 
     # --- transactions: the store calls these around its BEGIN/SAVEPOINT/COMMIT ---
 
