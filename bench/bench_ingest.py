@@ -5,8 +5,9 @@ Three servers, each a subprocess on 127.0.0.1, measured one after the other in o
 (a) ``alertrouter serve --dry-run`` with the shipped policy (``config/alertrouter.yml``) and a
     fresh SQLite state file: every ``POST /api/v1/alerts`` is validated, routed, claimed and
     its jobs committed (WAL, fsync through the group-committing writer) before the 200. The
-    delivery workers run too (``--dry-run`` makes every integration log what it would send;
-    there is no flag to switch delivery off), so they share the process with ingest;
+    delivery workers run too (``--dry-run`` makes every integration log what it would send,
+    at the integration's own pace; there is no flag to switch delivery off), so they share
+    the process with ingest;
 (b) a bare aiohttp server (``bench/bare_server.py``) that only ``json.loads`` the same bodies
     and answers 200: the ceiling for this interpreter and HTTP stack;
 (c) Alertmanager 0.25 (``/usr/bin/prometheus-alertmanager``, Debian's ``prometheus-alertmanager``)
