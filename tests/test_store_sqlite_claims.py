@@ -17,7 +17,7 @@ import pytest
 from alertrouter.errors import StoreError
 from alertrouter.router.dedup import ClaimKey, ClaimState
 from alertrouter.store import sqlite_claims
-from alertrouter.store.base import encode_claims
+from alertrouter.store.base import DONE_RETENTION_SECONDS, encode_claims
 from alertrouter.store.sqlite import SCHEMA_VERSION, SQLiteStore
 from factories import HOUR, QUEUE, make_draft, make_key
 
@@ -303,3 +303,31 @@ async def test_expired_claims_leave_memory_a_slice_at_a_time(tmp_path: Path) -> 
         assert await store.get_claim(make_key("new0")) is not None
     finally:
         await store.close()
+
+
+async def test_delivered_jobs_are_dropped_after_the_retention(tmp_path: Path) -> None:
+    """A job delivered more than DONE_RETENTION_SECONDS before the latest webhook (by the
+    callers' clock) is gone with its body; younger delivered jobs, dead letters and leased
+    jobs stay. The file does not grow for ever."""
+    store = await opened(tmp_path / "state.db")
+    try:
+        made = [
+            (
+                await store.claim_and_enqueue([make_draft(f"fp{n}", integration=f"slack[{n}]")], T0)
+            ).job_ids[0]
+            for n in range(4)
+        ]
+        await store.fetch_due(None, T0, 10, 30.0)
+        await store.complete(made[0], T0 + 1)
+        await store.complete(made[1], T0 + 20 * HOUR)
+        await store.dead_letter(made[2], "clientError: 400", T0 + 2)
+        later = T0 + DONE_RETENTION_SECONDS + 100
+        await store.claim_and_enqueue([make_draft("new")], later)
+        assert await store.get_job(made[0]) is None
+        assert [(await store.get_job(j)) is not None for j in made[1:]] == [True, True, True]
+    finally:
+        await store.close()
+    with sqlite3.connect(tmp_path / "state.db") as connection:
+        bodies = connection.execute("SELECT id FROM job_bodies WHERE id = ?", (made[0],))
+        assert bodies.fetchall() == []
+    connection.close()

@@ -19,6 +19,7 @@ from alertrouter.delivery.ratelimit import RateLimiter, TokenBucket
 from alertrouter.router.dedup import ClaimKey, ClaimState, JobDraft
 
 __all__ = [
+    "DONE_RETENTION_SECONDS",
     "IngestOutcome",
     "Job",
     "JobState",
@@ -34,6 +35,9 @@ __all__ = [
 ]
 
 JobState = Literal["pending", "inflight", "dead", "done"]
+# How long a delivered job, with its receipt, stays readable (test-alert --wait, the CLI);
+# then the store drops it. Dead letters stay until replayed.
+DONE_RETENTION_SECONDS = 24 * 3600.0
 T = TypeVar("T")
 
 

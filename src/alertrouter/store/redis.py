@@ -31,6 +31,7 @@ from alertrouter.router.dedup import ClaimKey, ClaimState, JobDraft, PlannedJob,
 from alertrouter.store import redis_keys as rk
 from alertrouter.store import redis_scripts as scripts
 from alertrouter.store.base import (
+    DONE_RETENTION_SECONDS,
     IngestOutcome,
     Job,
     JobState,
@@ -50,7 +51,7 @@ __all__ = ["DONE_TTL_SECONDS", "RedisStore"]
 logger = get_logger(__name__)
 Pipeline = aioredis.client.Pipeline
 
-DONE_TTL_SECONDS = 24 * 3600.0  # long enough for test-alert --wait and the CLI to read receipts
+DONE_TTL_SECONDS = DONE_RETENTION_SECONDS  # a done job expires after this
 _MAX_TRANSACTION_ATTEMPTS = 200  # WatchError retries before giving up; each retry means progress
 _RANK_ID_BITS = 40  # rank = priority * 2**40 + id: exact in a sorted-set score (a double)
 _SOCKET_TIMEOUT_SECONDS = 5.0

@@ -27,6 +27,7 @@ from alertrouter.errors import StoreError
 from alertrouter.logs import get_logger
 from alertrouter.router.dedup import ClaimKey, ClaimState, JobDraft, plan_jobs
 from alertrouter.store.base import (
+    DONE_RETENTION_SECONDS,
     IngestOutcome,
     Job,
     JobState,
@@ -50,6 +51,8 @@ T = TypeVar("T")
 SCHEMA_VERSION = 2
 _MAX_BATCH = 256
 _CLAIM_SWEEP_SECONDS = 60.0
+_PURGE_EVERY_SECONDS = 60.0
+_PURGE_SLICE = 5000  # delivered jobs dropped per transaction at most
 
 # Each entry migrates from version index to index + 1.
 _MIGRATIONS: tuple[str, ...] = (
@@ -120,6 +123,7 @@ _MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE jobs_2 RENAME TO jobs;
     CREATE INDEX jobs_due ON jobs (state, queue, priority, id);
     CREATE INDEX jobs_pending_due ON jobs (queue, due_at) WHERE state = 'pending';
+    CREATE INDEX jobs_done ON jobs (finished_at) WHERE state = 'done';
     """,
 )
 
@@ -164,6 +168,8 @@ class SQLiteStore(Store):
         self._writer: threading.Thread | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._last_sweep = 0.0
+        self._latest_now = 0.0  # the latest time a webhook brought (the callers' clock)
+        self._purge_at = 0.0  # when delivered jobs past their retention are next dropped
         self._closing = False
 
     async def open(self) -> None:
@@ -319,7 +325,9 @@ class SQLiteStore(Store):
                     results.append(self._savepoint(connection, operation))
             self._flush(connection)
             if durable and claims.needs_compaction():
-                self._savepoint(connection, claims.compact)
+                self._maintain(connection, claims.compact)
+            if durable and self._latest_now >= self._purge_at:
+                self._maintain(connection, self._purge_done)
             connection.execute("COMMIT")
         except BaseException:
             claims.rollback()
@@ -342,6 +350,35 @@ class SQLiteStore(Store):
         insert_rows(connection, "INSERT INTO job_bodies (id, payload, claims)", self._staged_bodies)
         self._staged_jobs.clear()
         self._staged_bodies.clear()
+
+    def _maintain(self, connection: sqlite3.Connection, task: Operation) -> None:
+        """Run a housekeeping ``task`` in its own savepoint; if it fails, say so and go on."""
+        ok, error = self._savepoint(connection, task)
+        if not ok:
+            logger.warning(
+                "sqlite_maintenance_failed",
+                extra={
+                    "fields": {"task": getattr(task, "__name__", str(task)), "error": str(error)}
+                },
+            )
+
+    def _purge_done(self, c: sqlite3.Connection) -> None:
+        """Drop jobs delivered more than DONE_RETENTION_SECONDS ago, a slice at a time: again
+        at the next transaction while a backlog remains, else a minute later."""
+        cutoff = self._latest_now - DONE_RETENTION_SECONDS
+        ids = [
+            job_id
+            for (job_id,) in c.execute(
+                "SELECT id FROM jobs WHERE state = 'done' AND finished_at < ? LIMIT ?",
+                (cutoff, _PURGE_SLICE),
+            )
+        ]
+        if ids:
+            encoded = dump_json(ids)
+            c.execute(f"DELETE FROM job_bodies WHERE id IN {_IDS}", (encoded,))
+            c.execute(f"DELETE FROM jobs WHERE id IN {_IDS}", (encoded,))
+        if len(ids) < _PURGE_SLICE:
+            self._purge_at = self._latest_now + _PURGE_EVERY_SECONDS
 
     def _undoable(self, connection: sqlite3.Connection, operation: Operation) -> tuple[bool, Any]:
         """Run a staging ``operation``: if it fails, what it staged is dropped."""
@@ -384,6 +421,7 @@ class SQLiteStore(Store):
         """Plan against the claims in memory; stage claims and jobs for the next commit."""
 
         def claim(c: sqlite3.Connection) -> IngestOutcome:
+            self._latest_now = max(self._latest_now, now)
             self._sweep_claims(now)
             return self._stage_jobs(drafts, now)
 
