@@ -235,6 +235,7 @@ async def test_fetch_due_keeps_order_when_the_clock_steps_back(store: Store) -> 
     later job of its queue (a resolve made after the step never overtakes its trigger)."""
     trigger = await enqueue_one(store, "a", now=T0 + 100)
     resolve = await store.claim_and_enqueue([make_draft("b")], T0 + 50)
+    assert await store.fetch_due(QUEUE, T0 + 60, 10, LEASE) == []
     assert await lease_all(store, T0 + 60) == []
     assert ids(await lease_all(store, T0 + 100)) == [trigger.id, *resolve.job_ids]
 
