@@ -35,114 +35,34 @@ from alertrouter.store.base import (
     StoreStats,
     claim_to_restore,
     claim_to_retake,
-    decode_claims,
     dump_json,
     encode_claims,
-    load_json,
 )
-from alertrouter.store.sqlite_claims import CLAIM_LOG_SCHEMA, ClaimLog
+from alertrouter.store.sqlite_claims import ClaimLog
 from alertrouter.store.sqlite_rows import insert_rows
+from alertrouter.store.sqlite_schema import (
+    DUE,
+    IDS,
+    SCHEMA_VERSION,
+    SELECT_JOB,
+    SELECT_JOBS,
+    WAITING,
+    due_in_queue,
+    job_from_row,
+    last_job_id,
+    migrate,
+)
 
 __all__ = ["SCHEMA_VERSION", "SQLiteStore"]
 
 logger = get_logger(__name__)
 
 T = TypeVar("T")
-SCHEMA_VERSION = 2
 _MAX_BATCH = 256
 _CLAIM_SWEEP_SECONDS = 60.0
 _PURGE_EVERY_SECONDS = 60.0
 _PURGE_SLICE = 5000  # delivered jobs dropped per transaction at most
 
-# Each entry migrates from version index to index + 1.
-_MIGRATIONS: tuple[str, ...] = (
-    """
-    CREATE TABLE claims (
-        receiver TEXT NOT NULL,
-        integration TEXT NOT NULL,
-        fingerprint TEXT NOT NULL,
-        status TEXT NOT NULL,
-        sent_at REAL NOT NULL,
-        expires_at REAL NOT NULL,
-        PRIMARY KEY (receiver, integration, fingerprint)
-    ) WITHOUT ROWID;
-    CREATE INDEX claims_expiry ON claims (expires_at);
-    CREATE TABLE jobs (
-        id INTEGER PRIMARY KEY AUTOINCREMENT,
-        queue TEXT NOT NULL,
-        receiver TEXT NOT NULL,
-        integration TEXT NOT NULL,
-        integration_type TEXT NOT NULL,
-        priority INTEGER NOT NULL,
-        state TEXT NOT NULL,
-        created_at REAL NOT NULL,
-        due_at REAL NOT NULL,
-        attempts INTEGER NOT NULL DEFAULT 0,
-        lease_until REAL,
-        last_error TEXT,
-        finished_at REAL,
-        receipt TEXT,
-        payload TEXT NOT NULL,
-        claims TEXT NOT NULL
-    );
-    CREATE INDEX jobs_due ON jobs (state, queue, priority, id);
-    """,
-    # 2: claims move to an append-only log (see store.sqlite_claims); a job's payload and
-    # claims move to job_bodies, written once, so that its state changes rewrite a short row
-    f"""
-    {CLAIM_LOG_SCHEMA};
-    INSERT INTO claim_log (receiver, integration, fingerprint, status, sent_at, expires_at)
-        SELECT receiver, integration, fingerprint, status, sent_at, expires_at FROM claims;
-    DROP TABLE claims;
-    CREATE TABLE job_bodies (
-        id INTEGER PRIMARY KEY,
-        payload TEXT NOT NULL,
-        claims TEXT NOT NULL
-    );
-    INSERT INTO job_bodies SELECT id, payload, claims FROM jobs;
-    CREATE TABLE jobs_2 (
-        id INTEGER PRIMARY KEY AUTOINCREMENT,
-        queue TEXT NOT NULL,
-        receiver TEXT NOT NULL,
-        integration TEXT NOT NULL,
-        integration_type TEXT NOT NULL,
-        priority INTEGER NOT NULL,
-        state TEXT NOT NULL,
-        created_at REAL NOT NULL,
-        due_at REAL NOT NULL,
-        attempts INTEGER NOT NULL DEFAULT 0,
-        lease_until REAL,
-        last_error TEXT,
-        finished_at REAL,
-        receipt TEXT
-    );
-    INSERT INTO jobs_2 SELECT id, queue, receiver, integration, integration_type, priority,
-        state, created_at, due_at, attempts, lease_until, last_error, finished_at, receipt
-        FROM jobs;
-    DROP TABLE jobs;
-    ALTER TABLE jobs_2 RENAME TO jobs;
-    CREATE INDEX jobs_due ON jobs (state, queue, priority, id);
-    CREATE INDEX jobs_pending_due ON jobs (queue, due_at) WHERE state = 'pending';
-    CREATE INDEX jobs_done ON jobs (finished_at) WHERE state = 'done';
-    """,
-)
-
-# A job is its row in jobs and its body; _job_from_row reads the columns in this order.
-_SELECT_JOBS = (
-    "SELECT j.id, j.receiver, j.integration, j.integration_type, j.priority, j.state,"
-    " j.created_at, j.due_at, j.attempts, b.payload, {claims}, j.last_error, j.finished_at,"
-    " j.receipt FROM jobs AS j JOIN job_bodies AS b ON b.id = j.id"
-)
-_SELECT_JOB = _SELECT_JOBS.format(claims="b.claims")
-_IDS = "(SELECT value FROM json_each(?))"  # a JSON list of ids: one statement for them all
-# Leased and pending jobs that may go out now (parameters: now, now).
-_DUE = "((j.state='pending' AND j.due_at <= ?) OR (j.state='inflight' AND j.lease_until <= ?))"
-# The first job of each queue not due yet, normally one waiting for its retry (parameter:
-# now). jobs_pending_due finds them without reading the due backlog.
-_WAITING = (
-    "WITH w AS (SELECT queue, MIN(id) AS first_waiting FROM jobs"
-    " WHERE state = 'pending' AND due_at > ? GROUP BY queue)"
-)
 _DECODE_SLICE = 50  # leased jobs decoded between two turns of the event loop
 
 Operation = Callable[[sqlite3.Connection], Any]
@@ -206,13 +126,13 @@ class SQLiteStore(Store):
             connection.execute("PRAGMA synchronous=FULL")
             connection.execute("PRAGMA busy_timeout=5000")
             connection.execute("PRAGMA cache_size=-65536")  # 64 MiB: claims stay in memory
-            _migrate(connection)
+            migrate(connection)
             # A crash leaves leased jobs behind; this process is their only owner.
             connection.execute(
                 "UPDATE jobs SET state='pending', lease_until=NULL WHERE state='inflight'"
             )
             self._claims.load(connection)
-            self._next_job_id = _last_job_id(connection) + 1
+            self._next_job_id = last_job_id(connection) + 1
         except BaseException as exc:
             if connection is not None:
                 connection.close()  # rolls back a migration left open
@@ -375,8 +295,8 @@ class SQLiteStore(Store):
         ]
         if ids:
             encoded = dump_json(ids)
-            c.execute(f"DELETE FROM job_bodies WHERE id IN {_IDS}", (encoded,))
-            c.execute(f"DELETE FROM jobs WHERE id IN {_IDS}", (encoded,))
+            c.execute(f"DELETE FROM job_bodies WHERE id IN {IDS}", (encoded,))
+            c.execute(f"DELETE FROM jobs WHERE id IN {IDS}", (encoded,))
         if len(ids) < _PURGE_SLICE:
             self._purge_at = self._latest_now + _PURGE_EVERY_SECONDS
 
@@ -465,13 +385,13 @@ class SQLiteStore(Store):
             # goes out before the trigger it follows, across restarts too. Ids first, in
             # (priority, id) order, then the bodies of the chosen ones only.
             if queue is not None:
-                ids = _due_in_queue(c, queue, now, limit)
+                ids = due_in_queue(c, queue, now, limit)
             else:
                 ids = [
                     job_id
                     for (job_id,) in c.execute(
-                        f"{_WAITING} SELECT j.id FROM jobs AS j LEFT JOIN w ON w.queue = j.queue"
-                        f" WHERE {_DUE} AND j.id < COALESCE(w.first_waiting, 9e18)"
+                        f"{WAITING} SELECT j.id FROM jobs AS j LEFT JOIN w ON w.queue = j.queue"
+                        f" WHERE {DUE} AND j.id < COALESCE(w.first_waiting, 9e18)"
                         " ORDER BY j.priority, j.id LIMIT ?",
                         (now, now, now, limit),
                     )
@@ -481,12 +401,12 @@ class SQLiteStore(Store):
             encoded = dump_json(ids)
             # Without the claims: only dead_letter and requeue need them, and they read the job.
             rows = c.execute(
-                f"{_SELECT_JOBS.format(claims='NULL')} WHERE j.id IN {_IDS}", (encoded,)
+                f"{SELECT_JOBS.format(claims='NULL')} WHERE j.id IN {IDS}", (encoded,)
             ).fetchall()
             rows.sort(key=lambda row: (row[4], row[0]))
             c.execute(
                 "UPDATE jobs SET state='inflight', attempts=attempts+1, lease_until=?"
-                f" WHERE id IN {_IDS}",
+                f" WHERE id IN {IDS}",
                 (now + lease_seconds, encoded),
             )
             return rows
@@ -500,7 +420,7 @@ class SQLiteStore(Store):
                 if start:
                     await asyncio.sleep(0)
                 jobs.extend(
-                    _job_from_row(r, "inflight", 1) for r in rows[start : start + _DECODE_SLICE]
+                    job_from_row(r, "inflight", 1) for r in rows[start : start + _DECODE_SLICE]
                 )
         except asyncio.CancelledError:
             # Leased but never handed over: back to pending, so nothing waits for a lease.
@@ -529,7 +449,7 @@ class SQLiteStore(Store):
         await self._run(
             lambda c: c.execute(
                 f"UPDATE jobs SET state='done', finished_at=?, lease_until=NULL, receipt=?"
-                f" WHERE id IN {_IDS}",
+                f" WHERE id IN {IDS}",
                 (now, encoded, dump_json(list(job_ids))),
             )
         )
@@ -539,7 +459,7 @@ class SQLiteStore(Store):
         await self._run(
             lambda c: c.execute(
                 "UPDATE jobs SET state='pending', attempts=MAX(0, attempts-1), lease_until=NULL"
-                f" WHERE id IN {_IDS} AND state='inflight'",
+                f" WHERE id IN {IDS} AND state='inflight'",
                 (dump_json(list(job_ids)),),
             ),
             durable=False,
@@ -559,10 +479,10 @@ class SQLiteStore(Store):
         """Dead, and its claims undone where no newer claim replaced them."""
 
         def bury(c: sqlite3.Connection) -> None:
-            row = c.execute(f"{_SELECT_JOB} WHERE j.id=?", (job_id,)).fetchone()
+            row = c.execute(f"{SELECT_JOB} WHERE j.id=?", (job_id,)).fetchone()
             if row is None:
                 return
-            job = _job_from_row(row)
+            job = job_from_row(row)
             c.execute(
                 "UPDATE jobs SET state='dead', last_error=?, finished_at=?, lease_until=NULL "
                 "WHERE id=?",
@@ -588,8 +508,8 @@ class SQLiteStore(Store):
             )
             if cursor.rowcount != 1:
                 return False
-            row = c.execute(f"{_SELECT_JOB} WHERE j.id=?", (job_id,)).fetchone()
-            job = _job_from_row(row)
+            row = c.execute(f"{SELECT_JOB} WHERE j.id=?", (job_id,)).fetchone()
+            job = job_from_row(row)
             retaken = {}
             for key, taken in job.taken:
                 state = claim_to_retake(self._claims.get(key), job.created_at, taken, now)
@@ -604,8 +524,8 @@ class SQLiteStore(Store):
         """By id."""
 
         def read(c: sqlite3.Connection) -> Job | None:
-            row = c.execute(f"{_SELECT_JOB} WHERE j.id=?", (job_id,)).fetchone()
-            return None if row is None else _job_from_row(row)
+            row = c.execute(f"{SELECT_JOB} WHERE j.id=?", (job_id,)).fetchone()
+            return None if row is None else job_from_row(row)
 
         return await self._run(read)
 
@@ -614,10 +534,10 @@ class SQLiteStore(Store):
 
         def read(c: sqlite3.Connection) -> list[Job]:
             rows = c.execute(
-                f"{_SELECT_JOB} WHERE j.state=? ORDER BY j.id LIMIT ?",
+                f"{SELECT_JOB} WHERE j.state=? ORDER BY j.id LIMIT ?",
                 (state, limit),
             ).fetchall()
-            return [_job_from_row(row) for row in rows]
+            return [job_from_row(row) for row in rows]
 
         return await self._run(read)
 
@@ -643,25 +563,6 @@ class SQLiteStore(Store):
         return await self._run(read)
 
 
-def _migrate(connection: sqlite3.Connection) -> None:
-    connection.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
-    row = connection.execute("SELECT version FROM schema_version").fetchone()
-    version = 0 if row is None else int(row[0])
-    if version > SCHEMA_VERSION:
-        raise StoreError(
-            f"the state file has schema version {version}; this alertrouter knows "
-            f"{SCHEMA_VERSION}: upgrade alertrouter"
-        )
-    for target in range(version, SCHEMA_VERSION):
-        connection.execute("BEGIN IMMEDIATE")
-        for statement in _MIGRATIONS[target].split(";"):
-            if statement.strip():
-                connection.execute(statement)
-        connection.execute("DELETE FROM schema_version")
-        connection.execute("INSERT INTO schema_version VALUES (?)", (target + 1,))
-        connection.execute("COMMIT")
-
-
 def _settle(batch: list[_Pending], outcome: tuple[bool, Any]) -> None:
     """On the event loop: give each caller its result, or the transaction's failure."""
     ok, value = outcome
@@ -677,52 +578,3 @@ def _settle(batch: list[_Pending], outcome: tuple[bool, Any]) -> None:
             future.set_result(result)
         else:
             future.set_exception(result)
-
-
-def _due_in_queue(c: sqlite3.Connection, queue: str, now: float, limit: int) -> list[int]:
-    """The ids fetch_due leases in one queue: two walks of jobs_due in (priority, id) order,
-    pending then leased, each stopping at ``limit``, merged."""
-    waiting = c.execute(
-        "SELECT MIN(id) FROM jobs WHERE state = 'pending' AND queue = ? AND due_at > ?",
-        (queue, now),
-    ).fetchone()[0]
-    before = 9e18 if waiting is None else waiting
-    found: list[tuple[int, int]] = []
-    for state, column in (("pending", "due_at"), ("inflight", "lease_until")):
-        found += c.execute(
-            f"SELECT priority, id FROM jobs WHERE state = '{state}' AND queue = ?"
-            f" AND {column} <= ? AND id < ? ORDER BY priority, id LIMIT ?",
-            (queue, now, before, limit),
-        ).fetchall()
-    return [job_id for _, job_id in sorted(found)[:limit]]
-
-
-def _last_job_id(connection: sqlite3.Connection) -> int:
-    """The highest job id ever given (AUTOINCREMENT's record, which outlives deleted rows)."""
-    row = connection.execute("SELECT seq FROM sqlite_sequence WHERE name = 'jobs'").fetchone()
-    highest = connection.execute("SELECT MAX(id) FROM jobs").fetchone()[0]
-    return max(0 if row is None else int(row[0]), highest or 0)
-
-
-def _job_from_row(
-    row: Sequence[Any], state: JobState | None = None, extra_attempts: int = 0
-) -> Job:
-    claims, taken = ((), ()) if row[10] is None else decode_claims(row[10])
-    job_state: JobState = state or row[5]  # only this module writes the column
-    return Job(
-        id=row[0],
-        receiver=row[1],
-        integration=row[2],
-        integration_type=row[3],
-        priority=row[4],
-        state=job_state,
-        created_at=row[6],
-        due_at=row[7],
-        attempts=row[8] + extra_attempts,
-        payload=load_json(row[9]),
-        claims=claims,
-        taken=taken,
-        last_error=row[11],
-        finished_at=row[12],
-        receipt=None if row[13] is None else json.loads(row[13]),
-    )
