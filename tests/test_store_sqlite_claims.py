@@ -127,12 +127,12 @@ async def test_a_failed_commit_leaves_memory_as_the_file(tmp_path: Path) -> None
     store = await opened(tmp_path / "state.db")
     try:
         await store.claim_and_enqueue([make_draft("kept")], T0)
-        real = store._connection
+        real = store._writer.connection
         assert real is not None
-        store._connection = _FailingCommit(real)  # type: ignore[assignment]
+        store._writer.connection = _FailingCommit(real)  # type: ignore[assignment]
         with pytest.raises(StoreError, match="disk is full"):
             await store.claim_and_enqueue([make_draft("lost")], T0)
-        store._connection = real
+        store._writer.connection = real
         assert await store.get_claim(make_key("lost")) is None
         assert await store.get_claim(make_key("kept")) is not None
         assert len((await store.claim_and_enqueue([make_draft("lost")], T0 + 1)).job_ids) == 1

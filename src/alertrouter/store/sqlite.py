@@ -1,14 +1,12 @@
 """SQLite store (``sqlite:///path``): the default, embedded, durable.
 
-One thread owns the connection (sqlite3 blocks, so it stays off the event loop). Writes queue
-up while a transaction runs and the next transaction takes them all: concurrent webhooks
-share one fsync (group commit). The writer thread goes from one transaction to the next
-without waiting for the event loop, which only hands work over and takes results back.
-WAL with synchronous=FULL: a committed job survives a crash.
-Claims live in memory and are logged by appending (store.sqlite_claims), so one process owns
-the file: a second one is refused. Webhooks are planned in memory and their rows staged;
-each transaction inserts them with one statement per table, so the writer thread gives up
-and takes back the GIL a few times per transaction rather than a dozen times per webhook.
+WAL with synchronous=FULL: a committed job survives a crash. One thread owns the connection
+and group-commits (store.sqlite_writer): concurrent webhooks share one fsync. Claims live in
+memory and are logged by appending (store.sqlite_claims), so one process owns the file: a
+second one is refused. Webhooks are planned in memory and their rows staged (this class is
+the writer's Staging); each transaction inserts them with a few multi-row statements, so
+the writer thread gives up and takes back the GIL a few times per transaction rather than a
+dozen times per webhook.
 """
 
 from __future__ import annotations
@@ -18,7 +16,6 @@ import fcntl
 import json
 import os
 import sqlite3
-import threading
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
@@ -52,21 +49,18 @@ from alertrouter.store.sqlite_schema import (
     last_job_id,
     migrate,
 )
+from alertrouter.store.sqlite_writer import GroupCommitWriter
 
 __all__ = ["SCHEMA_VERSION", "SQLiteStore"]
 
 logger = get_logger(__name__)
 
 T = TypeVar("T")
-_MAX_BATCH = 256
 _CLAIM_SWEEP_SECONDS = 60.0
 _PURGE_EVERY_SECONDS = 60.0
 _PURGE_SLICE = 5000  # delivered jobs dropped per transaction at most
 
 _DECODE_SLICE = 50  # leased jobs decoded between two turns of the event loop
-
-Operation = Callable[[sqlite3.Connection], Any]
-_Pending = tuple[Operation, "asyncio.Future[Any]", bool, bool]  # op, caller, durable, staged
 
 
 class SQLiteStore(Store):
@@ -82,37 +76,57 @@ class SQLiteStore(Store):
         self._staged_jobs: list[tuple[Any, ...]] = []
         self._staged_bodies: list[tuple[Any, ...]] = []
         self._lock_fd: int | None = None
-        self._synchronous_full = True  # as _connect sets it
-        self._pending: list[_Pending] = []
-        self._ready = threading.Condition()  # guards _pending and _closing
-        self._writer: threading.Thread | None = None
-        self._loop: asyncio.AbstractEventLoop | None = None
+        self._writer = GroupCommitWriter(self)
         self._last_sweep = 0.0
         self._latest_now = 0.0  # the latest time a webhook brought (the callers' clock)
         self._purge_at = 0.0  # when delivered jobs past their retention are next dropped
-        self._closing = False
 
     async def open(self) -> None:
         """Create the file and folder if needed, migrate, and start the writer thread."""
         await asyncio.to_thread(self._connect)
-        self._loop = asyncio.get_running_loop()
-        self._closing = False
-        self._writer = threading.Thread(
-            target=self._write_loop, name="sqlite-store-writer", daemon=True
-        )
-        self._writer.start()
+        assert self._connection is not None
+        self._writer.start(self._connection, asyncio.get_running_loop())
 
     async def close(self) -> None:
         """Finish queued work, stop the writer and close the connection."""
-        writer = self._writer
-        if writer is None:
+        if self._connection is None:
             return  # never opened, or closed already
-        with self._ready:
-            self._closing = True
-            self._ready.notify()
-        await asyncio.to_thread(writer.join)
-        self._writer = None
+        await self._writer.stop()
         await asyncio.to_thread(self._disconnect)
+
+    async def _run(self, operation: Callable[[sqlite3.Connection], T], durable: bool = False) -> T:
+        """``operation`` in the next transaction (GroupCommitWriter.run)."""
+        return await self._writer.run(operation, durable, staged=False)
+
+    # --- Staging: what this store holds in memory beside the file, per transaction ---
+
+    def begin(self) -> None:
+        """A transaction starts."""
+        self._claims.begin()
+
+    def mark(self) -> tuple[Any, int]:
+        """Where an operation starts: the claims' mark and the jobs staged so far."""
+        return self._claims.mark(), len(self._staged_jobs)
+
+    def rollback_to(self, mark: tuple[Any, int]) -> None:
+        """Undo the claims and drop the jobs staged since ``mark``."""
+        claims_mark, jobs = mark
+        self._claims.rollback_to(claims_mark)
+        del self._staged_jobs[jobs:]
+        del self._staged_bodies[jobs:]
+
+    def rollback(self) -> None:
+        """The transaction failed: memory goes back to what the file holds."""
+        self._claims.rollback()
+        self._staged_jobs.clear()
+        self._staged_bodies.clear()
+
+    def maintain(self, connection: sqlite3.Connection, writer: GroupCommitWriter) -> None:
+        """Compact the claim log, and drop delivered jobs past their retention, when due."""
+        if self._claims.needs_compaction():
+            writer.housekeeping(connection, self._claims.compact)
+        if self._latest_now >= self._purge_at:
+            writer.housekeeping(connection, self._purge_done)
 
     def _connect(self) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -172,93 +186,7 @@ class SQLiteStore(Store):
             self._connection = None
         self._unlock_file()
 
-    async def _run(
-        self,
-        operation: Callable[[sqlite3.Connection], T],
-        durable: bool = False,
-        *,
-        staged: bool = False,
-    ) -> T:
-        """Queue ``operation`` for the next transaction; ``durable`` ones make it fsync.
-
-        A ``staged`` operation runs no SQL: it only stages rows (claims, jobs), which the
-        transaction inserts together; it needs no savepoint of its own.
-        """
-        if self._writer is None or self._closing:
-            raise StoreError("SQLite store is not open")
-        future: asyncio.Future[T] = asyncio.get_running_loop().create_future()
-        with self._ready:
-            self._pending.append((operation, future, durable, staged))
-            self._ready.notify()
-        return await future
-
-    def _write_loop(self) -> None:
-        """The writer thread: one transaction after another while work is queued, each
-        taking everything queued meanwhile (group commit). It never waits for the event
-        loop: results are handed over with call_soon_threadsafe."""
-        assert self._loop is not None
-        while True:
-            with self._ready:
-                while not self._pending and not self._closing:
-                    self._ready.wait()
-                if not self._pending:
-                    return  # closing, and everything queued is done
-                batch, self._pending = self._pending[:_MAX_BATCH], self._pending[_MAX_BATCH:]
-            fatal: BaseException | None = None
-            try:
-                outcome: tuple[bool, Any] = (True, self._transaction(batch))
-            except Exception as exc:  # the whole transaction failed: every caller learns
-                outcome = (False, StoreError(f"SQLite store: {exc}"))
-            except BaseException as exc:  # the thread must end: callers fail rather than hang
-                outcome = (False, StoreError(f"SQLite store writer stopped: {exc!r}"))
-                fatal = exc
-                with self._ready:
-                    self._closing = True
-                    batch += self._pending
-                    self._pending = []
-            try:
-                self._loop.call_soon_threadsafe(_settle, batch, outcome)
-            except RuntimeError:
-                return  # the event loop is closed: no one is waiting any more
-            if fatal is not None:
-                logger.critical("sqlite_writer_stopped", exc_info=fatal)
-                return
-
-    def _transaction(self, batch: list[_Pending]) -> list[tuple[bool, Any]]:
-        connection = self._connection
-        assert connection is not None
-        results: list[tuple[bool, Any]] = []
-        # Claims and new jobs must survive a power loss before we answer 200; lease and
-        # delivery bookkeeping need not (at worst a job is delivered again), so it skips fsync.
-        durable = any(flag for _, _, flag, _ in batch)
-        if durable != self._synchronous_full:
-            connection.execute(f"PRAGMA synchronous={'FULL' if durable else 'NORMAL'}")
-            self._synchronous_full = durable
-        claims = self._claims
-        connection.execute("BEGIN IMMEDIATE")
-        claims.begin()
-        try:
-            for operation, _, _, staged in batch:
-                if staged:
-                    results.append(self._undoable(connection, operation))
-                else:
-                    results.append(self._savepoint(connection, operation))
-            self._flush(connection)
-            if durable and claims.needs_compaction():
-                self._maintain(connection, claims.compact)
-            if durable and self._latest_now >= self._purge_at:
-                self._maintain(connection, self._purge_done)
-            connection.execute("COMMIT")
-        except BaseException:
-            claims.rollback()
-            self._staged_jobs.clear()
-            self._staged_bodies.clear()
-            if connection.in_transaction:
-                connection.execute("ROLLBACK")
-            raise
-        return results
-
-    def _flush(self, connection: sqlite3.Connection) -> None:
+    def flush(self, connection: sqlite3.Connection) -> None:
         """Insert the staged claims, jobs and job bodies: one statement per table."""
         self._claims.flush(connection)
         insert_rows(
@@ -270,17 +198,6 @@ class SQLiteStore(Store):
         insert_rows(connection, "INSERT INTO job_bodies (id, payload, claims)", self._staged_bodies)
         self._staged_jobs.clear()
         self._staged_bodies.clear()
-
-    def _maintain(self, connection: sqlite3.Connection, task: Operation) -> None:
-        """Run a housekeeping ``task`` in its own savepoint; if it fails, say so and go on."""
-        ok, error = self._savepoint(connection, task)
-        if not ok:
-            logger.warning(
-                "sqlite_maintenance_failed",
-                extra={
-                    "fields": {"task": getattr(task, "__name__", str(task)), "error": str(error)}
-                },
-            )
 
     def _purge_done(self, c: sqlite3.Connection) -> None:
         """Drop jobs delivered more than DONE_RETENTION_SECONDS ago, a slice at a time: again
@@ -299,32 +216,6 @@ class SQLiteStore(Store):
             c.execute(f"DELETE FROM jobs WHERE id IN {IDS}", (encoded,))
         if len(ids) < _PURGE_SLICE:
             self._purge_at = self._latest_now + _PURGE_EVERY_SECONDS
-
-    def _undoable(self, connection: sqlite3.Connection, operation: Operation) -> tuple[bool, Any]:
-        """Run a staging ``operation``: if it fails, what it staged is dropped."""
-        mark = self._claims.mark()
-        jobs = len(self._staged_jobs)
-        try:
-            return True, operation(connection)
-        except Exception as exc:
-            self._claims.rollback_to(mark)
-            del self._staged_jobs[jobs:]
-            del self._staged_bodies[jobs:]
-            return False, exc
-
-    def _savepoint(self, connection: sqlite3.Connection, operation: Operation) -> tuple[bool, Any]:
-        """Run ``operation`` in a savepoint: if it fails, only its own writes are undone."""
-        mark = self._claims.mark()
-        connection.execute("SAVEPOINT op")
-        try:
-            result = operation(connection)
-            connection.execute("RELEASE op")
-        except Exception as exc:
-            self._claims.rollback_to(mark)
-            connection.execute("ROLLBACK TO op")
-            connection.execute("RELEASE op")
-            return False, exc
-        return True, result
 
     def _sweep_claims(self, now: float) -> None:
         """Forget expired claims now and then, by the callers' clock."""
@@ -345,7 +236,7 @@ class SQLiteStore(Store):
             self._sweep_claims(now)
             return self._stage_jobs(drafts, now)
 
-        return await self._run(claim, durable=True, staged=True)
+        return await self._writer.run(claim, durable=True, staged=True)
 
     def _stage_jobs(self, drafts: Sequence[JobDraft], now: float) -> IngestOutcome:
         claims = self._claims
@@ -561,20 +452,3 @@ class SQLiteStore(Store):
             return StoreStats(counts["pending"], counts["inflight"], counts["dead"], oldest)
 
         return await self._run(read)
-
-
-def _settle(batch: list[_Pending], outcome: tuple[bool, Any]) -> None:
-    """On the event loop: give each caller its result, or the transaction's failure."""
-    ok, value = outcome
-    if not ok:
-        for _, future, _, _ in batch:
-            if not future.done():
-                future.set_exception(value)
-        return
-    for (_, future, _, _), (op_ok, result) in zip(batch, value, strict=True):
-        if future.done():
-            continue  # the caller went away
-        if op_ok:
-            future.set_result(result)
-        else:
-            future.set_exception(result)
