@@ -8,6 +8,7 @@ import hmac
 import json
 import logging
 import re
+from collections import Counter
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
@@ -92,8 +93,9 @@ async def _receive_alerts(request: web.Request) -> web.Response:
         raise web.HTTPServiceUnavailable(text="state store unavailable, retry\n") from None
     if service.engine is not None:
         service.engine.wake({f"{d.receiver}/{d.integration}" for d in drafts.drafts})
-    for receiver, reason in (*drafts.suppressed, *outcome.suppressed):
-        service.metrics.alerts_suppressed.labels(receiver, reason).inc()
+    # One increment per (receiver, reason): a resend suppresses every alert it holds.
+    for (receiver, reason), count in Counter((*drafts.suppressed, *outcome.suppressed)).items():
+        service.metrics.alerts_suppressed.labels(receiver, reason).inc(count)
     suppressed = len(drafts.suppressed) + len(outcome.suppressed)
     log_event(
         logger,

@@ -96,6 +96,10 @@ class IntegrationWorker:
         self._resume_at = 0.0
         self._task: asyncio.Task[None] | None = None
         self._owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        # The series this worker counts into on every send, looked up once.
+        self._requests = metrics.notification_requests.labels(spec.type)
+        self._sent = metrics.notifications.labels(receiver, spec.type)
+        self._latency = metrics.notification_latency.labels(spec.type)
 
     @property
     def label(self) -> str:
@@ -169,7 +173,8 @@ class IntegrationWorker:
         sent = 0
         try:
             for job in ordered:
-                if self._stopping or not await self._still_ours():
+                # _step has just taken the hold for the first send; renew it for later ones.
+                if self._stopping or (sent and not await self._still_ours()):
                     break
                 if not await self._deliver(job):
                     break
@@ -214,7 +219,7 @@ class IntegrationWorker:
 
     async def _send(self, notification: Notification, jobs: Sequence[Job]) -> bool:
         await self.bucket.acquire()
-        self.metrics.notification_requests.labels(self.label).inc()
+        self._requests.inc()
         try:
             receipt = await self.notifier.send(notification)
         except RetryableNotifierError as exc:
@@ -231,10 +236,9 @@ class IntegrationWorker:
         now = self.clock()
         record = {k: v for k, v in asdict(receipt).items() if k != "detail"}
         await self.store.complete_many([job.id for job in jobs], now, record)
-        self.metrics.notifications.labels(self.receiver, self.label).inc(len(jobs))
-        latency = self.metrics.notification_latency.labels(self.label)
+        self._sent.inc(len(jobs))
         for job in jobs:
-            latency.observe(now - job.created_at)
+            self._latency.observe(now - job.created_at)
         log_event(
             logger, logging.INFO, "notification_sent", queue=self.queue,
             jobs=[j.id for j in jobs], alerts=notification.covered,
