@@ -42,10 +42,14 @@ class ConfigProblem:
 
 
 class ConfigError(AlertRouterError):
-    """The configuration is invalid; ``problems`` lists every problem found, in file order."""
+    """The configuration is invalid; ``problems`` lists every problem found, in file order,
+    and ``unset_variables`` the ``${VAR}`` names among them that are not set."""
 
-    def __init__(self, problems: list[ConfigProblem]) -> None:
+    def __init__(
+        self, problems: list[ConfigProblem], unset_variables: tuple[str, ...] = ()
+    ) -> None:
         self.problems = problems
+        self.unset_variables = unset_variables
         super().__init__("\n".join(str(p) for p in problems))
 
 

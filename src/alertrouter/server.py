@@ -37,17 +37,10 @@ def load_for_serving(settings: Settings) -> RoutingConfig:
     try:
         return load_routing_config(settings.config_path)
     except ConfigError as exc:
-        unset = sorted(
-            {
-                p.message.split()[2]
-                for p in exc.problems
-                if p.message.startswith("environment variable ")
-            }
-        )
-        if unset:
+        if exc.unset_variables:
             hint = (
-                f"unset: {', '.join(unset)}. Set them, or run with --dry-run to log what "
-                "would be sent instead of sending it"
+                f"unset: {', '.join(exc.unset_variables)}. Set them, or run with --dry-run to log "
+                "what would be sent instead of sending it"
             )
             exc.problems.append(ConfigProblem(settings.config_path, None, "", hint))
         raise

@@ -10,6 +10,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 
+from alertrouter.config.yaml_source import format_path
+
 __all__ = [
     "AlertPayload",
     "WebhookPayload",
@@ -85,8 +87,5 @@ def format_validation_errors(exc: ValidationError) -> list[dict[str, Any]]:
             message = error.get("ctx", {}).get("error", error["msg"])
             problems.append({"field": "(body)", "message": f"invalid JSON: {message}"})
             continue
-        field = ""
-        for part in error["loc"]:
-            field += f"[{part}]" if isinstance(part, int) else (f".{part}" if field else str(part))
-        problems.append({"field": field or "(body)", "message": error["msg"]})
+        problems.append({"field": format_path(error["loc"]) or "(body)", "message": error["msg"]})
     return problems

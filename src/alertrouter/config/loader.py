@@ -120,7 +120,8 @@ def parse_routing_config(
     checker = _Checker(document, base_dir or FilePath("."), allow_missing_env)
     config = checker.check(hashlib.sha256(text.encode("utf-8")).hexdigest())
     if checker.problems:
-        raise ConfigError(sorted(checker.problems, key=lambda p: (p.line or 0, p.path)))
+        unset = () if allow_missing_env else document.unset_variable_names()
+        raise ConfigError(sorted(checker.problems, key=lambda p: (p.line or 0, p.path)), unset)
     assert config is not None
     return config
 
@@ -177,7 +178,7 @@ class _Checker:
         compiled_intervals = self._check_time_intervals(model)
         if self.problems:
             return None
-        root = _build_route(model.route, None, "route")
+        root = _build_route(model.route, "route")
         return RoutingConfig(
             file=doc.file,
             sha256=sha256,
@@ -185,9 +186,7 @@ class _Checker:
             receivers=receivers,
             time_intervals=compiled_intervals,
             ignored=tuple(self.ignored),
-            missing_variables=tuple(
-                sorted({n for names in doc.missing_variables.values() for n in names})
-            ),
+            missing_variables=doc.unset_variable_names(),
             repeat_intervals=tuple(sorted({r.repeat_interval for r in root.walk()})),
         )
 
@@ -387,7 +386,12 @@ def _raw_names(entries: Any) -> set[str]:
     return {e["name"] for e in entries if isinstance(e, dict) and isinstance(e.get("name"), str)}
 
 
-def _build_route(config: RouteConfig, parent: Route | None, route_id: str) -> Route:
+def _build_route(
+    config: RouteConfig,
+    route_id: str,
+    inherited_receiver: str = "",
+    inherited_repeat: timedelta = DEFAULT_REPEAT_INTERVAL,
+) -> Route:
     matchers: list[Matcher] = [
         Matcher.create(name, MatchType.EQUAL, value) for name, value in config.match.items()
     ]
@@ -399,15 +403,12 @@ def _build_route(config: RouteConfig, parent: Route | None, route_id: str) -> Ro
     ]
     for entry in config.matchers:
         matchers.extend(parse_matchers(entry))
-    receiver = config.receiver or (parent.receiver if parent else "")
-    repeat = config.repeat_interval or (
-        parent.repeat_interval if parent else DEFAULT_REPEAT_INTERVAL
-    )
-    children: list[Route] = []
-    # Children need the resolved parent options; build a provisional parent to pass down.
-    provisional = Route(route_id, receiver, repeat, (), False, ())
-    for i, child in enumerate(config.routes):
-        children.append(_build_route(child, provisional, f"{route_id}.routes[{i}]"))
+    receiver = config.receiver or inherited_receiver
+    repeat = config.repeat_interval or inherited_repeat
+    children = [
+        _build_route(child, f"{route_id}.routes[{i}]", receiver, repeat)
+        for i, child in enumerate(config.routes)
+    ]
     return Route(
         id=route_id,
         receiver=receiver,

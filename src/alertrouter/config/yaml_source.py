@@ -30,6 +30,10 @@ class SourceDocument:
     syntax_errors: list[tuple[int | None, str, str]] = field(default_factory=list)
     missing_variables: dict[Path, list[str]] = field(default_factory=dict)
 
+    def unset_variable_names(self) -> tuple[str, ...]:
+        """Every unset ``${VAR}`` name the file uses, sorted, each once."""
+        return tuple(sorted({name for names in self.missing_variables.values() for name in names}))
+
     def line_of(self, path: Path) -> int | None:
         """The line of ``path``, or of its nearest ancestor that the file spells out."""
         for end in range(len(path), -1, -1):
