@@ -14,9 +14,10 @@ from prometheus_client import (
     disable_created_metrics,
 )
 
+from alertrouter.notifiers.base import REASONS as FAILURE_REASONS
+
 __all__ = ["FAILURE_REASONS", "SUPPRESSION_REASONS", "Metrics"]
 
-FAILURE_REASONS = ("clientError", "serverError", "rateLimited", "authError", "timeout", "other")
 SUPPRESSION_REASONS = (
     "repeat_interval",
     "never_notified",

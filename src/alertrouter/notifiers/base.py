@@ -13,6 +13,7 @@ from typing import Any, ClassVar, Generic, Literal, TypeVar
 
 import aiohttp
 
+from alertrouter.errors import NotifierError, PermanentNotifierError, RetryableNotifierError
 from alertrouter.notifiers.config import IntegrationConfig
 
 __all__ = [
@@ -21,6 +22,7 @@ __all__ = [
     "Notifier",
     "Receipt",
     "classify_http_status",
+    "http_status_error",
 ]
 
 # Alertmanager's names for why a notification failed (its notifications_failed_total reasons).
@@ -126,3 +128,11 @@ def classify_http_status(status: int) -> str:
     if status >= 500:
         return "serverError"
     return "other"
+
+
+def http_status_error(status: int, message: str, retry_after: float | None) -> NotifierError:
+    """The error for a non-2xx answer: 429 and 5xx retryable, any other status permanent."""
+    reason = classify_http_status(status)
+    if status == 429 or status >= 500:
+        return RetryableNotifierError(reason, message, retry_after)
+    return PermanentNotifierError(reason, message)

@@ -19,8 +19,7 @@ from typing import Any, ClassVar
 
 import aiohttp
 import aiosmtplib
-from jinja2 import Environment, PackageLoader, StrictUndefined, TemplateError
-from jinja2.sandbox import SandboxedEnvironment
+from jinja2 import Environment, PackageLoader, StrictUndefined
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
@@ -29,6 +28,7 @@ from alertrouter.notifiers import render
 from alertrouter.notifiers.base import Notification, Notifier, Receipt
 from alertrouter.notifiers.config import IntegrationConfig, TLSConfig
 from alertrouter.notifiers.http import tls_context
+from alertrouter.webhook import ZERO_TIME
 
 __all__ = [
     "EmailConfig",
@@ -39,7 +39,6 @@ __all__ = [
 ]
 
 MAX_LISTED_ALERTS = 1000  # a storm digest lists this many alerts; its counts cover them all
-ZERO_TIME = "0001-01-01T00:00:00Z"
 _AUTH_CODES = frozenset({530, 534, 535, 538})  # RFC 4954: authentication required / failed
 # CRLF lines, and 7-bit clean so no server needs 8BITMIME: non-ASCII text goes quoted-printable.
 _POLICY = email.policy.SMTP.clone(cte_type="7bit")
@@ -135,19 +134,6 @@ def _templates() -> Environment:
     )
 
 
-@lru_cache(maxsize=1)
-def _html_sandbox() -> SandboxedEnvironment:
-    # A user's ``html`` override gets alert text escaped too (render.py's sandbox does not escape).
-    return SandboxedEnvironment(undefined=StrictUndefined, autoescape=True)
-
-
-def _render_html_override(source: str, context: Mapping[str, Any]) -> str:
-    try:
-        return str(_html_sandbox().from_string(source).render(**context))
-    except TemplateError as exc:
-        raise PermanentNotifierError("other", f"template error: {exc}") from None
-
-
 def _show_time(value: Any) -> str:
     """``2026-11-28 07:10:59 UTC`` from an RFC 3339 timestamp; "" for Go's zero time."""
     text = str(value or "")
@@ -185,9 +171,14 @@ def _alert_item(alert: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
-def email_context(notification: Notification) -> dict[str, Any]:
-    """What the shipped templates see: render.template_context plus one item per alert."""
-    context = render.template_context(notification)
+def email_context(
+    notification: Notification, base: Mapping[str, Any] | None = None
+) -> dict[str, Any]:
+    """What the shipped templates see: render.template_context plus one item per alert.
+
+    ``base`` is that template_context when already built; it is copied, not changed.
+    """
+    context = dict(base) if base is not None else render.template_context(notification)
     ordered = render.sort_alerts(notification.alerts)
     items = [_alert_item(a) for a in ordered[:MAX_LISTED_ALERTS]]
     context.update(
@@ -208,13 +199,16 @@ def _header_value(value: str) -> str:
 def build_message(config: EmailConfig, notification: Notification) -> EmailMessage:
     """The multipart/alternative message (text, then HTML) for ``notification``."""
     context = render.template_context(notification)
-    full = email_context(notification)
+    # The per-alert items cost most: build them only for a shipped template.
+    shipped = config.text is None or config.html is None
+    full = email_context(notification, context) if shipped else {}
     if config.text is not None:
         text = render.render_template(config.text, context)
     else:
         text = _templates().get_template("email.txt.j2").render(**full)
     if config.html is not None:
-        html = _render_html_override(config.html, context)
+        # Alert text is HTML-escaped in an override too, as in the shipped template.
+        html = render.render_template(config.html, context, autoescape=True)
     else:
         html = _templates().get_template("email.html.j2").render(**full)
 

@@ -25,7 +25,7 @@ from pydantic_core import PydanticCustomError
 from alertrouter.errors import PermanentNotifierError, RetryableNotifierError
 from alertrouter.logs import get_logger, log_event
 from alertrouter.notifiers import render
-from alertrouter.notifiers.base import Notification, Notifier, Receipt, classify_http_status
+from alertrouter.notifiers.base import Notification, Notifier, Receipt, http_status_error
 from alertrouter.notifiers.config import Duration, HTTPClientConfig, IntegrationConfig, StrictModel
 from alertrouter.notifiers.http import parse_retry_after, request_options
 
@@ -190,10 +190,13 @@ class PagerDutyNotifier(Notifier[PagerDutyConfig]):
         if links:
             event["links"] = links
         if config.images:
-            event["images"] = [
-                {k: v for k, v in image.model_dump().items() if v} for image in config.images
-            ]
+            event["images"] = self._images
         return event
+
+    @functools.cached_property
+    def _images(self) -> list[dict[str, str]]:
+        """The configured images without empty fields; shared by events, so never mutated."""
+        return [{k: v for k, v in image.model_dump().items() if v} for image in self.config.images]
 
     def _payload(
         self,
@@ -331,11 +334,9 @@ class PagerDutyNotifier(Notifier[PagerDutyConfig]):
         )
         if 200 <= status < 300:
             return status
-        reason = classify_http_status(status)
-        message = f"PagerDuty answered {status}{self._describe(text)}"
-        if status == 429 or status >= 500:
-            raise RetryableNotifierError(reason, message, retry_after)
-        raise PermanentNotifierError(reason, message)
+        raise http_status_error(
+            status, f"PagerDuty answered {status}{self._describe(text)}", retry_after
+        )
 
     @functools.cached_property
     def _request_options(self) -> dict[str, Any]:

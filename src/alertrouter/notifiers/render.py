@@ -26,6 +26,7 @@ __all__ = [
     "alert_label_summary",
     "alert_summary",
     "check_template",
+    "common_pairs",
     "digest_lines",
     "notification_title",
     "render_template",
@@ -57,7 +58,7 @@ def notification_title(notification: Notification) -> str:
     group_labels: Mapping[str, str] = group.get("groupLabels") or {}
     common: Mapping[str, str] = group.get("commonLabels") or {}
     if notification.digest or not common:
-        common = _common_labels(notification.alerts)
+        common = common_pairs(alert.get("labels", {}) for alert in notification.alerts)
         group_labels = {k: v for k, v in common.items() if k == "alertname"}
     names = " ".join(group_labels[k] for k in sorted(group_labels))
     rest = {k: v for k, v in common.items() if k not in group_labels}
@@ -69,10 +70,11 @@ def notification_title(notification: Notification) -> str:
     return title
 
 
-def _common_labels(alerts: Iterable[Mapping[str, Any]]) -> dict[str, str]:
+def common_pairs(maps: Iterable[Mapping[str, str]]) -> dict[str, str]:
+    """The pairs every map shares, sorted (Alertmanager's commonLabels / commonAnnotations)."""
     items: set[tuple[str, str]] | None = None
-    for alert in alerts:
-        pairs = set(alert.get("labels", {}).items())
+    for mapping in maps:
+        pairs = set(mapping.items())
         items = pairs if items is None else items & pairs
     return dict(sorted(items or ()))
 
@@ -141,20 +143,21 @@ def template_context(notification: Notification) -> dict[str, Any]:
     }
 
 
-@lru_cache(maxsize=1)
-def _environment() -> SandboxedEnvironment:
-    return SandboxedEnvironment(undefined=StrictUndefined, autoescape=False)
+@lru_cache(maxsize=2)
+def _environment(autoescape: bool) -> SandboxedEnvironment:
+    return SandboxedEnvironment(undefined=StrictUndefined, autoescape=autoescape)
 
 
+# No default for autoescape: lru_cache keys f(s) and f(s, False) apart, splitting the cache.
 @lru_cache(maxsize=256)
-def _compile(source: str) -> Any:
-    return _environment().from_string(source)
+def _compile(source: str, autoescape: bool) -> Any:
+    return _environment(autoescape).from_string(source)
 
 
 def check_template(value: str) -> str:
     """``value`` if it compiles as a user template; a PydanticCustomError for validators if not."""
     try:
-        _compile(value)
+        _compile(value, False)
     except TemplateError as exc:
         raise PydanticCustomError(
             "template", "invalid template: {error}", {"error": str(exc)}
@@ -166,9 +169,12 @@ def check_template(value: str) -> str:
 UserTemplate = Annotated[str, AfterValidator(check_template)]
 
 
-def render_template(source: str, context: Mapping[str, Any]) -> str:
-    """Render a user template in the sandbox; a broken template is a permanent failure."""
+def render_template(source: str, context: Mapping[str, Any], *, autoescape: bool = False) -> str:
+    """Render a user template in the sandbox; a broken template is a permanent failure.
+
+    ``autoescape`` HTML-escapes what the template prints (an email ``html`` override).
+    """
     try:
-        return str(_compile(source).render(**context))
+        return str(_compile(source, autoescape).render(**context))
     except TemplateError as exc:
         raise PermanentNotifierError("other", f"template error: {exc}") from None

@@ -14,7 +14,7 @@ import json
 import logging
 import math
 import time
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import timedelta
 from typing import Any, ClassVar
 from urllib.parse import quote, urlsplit
@@ -28,7 +28,13 @@ from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from alertrouter.errors import NotifierError, PermanentNotifierError, RetryableNotifierError
 from alertrouter.logs import get_logger, log_event
-from alertrouter.notifiers.base import Notification, Notifier, Receipt, classify_http_status
+from alertrouter.notifiers.base import (
+    Notification,
+    Notifier,
+    Receipt,
+    classify_http_status,
+    http_status_error,
+)
 from alertrouter.notifiers.config import Duration, HTTPClientConfig, IntegrationConfig
 from alertrouter.notifiers.http import parse_retry_after, tls_context
 from alertrouter.notifiers.render import (
@@ -146,7 +152,10 @@ def build_message(
     notification: Notification, config: SlackConfig, *, max_bytes: int = MAX_MESSAGE_BYTES
 ) -> dict[str, Any]:
     """The chat.postMessage / incoming-webhook body for ``notification``, within Slack's limits."""
-    context = template_context(notification) if (config.title or config.text) else {}
+    # One context for every user template: building it copies the alerts and renders the title.
+    templated = config.title or config.text or config.color
+    context = template_context(notification) if templated else {}
+    ordered = sort_alerts(notification.alerts)
     title = notification_title(notification)
     if config.title:
         title = render_template(config.title, context).strip() or title
@@ -162,14 +171,18 @@ def build_message(
     if notification.digest:
         body.append(_section(_digest_text(notification)))
     payload["blocks"] = top
-    payload["attachments"] = [{"color": _color(notification, config), "blocks": body}]
+    color = _color(notification, config, context, ordered)
+    payload["attachments"] = [{"color": color, "blocks": body}]
 
     total = notification.covered
+    parts: Iterable[str]
     if config.text:
-        parts = _chunks(render_template(config.text, template_context(notification)))
+        chunks = _chunks(render_template(config.text, context))
+        parts, count = chunks, len(chunks)
         overflow = f"… message cut to fit Slack ({total} alerts in total)"
     else:
-        parts = [_alert_text(alert) for alert in sort_alerts(notification.alerts)]
+        # Lazily: a storm digest holds far more alerts than the ~48 sections that fit.
+        parts, count = map(_alert_text, ordered), len(notification.alerts)
         overflow = ""
     # Keep one block and its bytes for the overflow line, then fill greedily.
     used = _size(payload) + 200
@@ -182,8 +195,8 @@ def build_message(
         body.append(block)
         used += cost
         shown += 1
-    if shown < len(parts):
-        more = len(parts) - shown
+    if shown < count:
+        more = count - shown
         body.append(_section(overflow or f"*+{more} more alerts* ({total} in total)"))
     return payload
 
@@ -211,14 +224,20 @@ def _title_link(notification: Notification, config: SlackConfig) -> str:
     return _link(url, "Open in Alertmanager")
 
 
-def _color(notification: Notification, config: SlackConfig) -> str:
+def _color(
+    notification: Notification,
+    config: SlackConfig,
+    context: Mapping[str, Any],
+    ordered: Sequence[Mapping[str, Any]],
+) -> str:
     if config.color:
-        rendered = render_template(config.color, template_context(notification)).strip()
+        rendered = render_template(config.color, context).strip()
         if rendered:
             return rendered
     if notification.status != "firing":
         return COLOR_RESOLVED
-    worst = sort_alerts(notification.firing)[0]
+    # sort_alerts ranks every firing alert before any resolved one.
+    worst = ordered[0]
     severity = str((worst.get("labels") or {}).get("severity", "")).lower()
     return SEVERITY_COLORS.get(severity, COLOR_UNKNOWN_SEVERITY)
 
@@ -405,13 +424,8 @@ class SlackNotifier(Notifier[SlackConfig]):
         if 200 <= status < 300:
             return f"{status} {code or 'ok'}", None, {}
         what = f"Slack webhook answered {status} {code}".rstrip()
-        retry_after = _retry_after(response.headers)
-        if status == 429:
-            raise RetryableNotifierError("rateLimited", what, retry_after)
-        if status >= 500:
-            raise RetryableNotifierError("serverError", what, retry_after)
         # 400 invalid_payload/no_text, 403 action_prohibited, 404 no_service, 410 archived, ...
-        raise PermanentNotifierError(classify_http_status(status), what)
+        raise http_status_error(status, what, _retry_after(response.headers))
 
     async def _post_message(
         self, client: AsyncWebClient, message: dict[str, Any]

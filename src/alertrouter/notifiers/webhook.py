@@ -9,7 +9,7 @@ from __future__ import annotations
 import functools
 import json
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from datetime import timedelta
 from typing import Any, ClassVar
 
@@ -18,10 +18,11 @@ from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
 from alertrouter.errors import PermanentNotifierError, RetryableNotifierError
-from alertrouter.notifiers.base import Notification, Notifier, Receipt, classify_http_status
+from alertrouter.notifiers.base import Notification, Notifier, Receipt, http_status_error
 from alertrouter.notifiers.config import Duration, HTTPClientConfig, IntegrationConfig
 from alertrouter.notifiers.http import authorization_header, parse_retry_after, request_options
-from alertrouter.webhook import alertmanager_fingerprint
+from alertrouter.notifiers.render import common_pairs
+from alertrouter.webhook import ZERO_TIME, alertmanager_fingerprint
 
 __all__ = [
     "WebhookConfig",
@@ -30,7 +31,6 @@ __all__ = [
     "webhook_body",
 ]
 
-ZERO_TIME = "0001-01-01T00:00:00Z"  # Go's zero time: a firing alert's endsAt
 _SNIPPET = 200  # characters of a failed response's body kept in the error message
 
 
@@ -81,17 +81,6 @@ def _alert(alert: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
-def _common(maps: Iterable[Mapping[str, str]]) -> dict[str, str]:
-    """The pairs every map shares (Alertmanager's commonLabels / commonAnnotations)."""
-    common: dict[str, str] | None = None
-    for mapping in maps:
-        if common is None:
-            common = dict(mapping)
-        else:
-            common = {k: v for k, v in common.items() if mapping.get(k) == v}
-    return dict(sorted((common or {}).items()))
-
-
 def webhook_body(notification: Notification, max_alerts: int = 0) -> dict[str, Any]:
     """Alertmanager's v4 webhook body for the notification's alerts, first ``max_alerts`` only.
 
@@ -104,7 +93,7 @@ def webhook_body(notification: Notification, max_alerts: int = 0) -> dict[str, A
         truncated = len(alerts) - max_alerts
         alerts = alerts[:max_alerts]
     group = notification.group
-    common_labels = _common(a["labels"] for a in alerts)
+    common_labels = common_pairs(a["labels"] for a in alerts)
     group_labels = {
         k: v
         for k, v in sorted((group.get("groupLabels") or {}).items())
@@ -117,7 +106,7 @@ def webhook_body(notification: Notification, max_alerts: int = 0) -> dict[str, A
         "alerts": alerts,
         "groupLabels": group_labels,
         "commonLabels": common_labels,
-        "commonAnnotations": _common(a["annotations"] for a in alerts),
+        "commonAnnotations": common_pairs(a["annotations"] for a in alerts),
         "externalURL": str(group.get("externalURL") or ""),
         "version": "4",
         "groupKey": str(group.get("groupKey") or ""),
@@ -215,10 +204,7 @@ class WebhookNotifier(Notifier[WebhookConfig]):
         snippet = self._scrub(text.strip()[:_SNIPPET])
         if snippet:
             message += f": {snippet}"
-        if status == 429 or status >= 500:
-            reason_name = classify_http_status(status)
-            raise RetryableNotifierError(reason_name, message, retry_after=retry_after)
-        raise PermanentNotifierError(classify_http_status(status), message)
+        raise http_status_error(status, message, retry_after)
 
     def _scrub(self, text: str) -> str:
         """``text`` without any secret of this config (a receiver may echo the request)."""
