@@ -41,7 +41,6 @@ import os
 import platform
 import re
 import signal
-import socket
 import statistics
 import sys
 import tempfile
@@ -57,6 +56,10 @@ import aiohttp
 from alertrouter.notifiers.pagerduty import dedup_key
 from alertrouter.webhook import alertmanager_fingerprint
 from machine import command_line, cpu_model, load_average
+
+# The tests' process helpers (a free port, a stop by PID): one copy for tests and benchmarks.
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+from processes import free_port
 
 REPO = Path(__file__).resolve().parent.parent
 RUNNER = "from alertrouter.cli import main; raise SystemExit(main())"
@@ -82,7 +85,6 @@ async def serve_fakes() -> None:
     ``[at, keys, stated, digest]``: the PagerDuty dedup key or the webhook alerts' fingerprints;
     for Slack the alert count the message states and whether it is a digest.
     """
-    sys.path.insert(0, str(REPO / "tests"))
     from aiohttp import web
 
     from fakes.pagerduty import FakePagerDuty
@@ -146,14 +148,6 @@ def slack_stated_count(message: dict[str, Any]) -> tuple[int, bool]:
 
 
 # -- processes -----------------------------------------------------------------------------------
-
-
-def free_port() -> int:
-    """A loopback port nothing listens on right now."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 def clean_env() -> dict[str, str]:

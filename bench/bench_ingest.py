@@ -52,8 +52,6 @@ import pickle
 import platform
 import pstats
 import random
-import signal
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -71,6 +69,10 @@ import aiohttp
 import alertrouter  # the servers import the same one: same interpreter and sys.path
 from alertrouter.webhook import alertmanager_fingerprint
 from machine import command_line, cpu_model, load_average
+
+# The tests' process helpers (a free port, a stop by PID): one copy for tests and benchmarks.
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+from processes import free_port, stop_process
 
 REPO = Path(__file__).resolve().parent.parent
 BENCH = Path(__file__).resolve().parent
@@ -237,13 +239,6 @@ def _check(body: bytes, v2_body: bytes, size: int) -> None:
 # ------------------------------------------------------------------------------ the servers
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
 @dataclass(slots=True)
 class Server:
     """One server under test: how to start it, where to post, where to ask if it is ready."""
@@ -285,15 +280,8 @@ def start(server: Server, timeout: float = 30.0) -> None:
 def stop(server: Server, grace: float = 5.0) -> None:
     """SIGTERM, then SIGKILL after ``grace`` s (the state file was read already; a delivery
     backlog must not make the run wait for a graceful drain)."""
-    process = server.process
-    if process is None or process.poll() is not None:
-        return
-    process.send_signal(signal.SIGTERM)
-    try:
-        process.wait(grace)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
+    if server.process is not None:
+        stop_process(server.process, grace)
 
 
 @contextlib.contextmanager

@@ -64,6 +64,10 @@ from aiohttp import web
 from alertrouter.webhook import alertmanager_fingerprint
 from machine import load_average
 
+# The tests' process helpers (a free port, a stop by PID): one copy for tests and benchmarks.
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+from processes import free_port, stop_process
+
 REPO = Path(__file__).resolve().parent.parent
 RUNNER = "from alertrouter.cli import main; raise SystemExit(main())"
 TOKEN = "bench-replicas-token"
@@ -202,14 +206,6 @@ class Receiver:
 # -- processes ---------------------------------------------------------------------------------
 
 
-def free_port() -> int:
-    """A loopback port nothing listens on right now."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
 def start_redis(folder: Path, appendfsync: str) -> tuple[subprocess.Popen[bytes], str]:
     """redis-server on a free port: append-only with ``appendfsync``, no RDB snapshots."""
     binary = shutil.which("redis-server")
@@ -249,17 +245,6 @@ def start_serve(
     with (folder / f"{name}.log").open("wb") as log:
         process = subprocess.Popen(command, env=env, cwd=folder, stdout=log, stderr=log)
     return process, f"http://127.0.0.1:{port}"
-
-
-def stop(process: subprocess.Popen[bytes]) -> None:
-    """SIGTERM by PID, then SIGKILL if it lingers."""
-    if process.poll() is None:
-        process.terminate()
-    try:
-        process.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait(timeout=10)
 
 
 async def wait_ready(
@@ -461,9 +446,9 @@ async def run_scenario(scenario: Scenario, plan: Plan, folder: Path) -> Result:
             result.duplicates = receiver.duplicates
     finally:
         for process, _ in servers:
-            stop(process)
+            stop_process(process, 20)
         if redis_process is not None:
-            stop(redis_process)
+            stop_process(redis_process, 20)
         await receiver.stop()
     return result
 

@@ -20,6 +20,8 @@ from pathlib import Path
 
 import pytest
 
+from processes import free_port
+
 __all__ = [
     "REDIS_SERVER",
     "RedisServer",
@@ -45,13 +47,6 @@ def unique_prefix() -> str:
     return f"test-{uuid.uuid4().hex[:12]}:"
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
 class RedisServer:
     """One redis-server process: no snapshots; an fsync'ed append-only file in ``data_dir``."""
 
@@ -73,7 +68,7 @@ class RedisServer:
     def start(self) -> None:
         """Start on a free port (a new one each time) and wait until it answers PING."""
         binary = require_redis_server()
-        self.port = _free_port()
+        self.port = free_port()
         args = [binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", ""]
         if self.data_dir is None:
             args += ["--appendonly", "no"]

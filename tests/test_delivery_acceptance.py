@@ -15,7 +15,6 @@ import json
 import os
 import re
 import signal
-import socket
 import sqlite3
 import sys
 import textwrap
@@ -42,6 +41,7 @@ from alertrouter.webhook import alertmanager_fingerprint
 from fakes.http import ScriptedAnswer
 from fakes.pagerduty import FakePagerDuty
 from fakes.slack import FakeSlack
+from processes import free_port
 
 REPO = Path(__file__).resolve().parent.parent
 RAW = Path(__file__).parent / "fixtures" / "alertmanager" / "raw"
@@ -218,14 +218,6 @@ async def in_process(folder: Path, routing_text: str) -> AsyncIterator[Harness]:
 
 
 # -- the service as a process --------------------------------------------------------------------
-
-
-def free_port() -> int:
-    """A loopback port nothing listens on right now."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 def clean_env() -> dict[str, str]:

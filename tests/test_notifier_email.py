@@ -17,7 +17,8 @@ from alertrouter.errors import NotifierError, PermanentNotifierError, RetryableN
 from alertrouter.notifiers.base import Notification
 from alertrouter.notifiers.email import EmailConfig, EmailNotifier, build_message
 from alertrouter.notifiers.render import digest_lines
-from fakes.smtp import FakeSMTP, free_port
+from fakes.smtp import FakeSMTP
+from processes import free_port
 
 PASSWORD = "smtp-pAsSwOrD-8c1f0e"
 USER = "alertrouter"

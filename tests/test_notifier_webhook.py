@@ -24,8 +24,8 @@ from alertrouter.notifiers.webhook import (
     webhook_body,
 )
 from fakes.http import ScriptedAnswer
-from fakes.smtp import free_port
 from fakes.webhook import ALERTMANAGER_ALERT_KEYS, ALERTMANAGER_BODY_KEYS, FakeWebhookReceiver
+from processes import free_port
 
 TOKEN = "wh-bearer-9f8e7d6c5b4a"
 PASSWORD = "wh-basic-pAsSwOrD-31337"

@@ -12,7 +12,6 @@ import asyncio
 import json
 import math
 import shutil
-import socket
 import subprocess
 import threading
 import time
@@ -34,6 +33,7 @@ from alertrouter.config.settings import Settings
 from fakes.http import ScriptedAnswer
 from fakes.pagerduty import FakePagerDuty
 from fakes.slack import FakeSlack
+from processes import free_port, stop_process
 from test_monitoring import dashboard_queries, load_dashboard, substitute_variables
 
 PROMETHEUS = shutil.which("prometheus") or shutil.which("prometheus", path="/usr/bin")
@@ -164,7 +164,7 @@ class Stack:
     def start_prometheus(self) -> None:
         """Run Prometheus on a free loopback port, scraping alertrouter every second."""
         assert PROMETHEUS is not None
-        port = _free_port()
+        port = free_port()
         target = self.alertrouter_url.removeprefix("http://")
         config = {
             # scrape_timeout defaults to the interval when it is shorter than 10s.
@@ -198,12 +198,7 @@ class Stack:
         """Stop Prometheus by its PID (SIGTERM, then SIGKILL after the deadline)."""
         if self._prometheus is None:
             return
-        self._prometheus.terminate()
-        try:
-            self._prometheus.wait(DEADLINE)
-        except subprocess.TimeoutExpired:
-            self._prometheus.kill()
-            self._prometheus.wait()
+        stop_process(self._prometheus, DEADLINE)
 
     def prometheus_log(self) -> str:
         """What Prometheus logged, for failure messages."""
@@ -248,13 +243,6 @@ class Stack:
             if time.monotonic() > deadline:
                 pytest.fail(f"timed out waiting for {what}\n{self.prometheus_log()}")
             time.sleep(0.1)
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-    return port
 
 
 def _get(url: str) -> str:

@@ -18,7 +18,6 @@ import contextlib
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -38,6 +37,7 @@ from alertrouter.webhook import alertmanager_fingerprint
 from fakes.pagerduty import FakePagerDuty
 from fakes.slack import FakeSlack
 from fakes.webhook import FakeWebhookReceiver
+from processes import free_port
 from redis_server import RedisServer, require_redis_server
 
 RAW = Path(__file__).parent / "fixtures" / "alertmanager" / "raw"
@@ -81,14 +81,6 @@ pytestmark = pytest.mark.skipif(
 
 
 # -- processes ---------------------------------------------------------------------------------
-
-
-def free_port() -> int:
-    """A loopback port nothing listens on right now."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 def replica_env() -> dict[str, str]:

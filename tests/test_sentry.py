@@ -7,7 +7,6 @@ import asyncio
 import gzip
 import json
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -22,6 +21,7 @@ from aiohttp import web
 
 from fakes.http import FakeHTTPServer, RecordedRequest, ScriptedAnswer
 from fakes.pagerduty import FakePagerDuty
+from processes import free_port, stop_process
 
 ROUTING_KEY = "pd-secret-routing-key-0123456789abcdef"
 SLACK_URL_SECRET = "T0SENTRY/B0SECRET/slack-secret-path-0123"
@@ -59,14 +59,6 @@ class FakeSentry(FakeHTTPServer):
                 if json.loads(header).get("type") == "event":
                     found.append(json.loads(payload))
         return found
-
-
-def free_port() -> int:
-    """A loopback port nothing listens on right now."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 def routing_file(folder: Path, pagerduty_url: str) -> Path:
@@ -113,12 +105,7 @@ async def serving(config: Path, state: Path, dsn: str) -> AsyncIterator[str]:
         await wait_until("the service is ready", lambda: _ready(url), within=20)
         yield url
     finally:
-        process.terminate()
-        try:
-            await asyncio.to_thread(process.wait, 15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            await asyncio.to_thread(process.wait)
+        await asyncio.to_thread(stop_process, process, 15)
         log.close()
 
 

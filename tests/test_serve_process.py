@@ -14,7 +14,6 @@ import json
 import os
 import shutil
 import signal
-import socket
 import sqlite3
 import ssl
 import subprocess
@@ -31,6 +30,7 @@ import pytest
 import trustme
 
 from alertrouter.webhook import alertmanager_fingerprint
+from processes import free_port, stop_process
 
 REPO = Path(__file__).resolve().parent.parent
 SHIPPED = REPO / "config" / "alertrouter.yml"
@@ -64,14 +64,6 @@ def alertrouter(*args: str) -> list[str]:
         return [str(CONSOLE_SCRIPT), *args]
     runner = "from alertrouter.cli import main; raise SystemExit(main())"
     return [sys.executable, "-c", runner, *args]
-
-
-def free_port() -> int:
-    """A loopback port nothing listens on right now."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 def base_env(**extra: str) -> dict[str, str]:
@@ -446,12 +438,6 @@ def test_the_real_alertmanager_posts_over_tls(tmp_path: Path) -> None:
                 ('{}:{alertname="TLSPathWorks"}', 1)
             ]
         finally:
-            if am.poll() is None:
-                am.terminate()
-            try:
-                am.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                am.kill()
-                am.wait(timeout=10)
+            stop_process(am)
         code, _ = server.stop(signal.SIGTERM)
         assert code == 0

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import asyncio
 import email.policy
-import socket
 import ssl
 import tempfile
 import threading
@@ -32,17 +31,11 @@ import trustme
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
 
-__all__ = ["FakeSMTP", "ReceivedMail", "free_port"]
+from processes import free_port
+
+__all__ = ["FakeSMTP", "ReceivedMail"]
 
 Command = Literal["MAIL", "RCPT", "DATA"]
-
-
-def free_port() -> int:
-    """A 127.0.0.1 TCP port that nothing listens on (right now)."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 @dataclass(frozen=True, slots=True)
