@@ -16,7 +16,7 @@ from typing import Any, Literal, TypeVar
 from pydantic_core import PydanticSerializationError, from_json, to_json
 
 from alertrouter.delivery.ratelimit import RateLimiter, TokenBucket
-from alertrouter.router.dedup import ClaimKey, ClaimState, JobDraft
+from alertrouter.router.dedup import ClaimKey, ClaimState, JobDraft, PlannedJob
 
 __all__ = [
     "DONE_RETENTION_SECONDS",
@@ -30,8 +30,11 @@ __all__ = [
     "decode_claims",
     "dump_json",
     "encode_claims",
+    "encode_payloads",
     "in_chunks",
     "load_json",
+    "restored_claims",
+    "retaken_claims",
 ]
 
 JobState = Literal["pending", "inflight", "dead", "done"]
@@ -109,6 +112,47 @@ def claim_to_retake(
         return None
     remembered = taken.expires_at - taken.sent_at
     return ClaimState(taken.status, taken.sent_at, max(taken.expires_at, now + remembered))
+
+
+def restored_claims(
+    job: Job, current: Callable[[ClaimKey], ClaimState | None]
+) -> dict[ClaimKey, ClaimState | None]:
+    """The claim updates that dead-lettering ``job`` makes (claim_to_restore on each);
+    ``current`` looks up a stored claim."""
+    updates: dict[ClaimKey, ClaimState | None] = {}
+    for key, previous in job.claims:
+        restore, state = claim_to_restore(current(key), job.created_at, previous)
+        if restore:
+            updates[key] = state
+    return updates
+
+
+def retaken_claims(
+    job: Job, current: Callable[[ClaimKey], ClaimState | None], now: float
+) -> dict[ClaimKey, ClaimState]:
+    """The claim updates that replaying dead ``job`` makes (claim_to_retake on each);
+    ``current`` looks up a stored claim."""
+    updates: dict[ClaimKey, ClaimState] = {}
+    for key, taken in job.taken:
+        state = claim_to_retake(current(key), job.created_at, taken, now)
+        if state is not None:
+            updates[key] = state
+    return updates
+
+
+def encode_payloads(jobs: Sequence[PlannedJob]) -> list[str]:
+    """Each planned job's stored payload, ``{"group": ..., "alerts": ...}`` as JSON text."""
+    # The drafts of one webhook share its group, and a per-alert integration (PagerDuty) makes
+    # a job per alert of it: encode each group once.
+    groups: dict[int, str] = {}
+    payloads = []
+    for planned in jobs:
+        group = planned.draft.group
+        text = groups.get(id(group))
+        if text is None:
+            text = groups[id(group)] = dump_json(dict(group))
+        payloads.append(f'{{"group": {text}, "alerts": {dump_json(list(planned.alerts))}}}')
+    return payloads
 
 
 def dump_json(value: Any) -> str:

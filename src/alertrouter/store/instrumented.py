@@ -6,6 +6,8 @@ import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any, TypeVar
 
+from prometheus_client import Histogram
+
 from alertrouter.delivery.ratelimit import RateLimiter
 from alertrouter.metrics import Metrics
 from alertrouter.router.dedup import ClaimKey, ClaimState, JobDraft
@@ -23,13 +25,18 @@ class InstrumentedStore(Store):
         self.inner = inner
         self.backend = inner.backend
         self._histogram = metrics.db_query_duration
+        # labels() takes a lock and builds a key on every call: look each child up once.
+        self._children: dict[str, Histogram] = {}
 
     async def _timed(self, operation: str, call: Awaitable[T]) -> T:
         started = time.perf_counter()
         try:
             return await call
         finally:
-            self._histogram.labels(operation).observe(time.perf_counter() - started)
+            child = self._children.get(operation)
+            if child is None:
+                child = self._children[operation] = self._histogram.labels(operation)
+            child.observe(time.perf_counter() - started)
 
     async def open(self) -> None:
         """Open the inner store."""

@@ -14,8 +14,8 @@ from alertrouter.store.base import (
     JobState,
     Store,
     StoreStats,
-    claim_to_restore,
-    claim_to_retake,
+    restored_claims,
+    retaken_claims,
 )
 
 __all__ = ["MemoryStore"]
@@ -115,20 +115,14 @@ class MemoryStore(Store):
     async def dead_letter(self, job_id: int, error: str, now: float) -> None:
         """Park the job and give back the claims it took."""
         job = self._finish(job_id, "dead", error, now)
-        for key, previous in job.claims:
-            restore, state = claim_to_restore(self._claims.get(key), job.created_at, previous)
-            if restore:
-                self._claims[key] = state
+        self._claims.update(restored_claims(job, self._claims.get))
 
     async def requeue(self, job_id: int, now: float) -> bool:
         """Dead -> pending, due now."""
         job = self._jobs.get(job_id)
         if job is None or job.state != "dead":
             return False
-        for key, taken in job.taken:
-            state = claim_to_retake(self._claims.get(key), job.created_at, taken, now)
-            if state is not None:
-                self._claims[key] = state
+        self._claims.update(retaken_claims(job, self._claims.get, now))
         self._jobs[job_id] = dataclasses.replace(
             job, state="pending", due_at=now, attempts=0, finished_at=None
         )

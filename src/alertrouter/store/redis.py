@@ -17,7 +17,7 @@ import contextlib
 import json
 import logging
 import math
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
 from typing import Any, cast
 
 import redis.asyncio as aioredis
@@ -37,11 +37,12 @@ from alertrouter.store.base import (
     JobState,
     Store,
     StoreStats,
-    claim_to_restore,
-    claim_to_retake,
     decode_claims,
-    dump_json,
     encode_claims,
+    encode_payloads,
+    load_json,
+    restored_claims,
+    retaken_claims,
 )
 from alertrouter.store.factory import redact_url
 from alertrouter.store.ratelimit_redis import RedisTokenBucket
@@ -52,6 +53,12 @@ logger = get_logger(__name__)
 Pipeline = aioredis.client.Pipeline
 
 DONE_TTL_SECONDS = DONE_RETENTION_SECONDS  # a done job expires after this
+# A caller of _rewrite_job_and_claims queues the job's change and returns its claim updates:
+# the helper writes them, under the key names it already built to WATCH them.
+_Rewrite = Callable[
+    [Pipeline, Job, Callable[[ClaimKey], ClaimState | None]],
+    Awaitable[Mapping[ClaimKey, ClaimState | None]],
+]
 _MAX_TRANSACTION_ATTEMPTS = 200  # WatchError retries before giving up; each retry means progress
 _RANK_ID_BITS = 40  # rank = priority * 2**40 + id: exact in a sorted-set score (a double)
 _SOCKET_TIMEOUT_SECONDS = 5.0
@@ -115,6 +122,9 @@ class RedisStore(Store):
             "reschedule": scripts.RESCHEDULE,
             "complete": scripts.COMPLETE,
             "requeue": scripts.REQUEUE,
+            "bury": scripts.BURY,
+            "hold_queue": scripts.HOLD_QUEUE,
+            "release_queue": scripts.RELEASE_QUEUE,
         }
         self._scripts = {name: client.register_script(src) for name, src in sources.items()}
 
@@ -142,25 +152,32 @@ class RedisStore(Store):
         """A token bucket shared by every replica using this Redis: the limit is the fleet's."""
         return RedisTokenBucket(self.client, name, rate, burst, prefix=self.keys.prefix)
 
-    async def _script(self, name: str, *args: str | int | float) -> Any:
+    def _registered(self, name: str) -> AsyncScript:
         script = self._scripts.get(name)
         if script is None:
             raise StoreError("Redis store is not open")
-        return await script(keys=[], args=[self.keys.prefix, *args])
+        return script
+
+    async def _script(
+        self, name: str, *args: str | int | float, client: Pipeline | None = None
+    ) -> Any:
+        """A job script; given a pipeline, it is queued there (loaded before its EXEC)."""
+        script = self._registered(name)
+        return await script(keys=[], args=[self.keys.prefix, *args], client=client)
 
     async def hold_queue(self, queue: str, owner: str, ttl_seconds: float) -> bool:
         """SET NX with a TTL, or renew it when ``owner`` already holds the queue."""
         ttl_ms = max(1, int(ttl_seconds * 1000))
         with _redis_errors("hold_queue"):
-            held = await self.client.eval(
-                scripts.HOLD_QUEUE, 1, self.keys.worker(queue), owner, ttl_ms
-            )
+            script = self._registered("hold_queue")
+            held = await script(keys=[self.keys.worker(queue)], args=[owner, ttl_ms])
         return bool(held)
 
     async def release_queue(self, queue: str, owner: str) -> None:
         """Delete the ownership key if ``owner`` still holds it."""
         with _redis_errors("release_queue"):
-            await self.client.eval(scripts.RELEASE_QUEUE, 1, self.keys.worker(queue), owner)
+            script = self._registered("release_queue")
+            await script(keys=[self.keys.worker(queue)], args=[owner])
 
     async def listen(self, on_new_jobs: Callable[[list[str]], None]) -> None:
         """Follow the wake channel: every replica hears of jobs any replica committed."""
@@ -185,13 +202,13 @@ class RedisStore(Store):
         claim_keys = list(dict.fromkeys(c.key for draft in drafts for c in draft.candidates))
         if not claim_keys:
             return IngestOutcome((), ())
-        names = [self.keys.claim(key) for key in claim_keys]
+        names = {key: self.keys.claim(key) for key in claim_keys}
         with _redis_errors("claim_and_enqueue"):
             async with self.client.pipeline(transaction=True) as pipe:
                 for _ in range(_MAX_TRANSACTION_ATTEMPTS):
                     try:
-                        await pipe.watch(*names)
-                        stored = await pipe.mget(names)
+                        await pipe.watch(*names.values())
+                        stored = await pipe.mget(list(names.values()))
                         states = {
                             key: _decode_claim(raw)
                             for key, raw in zip(claim_keys, stored, strict=True)
@@ -199,14 +216,19 @@ class RedisStore(Store):
                         plan = plan_jobs(drafts, states, now)
                         # Encode before any write: a payload that cannot be stored fails the
                         # call and leaves no claim behind.
-                        records = [_job_record(planned, now) for planned in plan.jobs]
+                        records = [
+                            _job_record(planned, payload, now)
+                            for planned, payload in zip(
+                                plan.jobs, encode_payloads(plan.jobs), strict=True
+                            )
+                        ]
                         first_id = 0
                         if records:
                             first_id = await pipe.incrby(self.keys.job_ids, len(records))
                             first_id -= len(records) - 1
                         _begin_transaction(pipe)
                         for key, state in plan.updates.items():
-                            self._write_claim(pipe, key, state, now)
+                            _write_claim(pipe, names[key], state, now)
                         job_ids = tuple(range(first_id, first_id + len(records)))
                         for job_id, record in zip(job_ids, records, strict=True):
                             self._write_job(pipe, job_id, record, now)
@@ -218,19 +240,6 @@ class RedisStore(Store):
                         continue  # another replica changed one of our claims: plan again
                     return IngestOutcome(job_ids, tuple(plan.suppressed))
         raise StoreError("claim_and_enqueue: claims kept changing under us; giving up")
-
-    def _write_claim(
-        self, pipe: Pipeline, key: ClaimKey, state: ClaimState | None, now: float
-    ) -> None:
-        name = self.keys.claim(key)
-        # TTL relative to the caller's clock (not PEXPIREAT): a replica's clock skew or an
-        # injected clock must not expire a live claim; decide() checks expires_at regardless.
-        ttl_ms = 0 if state is None else math.ceil((state.expires_at - now) * 1000)
-        if state is None or ttl_ms <= 0:
-            pipe.delete(name)
-        else:
-            value = json.dumps([state.status, state.sent_at, state.expires_at])
-            pipe.set(name, value, px=ttl_ms)
 
     def _write_job(self, pipe: Pipeline, job_id: int, record: dict[str, str], now: float) -> None:
         priority = int(record["priority"])
@@ -256,16 +265,25 @@ class RedisStore(Store):
             rows = await self._script(
                 "fetch", queue or "", repr(now), repr(now + lease_seconds), limit
             )
-        return [_job_from_hash(_pairs(row)) for row in rows]
+        # Without the claims: only dead_letter and requeue need them, and they read the job.
+        return [_job_from_hash(_pairs(row), with_claims=False) for row in rows]
 
     async def complete(
         self, job_id: int, now: float, receipt: Mapping[str, Any] | None = None
     ) -> None:
         """Done, with the receipt; the job expires after the done TTL."""
+        await self.complete_many([job_id], now, receipt)
+
+    async def complete_many(
+        self, job_ids: Sequence[int], now: float, receipt: Mapping[str, Any] | None = None
+    ) -> None:
+        """Done, each with the receipt, by one script; the jobs expire after the done TTL."""
+        if not job_ids:
+            return
         encoded = "" if receipt is None else json.dumps(receipt)
         ttl_ms = max(1, math.ceil(self.done_ttl_seconds * 1000))
         with _redis_errors("complete"):
-            await self._script("complete", job_id, repr(now), ttl_ms, encoded)
+            await self._script("complete", repr(now), ttl_ms, encoded, *job_ids)
 
     async def release(self, job_ids: Sequence[int]) -> None:
         """Back to pending, the attempt not counted."""
@@ -281,30 +299,29 @@ class RedisStore(Store):
     async def dead_letter(self, job_id: int, error: str, now: float) -> None:
         """Bury the job and restore the claims it took, unless newer ones replaced them."""
 
-        def bury(pipe: Pipeline, job: Job, current: list[ClaimState | None]) -> None:
-            pipe.eval(scripts.BURY, 0, self.keys.prefix, job_id, error, repr(now))
-            for (key, previous), stored in zip(job.claims, current, strict=True):
-                restore, state = claim_to_restore(stored, job.created_at, previous)
-                if restore:
-                    self._write_claim(pipe, key, state, now)
+        async def bury(
+            pipe: Pipeline, job: Job, current: Callable[[ClaimKey], ClaimState | None]
+        ) -> Mapping[ClaimKey, ClaimState | None]:
+            await self._script("bury", job_id, error, repr(now), client=pipe)
+            return restored_claims(job, current)
 
         await self._rewrite_job_and_claims(
-            job_id, "dead_letter", lambda job: [key for key, _ in job.claims], bury
+            job_id, "dead_letter", now, lambda job: [key for key, _ in job.claims], bury
         )
 
     async def requeue(self, job_id: int, now: float) -> bool:
         """Dead -> pending, due now, and its claims taken again."""
 
-        def revive(pipe: Pipeline, job: Job, current: list[ClaimState | None]) -> None:
-            pipe.eval(scripts.REQUEUE, 0, self.keys.prefix, job_id, repr(now))
-            for (key, taken), stored in zip(job.taken, current, strict=True):
-                state = claim_to_retake(stored, job.created_at, taken, now)
-                if state is not None:
-                    self._write_claim(pipe, key, state, now)
+        async def revive(
+            pipe: Pipeline, job: Job, current: Callable[[ClaimKey], ClaimState | None]
+        ) -> Mapping[ClaimKey, ClaimState | None]:
+            await self._script("requeue", job_id, repr(now), client=pipe)
+            return retaken_claims(job, current, now)
 
         return await self._rewrite_job_and_claims(
             job_id,
             "requeue",
+            now,
             lambda job: [key for key, _ in job.taken],
             revive,
             wanted=lambda job: job.state == "dead",
@@ -314,12 +331,14 @@ class RedisStore(Store):
         self,
         job_id: int,
         operation: str,
+        now: float,
         claims_of: Callable[[Job], list[ClaimKey]],
-        write: Callable[[Pipeline, Job, list[ClaimState | None]], None],
+        write: _Rewrite,
         wanted: Callable[[Job], bool] = lambda job: True,
     ) -> bool:
-        """WATCH the job and the claims it names, let ``write`` queue its changes in one
-        MULTI, retry on a race. False when the job is gone or not ``wanted``."""
+        """WATCH the job and the claims it names; in one MULTI, let ``write`` queue the job's
+        change and write the claim updates it returns; retry on a race. False when the job
+        is gone or not ``wanted``."""
         job_name = self.keys.job(job_id)
         with _redis_errors(operation):
             async with self.client.pipeline(transaction=True) as pipe:
@@ -332,13 +351,19 @@ class RedisStore(Store):
                         job = _job_from_hash(fields)
                         if not wanted(job):
                             return False  # leaving the block resets the pipeline
-                        names = [self.keys.claim(key) for key in claims_of(job)]
-                        current: list[ClaimState | None] = []
+                        names = {key: self.keys.claim(key) for key in claims_of(job)}
+                        current: dict[ClaimKey, ClaimState | None] = {}
                         if names:
-                            await pipe.watch(*names)
-                            current = [_decode_claim(raw) for raw in await pipe.mget(names)]
+                            await pipe.watch(*names.values())
+                            stored = await pipe.mget(list(names.values()))
+                            current = {
+                                key: _decode_claim(raw)
+                                for key, raw in zip(names, stored, strict=True)
+                            }
                         _begin_transaction(pipe)
-                        write(pipe, job, current)
+                        updates = await write(pipe, job, current.get)
+                        for key, state in updates.items():
+                            _write_claim(pipe, names[key], state, now)
                         await pipe.execute()
                     except WatchError:
                         continue
@@ -428,6 +453,18 @@ def _pairs(flat: Sequence[Any]) -> dict[str, str]:
     return {str(flat[i]): str(flat[i + 1]) for i in range(0, len(flat), 2)}
 
 
+def _write_claim(pipe: Pipeline, name: str, state: ClaimState | None, now: float) -> None:
+    """Queue the claim stored under key ``name`` (None deletes it)."""
+    # TTL relative to the caller's clock (not PEXPIREAT): a replica's clock skew or an
+    # injected clock must not expire a live claim; decide() checks expires_at regardless.
+    ttl_ms = 0 if state is None else math.ceil((state.expires_at - now) * 1000)
+    if state is None or ttl_ms <= 0:
+        pipe.delete(name)
+    else:
+        value = json.dumps([state.status, state.sent_at, state.expires_at])
+        pipe.set(name, value, px=ttl_ms)
+
+
 def _decode_claim(raw: Any) -> ClaimState | None:
     if raw is None:
         return None
@@ -435,7 +472,7 @@ def _decode_claim(raw: Any) -> ClaimState | None:
     return ClaimState(status, sent_at, expires_at)
 
 
-def _job_record(planned: PlannedJob, now: float) -> dict[str, str]:
+def _job_record(planned: PlannedJob, payload: str, now: float) -> dict[str, str]:
     """A new job's hash fields (less id and rank, known only once ids are handed out)."""
     draft = planned.draft
     return {
@@ -448,13 +485,14 @@ def _job_record(planned: PlannedJob, now: float) -> dict[str, str]:
         "created_at": repr(now),
         "due_at": repr(now),
         "attempts": "0",
-        "payload": dump_json({"group": dict(draft.group), "alerts": list(planned.alerts)}),
+        "payload": payload,
         "claims": encode_claims(planned.claims, planned.taken),
     }
 
 
-def _job_from_hash(fields: Mapping[str, str]) -> Job:
-    claims, taken = decode_claims(fields["claims"])
+def _job_from_hash(fields: Mapping[str, str], *, with_claims: bool = True) -> Job:
+    """The job a hash holds; ``claims`` and ``taken`` left empty unless ``with_claims``."""
+    claims, taken = decode_claims(fields["claims"]) if with_claims else ((), ())
     state = cast(JobState, fields["state"])  # only our scripts write it
     finished_at = fields.get("finished_at")
     receipt = fields.get("receipt")
@@ -468,7 +506,7 @@ def _job_from_hash(fields: Mapping[str, str]) -> Job:
         created_at=float(fields["created_at"]),
         due_at=float(fields["due_at"]),
         attempts=int(fields["attempts"]),
-        payload=json.loads(fields["payload"]),
+        payload=load_json(fields["payload"]),
         claims=claims,
         taken=taken,
         last_error=fields.get("last_error"),

@@ -150,27 +150,35 @@ return 1
 """
 )
 
-# ARGV: prefix, id, now, done TTL in ms, receipt JSON ('' for none).
+# ARGV: prefix, now, done TTL in ms, receipt JSON ('' for none), job ids... Returns how many
+# were found and marked done.
 COMPLETE = (
     PRELUDE
     + """
-local id = ARGV[2]
-local state, q = unpack(redis.call('HMGET', kjob(id), 'state', 'queue'))
-if not state then return 0 end
-unindex(id, q, state)
-redis.call('HSET', kjob(id), 'state', 'done', 'finished_at', ARGV[3])
-if ARGV[5] == '' then
-  redis.call('HDEL', kjob(id), 'receipt')
-else
-  redis.call('HSET', kjob(id), 'receipt', ARGV[5])
+local done = 0
+for i = 5, #ARGV do
+  local id = ARGV[i]
+  local state, q = unpack(redis.call('HMGET', kjob(id), 'state', 'queue'))
+  if state then
+    unindex(id, q, state)
+    redis.call('HSET', kjob(id), 'state', 'done', 'finished_at', ARGV[2])
+    if ARGV[4] == '' then
+      redis.call('HDEL', kjob(id), 'receipt')
+    else
+      redis.call('HSET', kjob(id), 'receipt', ARGV[4])
+    end
+    redis.call('PEXPIRE', kjob(id), ARGV[3])
+    redis.call('ZADD', kstate('done'), id, id)
+    done = done + 1
+  end
 end
-redis.call('PEXPIRE', kjob(id), ARGV[4])
-redis.call('ZADD', kstate('done'), id, id)
--- Forget listing entries of done jobs that expired: a few per completion keeps up with them.
-for _, old in ipairs(redis.call('ZRANGE', kstate('done'), 0, 9)) do
-  if redis.call('EXISTS', kjob(old)) == 0 then redis.call('ZREM', kstate('done'), old) end
+-- Forget listing entries of done jobs that expired: ten per completion keeps up with them.
+if done > 0 then
+  for _, old in ipairs(redis.call('ZRANGE', kstate('done'), 0, 10 * done - 1)) do
+    if redis.call('EXISTS', kjob(old)) == 0 then redis.call('ZREM', kstate('done'), old) end
+  end
 end
-return 1
+return done
 """
 )
 

@@ -30,10 +30,11 @@ from alertrouter.store.base import (
     JobState,
     Store,
     StoreStats,
-    claim_to_restore,
-    claim_to_retake,
     dump_json,
     encode_claims,
+    encode_payloads,
+    restored_claims,
+    retaken_claims,
 )
 from alertrouter.store.sqlite_claims import ClaimLog
 from alertrouter.store.sqlite_rows import insert_rows
@@ -243,15 +244,10 @@ class SQLiteStore(Store):
         states = claims.get_many(c.key for draft in drafts for c in draft.candidates)
         plan = plan_jobs(drafts, states, now)
         claims.write(plan.updates)
-        groups: dict[int, str] = {}  # the drafts of one webhook share its group: encode it once
         ids = []
         job_id = self._next_job_id
-        for planned in plan.jobs:
+        for planned, payload in zip(plan.jobs, encode_payloads(plan.jobs), strict=True):
             draft = planned.draft
-            group = groups.get(id(draft.group))
-            if group is None:
-                group = groups[id(draft.group)] = dump_json(dict(draft.group))
-            payload = f'{{"group": {group}, "alerts": {dump_json(list(planned.alerts))}}}'
             queue = f"{draft.receiver}/{draft.integration}"
             self._staged_jobs.append(
                 (job_id, queue, draft.receiver, draft.integration, draft.integration_type,
@@ -379,12 +375,7 @@ class SQLiteStore(Store):
                 "WHERE id=?",
                 (error, now, job_id),
             )
-            restored = {}
-            for key, previous in job.claims:
-                restore, state = claim_to_restore(self._claims.get(key), job.created_at, previous)
-                if restore:
-                    restored[key] = state
-            self._claims.write(restored)
+            self._claims.write(restored_claims(job, self._claims.get))
 
         await self._run(bury, durable=True)
 
@@ -401,12 +392,7 @@ class SQLiteStore(Store):
                 return False
             row = c.execute(f"{SELECT_JOB} WHERE j.id=?", (job_id,)).fetchone()
             job = job_from_row(row)
-            retaken = {}
-            for key, taken in job.taken:
-                state = claim_to_retake(self._claims.get(key), job.created_at, taken, now)
-                if state is not None:
-                    retaken[key] = state
-            self._claims.write(retaken)
+            self._claims.write(retaken_claims(job, self._claims.get, now))
             return True
 
         return await self._run(revive, durable=True)
