@@ -2,30 +2,20 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
-import hmac
-import json
 import logging
-import re
-from collections import Counter
 from collections.abc import Iterable
-from datetime import UTC, datetime
-from typing import Any
 
 from aiohttp import web
 from prometheus_client.aiohttp import make_aiohttp_handler
-from pydantic import ValidationError
 
 from alertrouter import __version__
 from alertrouter.admin_routes import setup_admin_routes
 from alertrouter.errors import StoreError
-from alertrouter.ingest import draft_jobs
+from alertrouter.intake import commit_intake, take_webhook, webhook_answer
 from alertrouter.logs import get_logger, log_event
 from alertrouter.metrics import Metrics
-from alertrouter.service import SERVICE, Service
+from alertrouter.service import SERVICE
 from alertrouter.store.base import StoreStats
-from alertrouter.webhook import WebhookPayload, format_validation_errors
 
 __all__ = ["SERVICE", "setup_routes"]
 
@@ -45,10 +35,6 @@ def setup_routes(app: web.Application, *, metrics: bool = True) -> None:
     setup_admin_routes(app)
 
 
-def _problem_response(status: int, problems: list[dict[str, Any]]) -> web.Response:
-    return web.json_response({"errors": problems}, status=status)
-
-
 async def receive_alerts(request: web.Request) -> web.Response:
     """Alertmanager's webhook: answer 200 only once every resulting job is committed."""
     metrics = request.app[SERVICE].metrics
@@ -65,115 +51,15 @@ async def _receive_alerts(request: web.Request) -> web.Response:
     service = request.app[SERVICE]
     if not service.accepting:
         raise web.HTTPServiceUnavailable(text="alertrouter is starting or draining\n")
-    if not _authorized(request, service):
-        scheme = "Bearer" if service.settings.webhook_token else "Basic"
-        return web.json_response(
-            {"errors": [{"field": "Authorization", "message": "missing or invalid credentials"}]},
-            status=401,
-            headers={"WWW-Authenticate": f'{scheme} realm="alertrouter"'},
-        )
-    if request.content_type != "application/json":
-        message = f"want Content-Type application/json, got {request.content_type or 'none'}"
-        return _problem_response(415, [{"field": "Content-Type", "message": message}])
-    body = await request.read()  # over client_max_size aiohttp answers 413
+    intake = await take_webhook(request, service.settings, service.runtime, service.clock)
+    if isinstance(intake, web.Response):
+        return intake
     try:
-        payload = _parse_payload(body)
-    except _BadBodyError as exc:
-        return _problem_response(400, exc.problems)
-    runtime = service.runtime
-    now = service.clock()
-    firing = sum(alert.status == "firing" for alert in payload.alerts)
-    service.metrics.alerts_received.labels("firing").inc(firing)
-    service.metrics.alerts_received.labels("resolved").inc(len(payload.alerts) - firing)
-    drafts = draft_jobs(payload, runtime.config, runtime.router, _as_datetime(now))
-    try:
-        outcome = await service.store.claim_and_enqueue(drafts.drafts, now)
+        committed = await commit_intake(service, intake)
     except StoreError as exc:
         log_event(logger, logging.ERROR, "webhook_not_committed", error=str(exc))
         raise web.HTTPServiceUnavailable(text="state store unavailable, retry\n") from None
-    if service.engine is not None:
-        service.engine.wake({f"{d.receiver}/{d.integration}" for d in drafts.drafts})
-    # One increment per (receiver, reason): a resend suppresses every alert it holds.
-    for (receiver, reason), count in Counter((*drafts.suppressed, *outcome.suppressed)).items():
-        service.metrics.alerts_suppressed.labels(receiver, reason).inc(count)
-    suppressed = len(drafts.suppressed) + len(outcome.suppressed)
-    log_event(
-        logger,
-        logging.INFO,
-        "webhook_accepted",
-        group_key=payload.groupKey,
-        alerts=len(payload.alerts),
-        queued=len(outcome.job_ids),
-        suppressed=suppressed,
-    )
-    return web.json_response(
-        {
-            "accepted": len(payload.alerts),
-            "queued": len(outcome.job_ids),
-            "suppressed": suppressed,
-            "jobs": list(outcome.job_ids),
-        }
-    )
-
-
-class _BadBodyError(Exception):
-    def __init__(self, problems: list[dict[str, Any]]) -> None:
-        self.problems = problems
-
-
-def _parse_payload(body: bytes) -> WebhookPayload:
-    """Parse and validate the body in one pass (pydantic's JSON parser), or _BadBodyError."""
-    try:
-        if _SURROGATE_ESCAPE.search(body):
-            data = _replace_lone_surrogates(json.loads(body))
-            return WebhookPayload.model_validate(data)
-        return WebhookPayload.model_validate_json(body)
-    except (ValueError, UnicodeDecodeError, RecursionError) as exc:
-        if isinstance(exc, ValidationError):
-            raise _BadBodyError(format_validation_errors(exc)) from None
-        raise _BadBodyError([{"field": "(body)", "message": f"invalid JSON: {exc}"}]) from None
-
-
-# JSON may escape lone UTF-16 surrogates (\ud800) that no UTF-8 text can hold; Go's decoder,
-# and so Alertmanager, reads them as U+FFFD. Only bodies that contain such escapes are walked.
-_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
-
-
-def _replace_lone_surrogates(value: Any) -> Any:
-    if isinstance(value, str):
-        return value.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")
-    if isinstance(value, list):
-        return [_replace_lone_surrogates(v) for v in value]
-    if isinstance(value, dict):
-        return {_replace_lone_surrogates(k): _replace_lone_surrogates(v) for k, v in value.items()}
-    return value
-
-
-def _authorized(request: web.Request, service: Service) -> bool:
-    settings = service.settings
-    header = request.headers.get("Authorization", "")
-    scheme, _, credentials = header.partition(" ")
-    # aiohttp keeps undecodable header bytes as surrogates: encode them back, never fail.
-    given = credentials.strip().encode("utf-8", "surrogateescape")
-    if settings.webhook_token:
-        expected = settings.webhook_token.encode()
-        return scheme.lower() == "bearer" and hmac.compare_digest(given, expected)
-    if settings.webhook_user is not None and settings.webhook_password is not None:
-        if scheme.lower() != "basic":
-            return False
-        try:
-            decoded = base64.b64decode(given, validate=True).decode("utf-8")
-        except (binascii.Error, ValueError):
-            return False
-        user, _, password = decoded.partition(":")
-        user_ok = hmac.compare_digest(user.encode(), settings.webhook_user.encode())
-        password_ok = hmac.compare_digest(password.encode(), settings.webhook_password.encode())
-        return user_ok and password_ok
-    return True
-
-
-def _as_datetime(now: float) -> datetime:
-    return datetime.fromtimestamp(now, UTC)
+    return webhook_answer(intake, committed)
 
 
 async def serve_metrics(request: web.Request) -> web.StreamResponse:
