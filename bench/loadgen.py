@@ -185,6 +185,17 @@ def _cpu_ticks(pid: int) -> int | None:
     return int(fields[11]) + int(fields[12])
 
 
+def _cpu_ticks_of(pids: Sequence[int]) -> int | None:
+    """utime + stime of all of ``pids``; None when one is unreadable."""
+    total = 0
+    for pid in pids:
+        ticks = _cpu_ticks(pid)
+        if ticks is None:
+            return None
+        total += ticks
+    return total
+
+
 def build_requests(url: str, bodies_file: str) -> list[bytes]:
     """Each body of ``bodies_file`` as a complete POST request to ``url``."""
     parts = urlsplit(url)
@@ -225,7 +236,7 @@ async def run(args: argparse.Namespace, requests: Sequence[bytes]) -> dict[str, 
 
     async def sample_at(when: float) -> tuple[float, int | None, float, int | None]:
         await asyncio.sleep(max(0.0, when - time.perf_counter()))
-        server = _cpu_ticks(args.server_pid) if args.server_pid else None
+        server = _cpu_ticks_of(args.server_pid) if args.server_pid else None
         return time.perf_counter(), server, time.process_time(), _machine_busy_ticks()
 
     at_start = asyncio.create_task(sample_at(tally.window_start))
@@ -290,7 +301,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--duration", type=float, default=10.0, help="seconds of the window")
     parser.add_argument("--cycle", action="store_true", help="reuse bodies (resends)")
     parser.add_argument("--prime", action="store_true", help="send every body once first")
-    parser.add_argument("--server-pid", type=int, default=0, help="report this PID's CPU use")
+    parser.add_argument(
+        "--server-pid",
+        type=int,
+        action="append",
+        default=[],
+        help="report this PID's CPU use (repeat: the sum of them)",
+    )
     args = parser.parse_args(argv)
     requests = build_requests(args.url, args.bodies)  # before any clock starts
     result = asyncio.run(run(args, requests))

@@ -13,6 +13,7 @@ from typing import Any
 
 import aiohttp
 from aiohttp import web
+from aiohttp.typedefs import Middleware
 
 from alertrouter.config.loader import RoutingConfig
 from alertrouter.config.settings import Settings
@@ -27,7 +28,7 @@ from alertrouter.store.base import Store
 from alertrouter.store.factory import store_from_url
 from alertrouter.store.instrumented import InstrumentedStore
 
-__all__ = ["make_app"]
+__all__ = ["RecordRequest", "make_app", "request_middleware"]
 
 logger = get_logger(__name__)
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -50,7 +51,7 @@ def make_app(
     metrics = Metrics()
     app = web.Application(
         client_max_size=settings.max_body_bytes,
-        middlewares=[request_middleware],
+        middlewares=[request_middleware(_record_in_metrics)],
     )
     service = Service(
         settings,
@@ -149,44 +150,52 @@ def _warn_if_open(settings: Settings) -> None:
         )
 
 
-@web.middleware
-async def request_middleware(request: web.Request, handler: Handler) -> Any:
+RecordRequest = Callable[[web.Request, str, int, float], None]  # request, endpoint, status, s
+
+
+def request_middleware(record: RecordRequest) -> Middleware:
     """Every request: a request id (the caller's X-Request-Id or a new one) bound to the logs
-    and set on the answer; counted and timed by method, route template and status; and the
-    one broad ``except`` of the HTTP side (log once with context, answer 500 as JSON).
+    and set on the answer; ``record``-ed with its route template, status and duration; and
+    the one broad ``except`` of the HTTP side (log once with context, answer 500 as JSON).
 
     One middleware rather than three: each costs a coroutine and a call per request.
     """
-    request_id = request.headers.get("X-Request-Id") or f"{_request_ids.getrandbits(64):016x}"
-    token = bind_request_id(request_id)
-    metrics = request.app[SERVICE].metrics
-    resource = request.match_info.route.resource
-    endpoint = resource.canonical if resource is not None else "unmatched"
-    started = time.perf_counter()
-    status = 500
-    try:
+
+    @web.middleware
+    async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+        request_id = request.headers.get("X-Request-Id") or f"{_request_ids.getrandbits(64):016x}"
+        token = bind_request_id(request_id)
+        resource = request.match_info.route.resource
+        endpoint = resource.canonical if resource is not None else "unmatched"
+        started = time.perf_counter()
+        status = 500
         try:
-            response = await handler(request)
-        except web.HTTPException as exc:
-            status = exc.status
-            raise
-        except asyncio.CancelledError:
-            raise
-        except Exception:
-            logger.exception(
-                "request_failed", extra={"fields": {"path": request.path, "method": request.method}}
-            )
-            problem = {"field": "(server)", "message": "internal error; it has been logged"}
-            response = web.json_response({"errors": [problem]}, status=500)
-        status = response.status
-        response.headers["X-Request-Id"] = request_id
-        return response
-    finally:
-        metrics.http_requests.labels(request.method, endpoint, str(status)).inc()
-        metrics.http_request_duration.labels(request.method, endpoint).observe(
-            time.perf_counter() - started
-        )
-        _reset(token)
+            try:
+                response = await handler(request)
+            except web.HTTPException as exc:
+                status = exc.status
+                raise
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                fields = {"path": request.path, "method": request.method}
+                logger.exception("request_failed", extra={"fields": fields})
+                problem = {"field": "(server)", "message": "internal error; it has been logged"}
+                response = web.json_response({"errors": [problem]}, status=500)
+            status = response.status
+            response.headers["X-Request-Id"] = request_id
+            return response
+        finally:
+            record(request, endpoint, status, time.perf_counter() - started)
+            _reset(token)
+
+    return middleware
+
+
+def _record_in_metrics(request: web.Request, endpoint: str, status: int, seconds: float) -> None:
+    metrics = request.app[SERVICE].metrics
+    metrics.http_requests.labels(request.method, endpoint, str(status)).inc()
+    metrics.http_request_duration.labels(request.method, endpoint).observe(seconds)
 
 
 def _reset(token: Any) -> None:

@@ -62,6 +62,12 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--max-body-bytes", type=int, metavar="N", help="default 8 MiB")
     serve.add_argument("--tls-cert-file", metavar="FILE", help="serve HTTPS with this cert")
     serve.add_argument("--tls-key-file", metavar="FILE", help="... and this key")
+    serve.add_argument(
+        "--ingest-processes",
+        type=int,
+        metavar="N",
+        help="processes taking webhooks beside this one (default 0: this one does)",
+    )
     serve.set_defaults(handler=serve_command)
 
     test_alert = commands.add_parser(
@@ -173,6 +179,7 @@ def serve_command(args: argparse.Namespace) -> int:
             max_body_bytes=args.max_body_bytes,
             tls_cert_file=args.tls_cert_file,
             tls_key_file=args.tls_key_file,
+            ingest_processes=args.ingest_processes,
         )
         run_server(settings)
     except ConfigError as exc:

@@ -12,7 +12,13 @@ import sys
 import time
 from typing import Any
 
-__all__ = ["bind_request_id", "configure_logging", "get_logger", "log_event"]
+__all__ = [
+    "bind_request_id",
+    "configure_logging",
+    "current_request_id",
+    "get_logger",
+    "log_event",
+]
 
 _REQUEST_ID: contextvars.ContextVar[str | None] = contextvars.ContextVar("request_id", default=None)
 _RESERVED = frozenset(logging.makeLogRecord({}).__dict__) | {"message", "asctime"}
@@ -21,6 +27,11 @@ _RESERVED = frozenset(logging.makeLogRecord({}).__dict__) | {"message", "asctime
 def bind_request_id(request_id: str | None) -> contextvars.Token[str | None]:
     """Bind ``request_id`` to everything logged in the current task from now on."""
     return _REQUEST_ID.set(request_id)
+
+
+def current_request_id() -> str | None:
+    """The request id bound in the current task, if any."""
+    return _REQUEST_ID.get()
 
 
 def get_logger(name: str) -> logging.Logger:

@@ -5,7 +5,11 @@ from __future__ import annotations
 import gc
 import logging
 import os
+import shutil
+import socket
 import ssl
+import tempfile
+from pathlib import Path
 
 from aiohttp import web
 
@@ -13,11 +17,18 @@ from alertrouter.app import make_app
 from alertrouter.config.loader import RoutingConfig, load_routing_config
 from alertrouter.config.settings import Settings, parse_listen
 from alertrouter.errors import AlertRouterError, ConfigError, ConfigProblem
+from alertrouter.frontend.owner import Fronts
 from alertrouter.logs import configure_logging, get_logger, log_event
 from alertrouter.sentry import init_sentry
 from alertrouter.service import SERVICE
 
-__all__ = ["ServeError", "load_for_serving", "run_server"]
+__all__ = [
+    "ServeError",
+    "load_for_serving",
+    "run_server",
+    "ssl_context",
+    "tune_garbage_collector",
+]
 
 logger = get_logger(__name__)
 _GC_YOUNG_THRESHOLD = 20_000  # allocations between young-generation collections
@@ -54,7 +65,9 @@ def run_server(settings: Settings) -> None:
         host, port = parse_listen(settings.listen)
     except ValueError as exc:
         raise ServeError(str(exc)) from None
-    ssl_context = _ssl_context(settings)
+    tls = ssl_context(settings)
+    if settings.ingest_processes < 0:
+        raise ServeError("--ingest-processes: want 0 or more")
     app = make_app(settings, config, deliver=True)
     if init_sentry(settings, app[SERVICE].scrubber):
         log_event(logger, logging.INFO, "sentry_enabled", environment=settings.environment)
@@ -69,15 +82,19 @@ def run_server(settings: Settings) -> None:
         logger,
         logging.INFO,
         "listening",
-        url=f"{'https' if ssl_context else 'http'}://{settings.listen}",
+        url=f"{'https' if tls else 'http'}://{settings.listen}",
         pid=os.getpid(),
+        ingest_processes=settings.ingest_processes,
     )
-    _tune_garbage_collector()
+    tune_garbage_collector()
+    if settings.ingest_processes:
+        _run_with_fronts(app, settings, host, port)
+        return
     web.run_app(
         app,
         host=host,
         port=port,
-        ssl_context=ssl_context,
+        ssl_context=tls,
         print=None,
         access_log=None,
         shutdown_timeout=settings.shutdown_timeout,
@@ -85,7 +102,34 @@ def run_server(settings: Settings) -> None:
     )
 
 
-def _tune_garbage_collector() -> None:
+def _run_with_fronts(app: web.Application, settings: Settings, host: str, port: int) -> None:
+    """Listen here, take webhooks in ``settings.ingest_processes`` fronts (frontend/), and
+    serve everything else to them on a Unix socket."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    try:
+        listener = socket.create_server((host, port), family=family, backlog=1024)
+    except OSError as exc:
+        raise ServeError(f"cannot listen on {settings.listen}: {exc.strerror or exc}") from None
+    listener.set_inheritable(True)
+    folder = Path(tempfile.mkdtemp(prefix="alertrouter-"))
+    fronts = Fronts(app[SERVICE], settings.ingest_processes, listener, folder)
+    app.cleanup_ctx.append(fronts.context)
+    app.on_shutdown.insert(0, fronts.drain)  # before the service stops taking commits
+    try:
+        web.run_app(
+            app,
+            path=str(fronts.owner_http),
+            print=None,
+            access_log=None,
+            shutdown_timeout=settings.shutdown_timeout,
+            handle_signals=True,
+        )
+    finally:
+        listener.close()
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def tune_garbage_collector() -> None:
     """Collect the young generation less often, and never scan what startup built.
 
     Every webhook allocates thousands of short-lived objects while the claims cache holds
@@ -97,7 +141,7 @@ def _tune_garbage_collector() -> None:
     gc.set_threshold(_GC_YOUNG_THRESHOLD, 20, 100)
 
 
-def _ssl_context(settings: Settings) -> ssl.SSLContext | None:
+def ssl_context(settings: Settings) -> ssl.SSLContext | None:
     if not settings.tls_cert_file and not settings.tls_key_file:
         return None
     if not (settings.tls_cert_file and settings.tls_key_file):

@@ -64,6 +64,7 @@ class Service:
         self.last_reload_ok = True
         self.last_reload_at = runtime.loaded_at
         self._reload_lock = asyncio.Lock()
+        self.reload_listeners: list[Callable[[], None]] = []  # told of each config swapped in
         self._note_config(runtime.config, ok=True)
 
     def _note_config(self, config: RoutingConfig | None, *, ok: bool) -> None:
@@ -102,6 +103,8 @@ class Service:
             if self.engine is not None:
                 await self.engine.apply(config)
             log_event(logger, 20, "config_reloaded", file=path, sha256=config.sha256[:12])
+            for listener in self.reload_listeners:
+                listener()
             return []
 
 

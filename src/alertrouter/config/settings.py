@@ -42,6 +42,7 @@ class Settings:
     shutdown_timeout: float = 10.0
     lease_seconds: float = 120.0
     queue_hold_seconds: float = 60.0
+    ingest_processes: int = 0  # fronts taking webhooks beside this process (frontend/)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str]) -> Settings:
@@ -69,6 +70,15 @@ class Settings:
                 return default
             if not value.isdigit() or int(value) <= 0:
                 problems.append(ConfigProblem("environment", None, name, "want a positive integer"))
+                return default
+            return int(value)
+
+        def count(name: str, default: int) -> int:
+            value = get(name)
+            if value is None:
+                return default
+            if not value.isdigit():
+                problems.append(ConfigProblem("environment", None, name, "want 0 or more"))
                 return default
             return int(value)
 
@@ -120,6 +130,7 @@ class Settings:
             shutdown_timeout=seconds("ALERTROUTER_SHUTDOWN_TIMEOUT", 10.0),
             lease_seconds=seconds("ALERTROUTER_LEASE_SECONDS", 120.0),
             queue_hold_seconds=seconds("ALERTROUTER_QUEUE_HOLD_SECONDS", 60.0),
+            ingest_processes=count("ALERTROUTER_INGEST_PROCESSES", 0),
         )
         if problems:
             raise ConfigError(problems)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import abc
 import asyncio
+import dataclasses
 import json
 from collections.abc import Callable, Coroutine, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -30,6 +31,7 @@ __all__ = [
     "decode_claims",
     "dump_json",
     "encode_claims",
+    "encode_draft_payloads",
     "encode_payloads",
     "in_chunks",
     "load_json",
@@ -141,18 +143,39 @@ def retaken_claims(
 
 
 def encode_payloads(jobs: Sequence[PlannedJob]) -> list[str]:
-    """Each planned job's stored payload, ``{"group": ..., "alerts": ...}`` as JSON text."""
-    # The drafts of one webhook share its group, and a per-alert integration (PagerDuty) makes
-    # a job per alert of it: encode each group once.
+    """Each planned job's stored payload, ``{"group": ..., "alerts": ...}`` as JSON text; the
+    draft's own ``payload`` where every one of its candidates is due."""
     groups: dict[int, str] = {}
     payloads = []
     for planned in jobs:
-        group = planned.draft.group
-        text = groups.get(id(group))
-        if text is None:
-            text = groups[id(group)] = dump_json(dict(group))
-        payloads.append(f'{{"group": {text}, "alerts": {dump_json(list(planned.alerts))}}}')
+        draft = planned.draft
+        if draft.payload is not None and len(planned.alerts) == len(draft.candidates):
+            payloads.append(draft.payload)
+        else:
+            payloads.append(_payload(draft.group, planned.alerts, groups))
     return payloads
+
+
+def encode_draft_payloads(drafts: Sequence[JobDraft]) -> list[JobDraft]:
+    """``drafts`` with their ``payload`` encoded ahead, as if every candidate were due."""
+    groups: dict[int, str] = {}
+    return [
+        dataclasses.replace(
+            draft, payload=_payload(draft.group, [c.alert for c in draft.candidates], groups)
+        )
+        for draft in drafts
+    ]
+
+
+def _payload(
+    group: Mapping[str, Any], alerts: Sequence[Mapping[str, Any]], groups: dict[int, str]
+) -> str:
+    # The drafts of one webhook share its group, and a per-alert integration (PagerDuty) makes
+    # a job per alert of it: each group is encoded once (``groups``, by identity).
+    text = groups.get(id(group))
+    if text is None:
+        text = groups[id(group)] = dump_json(dict(group))
+    return f'{{"group": {text}, "alerts": {dump_json(list(alerts))}}}'
 
 
 def dump_json(value: Any) -> str:

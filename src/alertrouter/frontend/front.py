@@ -1,0 +1,203 @@
+"""A front process: takes webhooks on the owner's listening socket, has the owner commit them,
+and passes every other request to the owner's HTTP server."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import signal
+import socket
+import time
+from collections.abc import AsyncIterator
+
+import aiohttp
+from aiohttp import web
+from multidict import CIMultiDict
+from yarl import URL
+
+from alertrouter.app import request_middleware
+from alertrouter.config.settings import Settings
+from alertrouter.errors import ConfigError
+from alertrouter.frontend.link import (
+    Done,
+    Hello,
+    Outbox,
+    Reload,
+    Served,
+    Take,
+    read_frame,
+    read_frame_blocking,
+    to_wire,
+)
+from alertrouter.intake import problem_response, take_webhook, webhook_answer
+from alertrouter.logs import configure_logging, current_request_id, get_logger, log_event
+from alertrouter.server import ServeError, load_for_serving, ssl_context, tune_garbage_collector
+from alertrouter.service import Runtime
+
+__all__ = ["run_front"]
+
+logger = get_logger(__name__)
+WEBHOOK_PATH = "/api/v1/alerts"
+# Headers of one hop only (RFC 9110 §7.6.1), and the lengths aiohttp sets itself.
+_HOP_BY_HOP = frozenset(
+    {"connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "te", "trailer",
+     "transfer-encoding", "upgrade", "host", "content-length"}
+)  # fmt: skip
+_OWNER_GONE = "alertrouter is restarting, retry"
+
+
+class Front:
+    """One front's state: settings, the routing config, and the link to the owner."""
+
+    def __init__(self, settings: Settings, runtime: Runtime, link: socket.socket, owner_http: str):
+        self.settings = settings
+        self.runtime = runtime
+        self._link = link
+        self._owner_http = owner_http
+        self._outbox: Outbox | None = None
+        self._session: aiohttp.ClientSession | None = None
+        self._waiting: dict[int, asyncio.Future[Done]] = {}
+        self._next_seq = 0
+        self._reloads: set[asyncio.Task[None]] = set()
+
+    def app(self) -> web.Application:
+        """The front's aiohttp application."""
+        app = web.Application(
+            client_max_size=self.settings.max_body_bytes,
+            middlewares=[request_middleware(self._record)],
+        )
+        app.router.add_post(WEBHOOK_PATH, self.receive_alerts)
+        app.router.add_route("*", "/{tail:.*}", self.pass_to_owner)
+        app.cleanup_ctx.append(self._link_context)
+        return app
+
+    async def _link_context(self, app: web.Application) -> AsyncIterator[None]:
+        reader, writer = await asyncio.open_unix_connection(sock=self._link)
+        self._outbox = Outbox(writer)
+        answers = asyncio.create_task(self._read_answers(reader))
+        connector = aiohttp.UnixConnector(path=self._owner_http)
+        timeout = aiohttp.ClientTimeout(total=60)
+        async with aiohttp.ClientSession(
+            connector=connector, timeout=timeout, auto_decompress=False
+        ) as session:
+            self._session = session
+            yield
+        answers.cancel()
+        writer.close()
+
+    async def _read_answers(self, reader: asyncio.StreamReader) -> None:
+        try:
+            while True:
+                for message in await read_frame(reader):
+                    if isinstance(message, Done):
+                        waiter = self._waiting.pop(message.seq, None)
+                        if waiter is not None and not waiter.done():
+                            waiter.set_result(message)
+                    elif isinstance(message, Reload):
+                        task = asyncio.create_task(self._reload())
+                        self._reloads.add(task)
+                        task.add_done_callback(self._reloads.discard)
+        except (asyncio.IncompleteReadError, ConnectionError):
+            pass
+        # The owner is gone: nothing more can be committed. Fail what waits (Alertmanager
+        # sends it again) and stop; the owner, when it comes back, starts new fronts.
+        self._outbox = None
+        log_event(logger, logging.WARNING, "front_lost_owner", pid=os.getpid())
+        for seq, waiter in self._waiting.items():
+            if not waiter.done():
+                waiter.set_result(Done(seq, None, _OWNER_GONE))
+        self._waiting.clear()
+        os.kill(os.getpid(), signal.SIGTERM)
+
+    async def _reload(self) -> None:
+        try:
+            config = await asyncio.to_thread(load_for_serving, self.settings)
+        except ConfigError as exc:
+            problems = [str(p) for p in exc.problems]
+            log_event(logger, logging.ERROR, "front_reload_failed", problems=problems)
+            return
+        self.runtime = Runtime.create(config, time.time())
+
+    def _record(self, request: web.Request, endpoint: str, status: int, seconds: float) -> None:
+        # Only webhooks are answered here; the owner counts what it answers itself.
+        if endpoint == WEBHOOK_PATH and self._outbox is not None:
+            self._outbox.put(Served(request.method, endpoint, status, seconds))
+
+    async def receive_alerts(self, request: web.Request) -> web.Response:
+        """Take the webhook here, have the owner commit it, answer as one process would."""
+        outbox = self._outbox
+        if outbox is None:
+            raise web.HTTPServiceUnavailable(text=f"{_OWNER_GONE}\n")
+        intake = await take_webhook(request, self.settings, self.runtime, time.time)
+        if isinstance(intake, web.Response):
+            return intake
+        seq = self._next_seq
+        self._next_seq += 1
+        waiter: asyncio.Future[Done] = asyncio.get_running_loop().create_future()
+        self._waiting[seq] = waiter
+        outbox.put(Take(seq, current_request_id() or "", to_wire(intake)))
+        done = await waiter
+        if done.committed is None:
+            raise web.HTTPServiceUnavailable(text=f"{done.error}\n")
+        return webhook_answer(intake, done.committed)
+
+    async def pass_to_owner(self, request: web.Request) -> web.Response:
+        """Any other request: the owner's answer, as it gave it."""
+        assert self._session is not None
+        headers = CIMultiDict(
+            (name, value) for name, value in request.headers.items()
+            if name.lower() not in _HOP_BY_HOP
+        )  # fmt: skip
+        headers["X-Request-Id"] = current_request_id() or ""
+        # Else aiohttp's client asks for gzip on the caller's behalf and passes it on.
+        headers.setdefault("Accept-Encoding", "identity")
+        url = URL.build(
+            scheme="http",
+            host="alertrouter",
+            path=request.rel_url.raw_path,
+            query_string=request.rel_url.raw_query_string,
+            encoded=True,
+        )
+        body = await request.read()
+        try:
+            async with self._session.request(
+                request.method, url, headers=headers, data=body or None, allow_redirects=False
+            ) as answer:
+                content = await answer.read()
+                answered = CIMultiDict(
+                    (name, value) for name, value in answer.headers.items()
+                    if name.lower() not in _HOP_BY_HOP
+                )  # fmt: skip
+        except (aiohttp.ClientError, TimeoutError):
+            return problem_response(503, [{"field": "(server)", "message": _OWNER_GONE}])
+        return web.Response(status=answer.status, body=content, headers=answered)
+
+
+def run_front(link_path: str, listener_fd: int) -> int:
+    """Connect to the owner, take its settings and serve on the inherited listener."""
+    link = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    link.connect(link_path)
+    hello = read_frame_blocking(link)[0]
+    assert isinstance(hello, Hello)
+    settings = hello.settings
+    configure_logging(settings.log_format, settings.log_level)
+    try:
+        config = load_for_serving(settings)
+        tls = ssl_context(settings)
+    except (ConfigError, ServeError) as exc:
+        log_event(logger, logging.ERROR, "front_cannot_start", error=str(exc))
+        return 1
+    front = Front(settings, Runtime.create(config, time.time()), link, hello.owner_http)
+    listener = socket.socket(fileno=listener_fd)
+    tune_garbage_collector()
+    web.run_app(
+        front.app(),
+        sock=listener,
+        ssl_context=tls,
+        print=None,
+        access_log=None,
+        shutdown_timeout=settings.shutdown_timeout,
+        handle_signals=True,
+    )
+    return 0
