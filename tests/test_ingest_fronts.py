@@ -152,11 +152,13 @@ def test_a_reload_reaches_the_fronts(tmp_path: Path) -> None:
 
 
 def test_a_front_that_dies_is_started_again(tmp_path: Path) -> None:
-    """SIGKILL a front: the owner logs it and starts another; webhooks go through again."""
+    """SIGKILL a front: the owner logs it and starts another, which routes with the owner's
+    config even though the file on disk has since been broken; webhooks go through again."""
     env = nowhere_env()
     config = routing_file(tmp_path)
     with serving(tmp_path, "--config", str(config), "--ingest-processes", "1", env=env) as server:
         (front,) = children(server.process.pid)
+        config.write_text("route: {receiver: nobody}\n", encoding="utf-8")
         os.kill(front, signal.SIGKILL)
         wait_for("a new front", lambda: children(server.process.pid) not in ([], [front]))
         with server.client() as client:

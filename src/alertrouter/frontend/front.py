@@ -10,6 +10,7 @@ import signal
 import socket
 import time
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import aiohttp
 from aiohttp import web
@@ -17,9 +18,11 @@ from multidict import CIMultiDict
 from yarl import URL
 
 from alertrouter.app import request_middleware
+from alertrouter.config.loader import RoutingConfig, parse_routing_config
 from alertrouter.config.settings import Settings
 from alertrouter.errors import ConfigError
 from alertrouter.frontend.link import (
+    ConfigText,
     Done,
     Hello,
     Outbox,
@@ -32,7 +35,7 @@ from alertrouter.frontend.link import (
 )
 from alertrouter.intake import problem_response, take_webhook, webhook_answer
 from alertrouter.logs import configure_logging, current_request_id, get_logger, log_event
-from alertrouter.server import ServeError, load_for_serving, ssl_context, tune_garbage_collector
+from alertrouter.server import ServeError, ssl_context, tune_garbage_collector
 from alertrouter.service import Runtime
 
 __all__ = ["run_front"]
@@ -95,7 +98,7 @@ class Front:
                         if waiter is not None and not waiter.done():
                             waiter.set_result(message)
                     elif isinstance(message, Reload):
-                        task = asyncio.create_task(self._reload())
+                        task = asyncio.create_task(self._reload(message.config))
                         self._reloads.add(task)
                         task.add_done_callback(self._reloads.discard)
         except (asyncio.IncompleteReadError, ConnectionError):
@@ -110,14 +113,14 @@ class Front:
         self._waiting.clear()
         os.kill(os.getpid(), signal.SIGTERM)
 
-    async def _reload(self) -> None:
+    async def _reload(self, config: ConfigText) -> None:
         try:
-            config = await asyncio.to_thread(load_for_serving, self.settings)
-        except ConfigError as exc:
+            parsed = await asyncio.to_thread(parse_config, config, self.settings)
+        except ConfigError as exc:  # the owner validated this text: only a bug gets here
             problems = [str(p) for p in exc.problems]
             log_event(logger, logging.ERROR, "front_reload_failed", problems=problems)
             return
-        self.runtime = Runtime.create(config, time.time())
+        self.runtime = Runtime.create(parsed, time.time())
 
     def _record(self, request: web.Request, endpoint: str, status: int, seconds: float) -> None:
         # Only webhooks are answered here; the owner counts what it answers itself.
@@ -174,6 +177,18 @@ class Front:
         return web.Response(status=answer.status, body=content, headers=answered)
 
 
+def parse_config(config: ConfigText, settings: Settings) -> RoutingConfig:
+    """The owner's routing file, parsed here as the owner did (same text, same environment:
+    this process inherited it)."""
+    return parse_routing_config(
+        config.text,
+        config.file,
+        os.environ,
+        base_dir=Path(config.file).parent,
+        allow_missing_env=settings.dry_run,
+    )
+
+
 def run_front(link_path: str, listener_fd: int) -> int:
     """Connect to the owner, take its settings and serve on the inherited listener."""
     link = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
@@ -183,7 +198,7 @@ def run_front(link_path: str, listener_fd: int) -> int:
     settings = hello.settings
     configure_logging(settings.log_format, settings.log_level)
     try:
-        config = load_for_serving(settings)
+        config = parse_config(hello.config, settings)
         tls = ssl_context(settings)
     except (ConfigError, ServeError) as exc:
         log_event(logger, logging.ERROR, "front_cannot_start", error=str(exc))

@@ -17,6 +17,7 @@ from alertrouter.router.dedup import Candidate, ClaimKey, JobDraft
 from alertrouter.store.base import encode_draft_payloads
 
 __all__ = [
+    "ConfigText",
     "Done",
     "Hello",
     "Outbox",
@@ -34,10 +35,12 @@ _HOLD_SECONDS = 0.0005
 
 
 class Hello(NamedTuple):
-    """Owner to front, first: the settings to serve with, and where the owner's HTTP is."""
+    """Owner to front, first: the settings and routing file to serve with, and where the
+    owner's HTTP is."""
 
     settings: Settings
     owner_http: str  # path of the owner's HTTP Unix socket
+    config: ConfigText
 
 
 class Take(NamedTuple):
@@ -66,7 +69,17 @@ class Served(NamedTuple):
 
 
 class Reload(NamedTuple):
-    """Owner to front: the owner loaded the routing file again; load it too."""
+    """Owner to front: the owner swapped in this routing file; route with it too."""
+
+    config: ConfigText
+
+
+class ConfigText(NamedTuple):
+    """The routing file as the owner read and validated it, to parse the same: not read
+    again from disk, where it may have changed since (or be invalid now)."""
+
+    text: str
+    file: str
 
 
 def to_wire(intake: Intake) -> tuple[Any, ...]:

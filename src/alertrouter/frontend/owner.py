@@ -16,6 +16,7 @@ from aiohttp import web
 
 from alertrouter.errors import StoreError
 from alertrouter.frontend.link import (
+    ConfigText,
     Done,
     Hello,
     Outbox,
@@ -111,7 +112,8 @@ class Fronts:
 
     async def _serve_link(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         outbox = Outbox(writer)
-        outbox.send_now([Hello(self.service.settings, str(self.owner_http))])
+        hello = Hello(self.service.settings, str(self.owner_http), self._config_text())
+        outbox.send_now([hello])
         self._links.add(outbox)
         try:
             while True:
@@ -145,6 +147,10 @@ class Fronts:
         metrics.http_requests.labels(served.method, served.endpoint, status).inc()
         metrics.http_request_duration.labels(served.method, served.endpoint).observe(served.seconds)
 
+    def _config_text(self) -> ConfigText:
+        config = self.service.runtime.config
+        return ConfigText(config.text, config.file)
+
     def _pass_reload_on(self) -> None:
         for outbox in self._links:
-            outbox.put(Reload())
+            outbox.put(Reload(self._config_text()))
