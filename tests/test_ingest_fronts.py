@@ -204,3 +204,15 @@ def test_the_webhook_token_is_checked_by_the_front(tmp_path: Path) -> None:
         with server.client() as client:
             assert samples(client, "alertrouter_webhooks_received_total")[(("code", "401"),)] == 1
     assert TOKEN not in server.logs()
+
+
+def test_the_admin_api_through_a_front_knows_the_caller(tmp_path: Path) -> None:
+    """Without an admin token the admin API answers loopback callers only: through a front it
+    judges the front's client, whatever address the client claims in the front's header."""
+    env = nowhere_env()
+    config = routing_file(tmp_path)
+    flags = ("--config", str(config), "--ingest-processes", "1")
+    with serving(tmp_path, *flags, env=env) as server, server.client() as client:
+        assert client.get("/api/v1/deliveries").status_code == 200
+        claimed = client.get("/api/v1/deliveries", headers={"X-Alertrouter-Client": "203.0.113.9"})
+        assert claimed.status_code == 200

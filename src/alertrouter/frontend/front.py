@@ -22,6 +22,7 @@ from alertrouter.config.loader import RoutingConfig, parse_routing_config
 from alertrouter.config.settings import Settings
 from alertrouter.errors import ConfigError
 from alertrouter.frontend.link import (
+    CLIENT_HEADER,
     ConfigText,
     Done,
     Hello,
@@ -153,6 +154,7 @@ class Front:
             if name.lower() not in _HOP_BY_HOP
         )  # fmt: skip
         headers["X-Request-Id"] = current_request_id() or ""
+        headers[CLIENT_HEADER] = request.remote or ""
         # Else aiohttp's client asks for gzip on the caller's behalf and passes it on.
         headers.setdefault("Accept-Encoding", "identity")
         url = URL.build(

@@ -17,6 +17,7 @@ from alertrouter.router.dedup import Candidate, ClaimKey, JobDraft
 from alertrouter.store.base import encode_draft_payloads
 
 __all__ = [
+    "CLIENT_HEADER",
     "ConfigText",
     "Done",
     "Hello",
@@ -30,6 +31,9 @@ __all__ = [
     "to_wire",
 ]
 
+# The address of the client a front passes a request on for (the owner's admin API
+# answers loopback callers without a token).
+CLIENT_HEADER = "X-Alertrouter-Client"
 _HEADER = struct.Struct("!I")
 _HOLD_SECONDS = 0.0005
 
