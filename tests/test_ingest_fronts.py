@@ -69,12 +69,15 @@ def exchange(client: httpx.Client) -> list[tuple[int, Any]]:
         (b'{"alerts": [{"labels": 5}]}', JSON),
         (bodies[0], {**JSON, "Authorization": "Bearer wrong"}),
         (bodies[0], {"Content-Type": "text/plain"}),
+        (b" " * (8 * 1024 * 1024 + 1), JSON),  # over the default size limit
     ]
     for body, headers in requests:
         answer = client.post("/api/v1/alerts", content=body, headers=headers)
-        payload = answer.json()
-        if isinstance(payload, dict):
+        if answer.headers["Content-Type"].startswith("application/json"):
+            payload = answer.json()
             payload.pop("jobs", None)
+        else:
+            payload = answer.text
         answers.append((answer.status_code, payload))
     return answers
 
@@ -101,6 +104,7 @@ def test_a_front_answers_and_counts_as_one_process_does(tmp_path: Path) -> None:
     answers, (webhooks, _, _), jobs, _ = seen["front"]
     assert [status for status, _ in answers].count(200) == 2 * len(FIRST_SENDS)
     assert webhooks[(("code", "400"),)] == 1
+    assert webhooks[(("code", "413"),)] == 1
     assert len(jobs) == len(FIRST_SENDS)
 
 

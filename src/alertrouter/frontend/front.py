@@ -36,6 +36,7 @@ from alertrouter.frontend.link import (
 )
 from alertrouter.intake import problem_response, take_webhook, webhook_answer
 from alertrouter.logs import configure_logging, current_request_id, get_logger, log_event
+from alertrouter.sentry import SecretScrubber, config_secrets, init_sentry
 from alertrouter.server import ServeError, ssl_context, tune_garbage_collector
 from alertrouter.service import Runtime
 
@@ -205,6 +206,8 @@ def run_front(link_path: str, listener_fd: int) -> int:
     except (ConfigError, ServeError) as exc:
         log_event(logger, logging.ERROR, "front_cannot_start", error=str(exc))
         return 1
+    # Its own errors go to Sentry too, scrubbed of the config's secrets like the owner's.
+    init_sentry(settings, SecretScrubber(config_secrets(config, settings)))
     front = Front(settings, Runtime.create(config, time.time()), link, hello.owner_http)
     listener = socket.socket(fileno=listener_fd)
     tune_garbage_collector()
