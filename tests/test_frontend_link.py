@@ -1,14 +1,22 @@
-"""The front-to-owner wire form, and the payloads a front encodes ahead of the store step."""
+"""Front units: the wire form, the payloads a front encodes ahead of the store step, and the
+owner's private socket folder."""
 
 from __future__ import annotations
 
 import dataclasses
+import os
 import pickle
+import stat
+import subprocess
+import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pytest
+
 from alertrouter.config.loader import load_routing_config
 from alertrouter.frontend.link import from_wire, to_wire
+from alertrouter.frontend.owner import socket_folder
 from alertrouter.ingest import draft_jobs
 from alertrouter.intake import Intake
 from alertrouter.router.dedup import ClaimState, plan_jobs
@@ -61,3 +69,23 @@ def test_a_payload_encoded_ahead_is_what_the_store_would_encode() -> None:
     (payload,) = encode_payloads(partly.jobs)
     fingerprints = [alert["fingerprint"] for alert in load_json(payload)["alerts"]]
     assert fingerprints == [c.key.fingerprint for c in draft.candidates[1:]]
+
+
+def test_socket_folders_are_private_and_those_of_dead_owners_go(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A new folder is 0700 and named after this PID; one of a process that is gone is
+    removed, one of a live process is kept."""
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    gone = subprocess.Popen(["true"])
+    gone.wait()
+    stale = tmp_path / f"alertrouter-fronts-{gone.pid}-abc"
+    live = tmp_path / f"alertrouter-fronts-{os.getppid()}-def"
+    for folder in (stale, live):
+        folder.mkdir()
+        (folder / "link.sock").touch()
+    made = socket_folder()
+    assert made.name.startswith(f"alertrouter-fronts-{os.getpid()}-")
+    assert stat.S_IMODE(made.stat().st_mode) == 0o700
+    assert not stale.exists()
+    assert live.exists()

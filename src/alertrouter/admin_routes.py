@@ -13,7 +13,7 @@ from typing import Any, cast
 
 from aiohttp import web
 
-from alertrouter.frontend.link import CLIENT_HEADER
+from alertrouter.constants import CLIENT_HEADER
 from alertrouter.service import SERVICE, Service
 from alertrouter.store.base import Job, JobState
 

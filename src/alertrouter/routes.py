@@ -10,6 +10,7 @@ from prometheus_client.aiohttp import make_aiohttp_handler
 
 from alertrouter import __version__
 from alertrouter.admin_routes import setup_admin_routes
+from alertrouter.constants import WEBHOOK_PATH
 from alertrouter.errors import StoreError
 from alertrouter.intake import commit_intake, take_webhook, webhook_answer
 from alertrouter.logs import get_logger, log_event
@@ -24,7 +25,7 @@ logger = get_logger(__name__)
 
 def setup_routes(app: web.Application, *, metrics: bool = True) -> None:
     """Register every endpoint; the metrics ones only when ``metrics``."""
-    app.router.add_post("/api/v1/alerts", receive_alerts)
+    app.router.add_post(WEBHOOK_PATH, receive_alerts)
     if metrics:
         app.router.add_get("/api/v1/metrics", serve_metrics)
         app.router.add_get("/metrics", serve_metrics)

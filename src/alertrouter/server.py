@@ -8,8 +8,6 @@ import os
 import shutil
 import socket
 import ssl
-import tempfile
-from pathlib import Path
 
 from aiohttp import web
 
@@ -17,7 +15,7 @@ from alertrouter.app import make_app
 from alertrouter.config.loader import RoutingConfig, load_routing_config
 from alertrouter.config.settings import Settings, parse_listen
 from alertrouter.errors import AlertRouterError, ConfigError, ConfigProblem
-from alertrouter.frontend.owner import Fronts
+from alertrouter.frontend.owner import Fronts, socket_folder
 from alertrouter.logs import configure_logging, get_logger, log_event
 from alertrouter.sentry import init_sentry
 from alertrouter.service import SERVICE
@@ -111,7 +109,7 @@ def _run_with_fronts(app: web.Application, settings: Settings, host: str, port: 
     except OSError as exc:
         raise ServeError(f"cannot listen on {settings.listen}: {exc.strerror or exc}") from None
     listener.set_inheritable(True)
-    folder = Path(tempfile.mkdtemp(prefix="alertrouter-"))
+    folder = socket_folder()
     fronts = Fronts(app[SERVICE], settings.ingest_processes, listener, folder)
     app.cleanup_ctx.append(fronts.context)
     app.on_shutdown.insert(0, fronts.drain)  # before the service stops taking commits

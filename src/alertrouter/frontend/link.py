@@ -17,7 +17,6 @@ from alertrouter.router.dedup import Candidate, ClaimKey, JobDraft
 from alertrouter.store.base import encode_draft_payloads
 
 __all__ = [
-    "CLIENT_HEADER",
     "ConfigText",
     "Done",
     "Hello",
@@ -31,9 +30,6 @@ __all__ = [
     "to_wire",
 ]
 
-# The address of the client a front passes a request on for (the owner's admin API
-# answers loopback callers without a token).
-CLIENT_HEADER = "X-Alertrouter-Client"
 _HEADER = struct.Struct("!I")
 _HOLD_SECONDS = 0.0005
 
@@ -56,10 +52,12 @@ class Take(NamedTuple):
 
 
 class Done(NamedTuple):
-    """Owner to front: what became of ``Take`` ``seq``; ``committed`` None when it failed."""
+    """Owner to front: what became of ``Take`` ``seq``; ``committed`` None when it failed,
+    with the status one process would answer (503: the store; 500: anything else)."""
 
     seq: int
     committed: Committed | None
+    status: int
     error: str
 
 
@@ -79,8 +77,9 @@ class Reload(NamedTuple):
 
 
 class ConfigText(NamedTuple):
-    """The routing file as the owner read and validated it, to parse the same: not read
-    again from disk, where it may have changed since (or be invalid now)."""
+    """The routing file as the owner read and validated it, so a front parses the same text
+    rather than the file, which may have changed since. (Files it names, such as ``*_file``
+    secrets, are read again.)"""
 
     text: str
     file: str

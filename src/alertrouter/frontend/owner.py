@@ -6,11 +6,15 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
+import shutil
 import signal
 import socket
 import sys
+import tempfile
+import time
+from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any
 
 from aiohttp import web
 
@@ -30,16 +34,42 @@ from alertrouter.intake import commit_intake
 from alertrouter.logs import bind_request_id, get_logger, log_event
 from alertrouter.service import Service
 
-__all__ = ["Fronts"]
+__all__ = ["Fronts", "socket_folder"]
 
 logger = get_logger(__name__)
-_RESTART_DELAY_SECONDS = 1.0
+_RESTART_DELAYS_SECONDS = (1.0, 2.0, 5.0, 10.0, 30.0)  # after 1, 2, 3, ... exits in a row
+_STEADY_SECONDS = 60.0  # a front that ran this long starts the count again
+
+
+_FOLDER_PREFIX = "alertrouter-fronts-"
+
+
+def socket_folder() -> Path:
+    """A new private folder (mode 0700) for this process's Unix sockets, named after its PID.
+    Folders left behind by processes that no longer exist (killed, so nothing cleaned up)
+    are removed first."""
+    base = Path(tempfile.gettempdir())
+    for folder in base.glob(f"{_FOLDER_PREFIX}*-*"):
+        pid = folder.name.removeprefix(_FOLDER_PREFIX).partition("-")[0]
+        if pid.isdigit() and not _alive(int(pid)) and folder.stat().st_uid == os.getuid():
+            shutil.rmtree(folder, ignore_errors=True)
+    return Path(tempfile.mkdtemp(prefix=f"{_FOLDER_PREFIX}{os.getpid()}-", dir=base))
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # someone else's process
+    return True
 
 
 class Fronts:
     """``count`` front processes accepting on ``listener``, linked to this process."""
 
-    def __init__(self, service: Service, count: int, listener: socket.socket, folder: Path):
+    def __init__(self, service: Service, count: int, listener: socket.socket, folder: Path) -> None:
         self.service = service
         self.count = count
         self.listener = listener
@@ -52,7 +82,7 @@ class Fronts:
         self._commits: set[asyncio.Task[None]] = set()
         self._stopping = False
 
-    async def context(self, app: web.Application) -> Any:
+    async def context(self, app: web.Application) -> AsyncIterator[None]:
         """aiohttp cleanup context: fronts run while the app does (drained in ``drain``)."""
         self._server = await asyncio.start_unix_server(self._serve_link, path=str(self.link_path))
         self.service.reload_listeners.append(self._pass_reload_on)
@@ -60,6 +90,7 @@ class Fronts:
             await self._start(index)
         yield
         await self.drain(app)
+        self.service.reload_listeners.remove(self._pass_reload_on)
         self._server.close()
         await self._server.wait_closed()
 
@@ -69,46 +100,71 @@ class Fronts:
         if self._stopping:
             return
         self._stopping = True
+        # New connections are refused from now on, as one process refuses them once it
+        # drains; the fronts close their copies of the socket as they stop.
+        self.listener.close()
         for process in self._processes.values():
             with contextlib.suppress(ProcessLookupError):
                 process.send_signal(signal.SIGTERM)
         timeout = self.service.settings.shutdown_timeout + 2.0
-        for index, process in list(self._processes.items()):
-            try:
-                await asyncio.wait_for(process.wait(), timeout)
-            except TimeoutError:
-                log_event(logger, logging.WARNING, "front_killed", front=index, pid=process.pid)
-                with contextlib.suppress(ProcessLookupError):
-                    process.kill()
-                await process.wait()
+        await asyncio.gather(
+            *(self._await_exit(i, p, timeout) for i, p in list(self._processes.items()))
+        )
         for watcher in list(self._watchers):
             watcher.cancel()
         if self._commits:
             await asyncio.gather(*self._commits, return_exceptions=True)
 
-    async def _start(self, index: int) -> None:
+    async def _await_exit(
+        self, index: int, process: asyncio.subprocess.Process, grace: float
+    ) -> None:
+        try:
+            await asyncio.wait_for(process.wait(), grace)
+        except TimeoutError:
+            log_event(logger, logging.WARNING, "front_killed", front=index, pid=process.pid)
+            with contextlib.suppress(ProcessLookupError):
+                process.kill()
+            await process.wait()
+
+    async def _start(self, index: int, exits: int = 0) -> None:
         fd = self.listener.fileno()
+        # Its own session: a terminal's Ctrl-C reaches this process only, which then stops
+        # the fronts with one SIGTERM each.
         process = await asyncio.create_subprocess_exec(
             sys.executable, "-m", "alertrouter.frontend",
             "--link", str(self.link_path), "--fd", str(fd),
-            pass_fds=(fd,), stdin=asyncio.subprocess.DEVNULL,
+            pass_fds=(fd,), stdin=asyncio.subprocess.DEVNULL, start_new_session=True,
         )  # fmt: skip
         self._processes[index] = process
+        if self._stopping:  # drain began while it was starting
+            process.send_signal(signal.SIGTERM)
+            await self._await_exit(index, process, self.service.settings.shutdown_timeout)
+            return
         log_event(logger, logging.INFO, "front_started", front=index, pid=process.pid)
-        watcher = asyncio.create_task(self._watch(index, process))
+        watcher = asyncio.create_task(self._watch(index, process, exits))
         self._watchers.add(watcher)
         watcher.add_done_callback(self._watchers.discard)
 
-    async def _watch(self, index: int, process: asyncio.subprocess.Process) -> None:
-        """A front that exits while we serve is started again (the listener stays open here,
-        so connections wait in its backlog meanwhile)."""
+    async def _watch(self, index: int, process: asyncio.subprocess.Process, exits: int) -> None:
+        """A front that exits while we serve is started again, sooner after a long run than
+        after a quick failure (the listener stays open here, so connections wait in its
+        backlog meanwhile)."""
+        started = time.monotonic()
         code = await process.wait()
         if self._stopping:
             return
-        log_event(logger, logging.ERROR, "front_exited", front=index, pid=process.pid, code=code)
-        await asyncio.sleep(_RESTART_DELAY_SECONDS)
+        exits = 0 if time.monotonic() - started > _STEADY_SECONDS else exits
+        delay = _RESTART_DELAYS_SECONDS[min(exits, len(_RESTART_DELAYS_SECONDS) - 1)]
+        log_event(
+            logger, logging.ERROR, "front_exited",
+            front=index, pid=process.pid, code=code, restart_in_seconds=delay,
+        )  # fmt: skip
+        await asyncio.sleep(delay)
         if not self._stopping:
-            await self._start(index)
+            try:
+                await self._start(index, exits + 1)
+            except OSError as exc:
+                log_event(logger, logging.ERROR, "front_not_started", front=index, error=str(exc))
 
     async def _serve_link(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         outbox = Outbox(writer)
@@ -136,9 +192,14 @@ class Fronts:
             committed = await commit_intake(self.service, from_wire(take.intake))
         except StoreError as exc:
             log_event(logger, logging.ERROR, "webhook_not_committed", error=str(exc))
-            outbox.put(Done(take.seq, None, "state store unavailable, retry"))
+            outbox.put(Done(take.seq, None, 503, "state store unavailable, retry"))
             return
-        outbox.put(Done(take.seq, committed, ""))
+        except Exception:
+            # One process would answer 500 from its request middleware; the front does.
+            logger.exception("webhook_commit_failed")
+            outbox.put(Done(take.seq, None, 500, "internal error"))
+            return
+        outbox.put(Done(take.seq, committed, 200, ""))
 
     def _count(self, served: Served) -> None:
         metrics = self.service.metrics
