@@ -29,6 +29,7 @@ from alertrouter.frontend.link import (
     Hello,
     Outbox,
     Reload,
+    Reloaded,
     Served,
     Take,
     read_frame,
@@ -72,7 +73,7 @@ class Front:
         self._session: aiohttp.ClientSession | None = None
         self._waiting: dict[int, asyncio.Future[Done]] = {}
         self._next_seq = 0
-        self._wanted_config: ConfigText | None = None  # the newest Reload not applied yet
+        self._wanted: Reload | None = None  # the newest Reload not applied yet
         self._reloading: asyncio.Task[None] | None = None
         self._stopping = False
 
@@ -134,7 +135,7 @@ class Front:
                         if waiter is not None and not waiter.done():
                             waiter.set_result(message)
                     elif isinstance(message, Reload):
-                        self._reload(message.config)
+                        self._reload(message)
         except asyncio.CancelledError:
             raise  # stopping: the link closes after every request was answered
         except Exception as exc:  # EOF above all, but any broken frame ends the link too
@@ -152,24 +153,27 @@ class Front:
         if not self._stopping:
             os.kill(os.getpid(), signal.SIGTERM)
 
-    def _reload(self, config: ConfigText) -> None:
-        """Route with ``config`` as soon as it is parsed; reloads apply one at a time, and
-        only the newest of those that arrived meanwhile."""
-        self._wanted_config = config
+    def _reload(self, reload: Reload) -> None:
+        """Route with its config as soon as it is parsed, and say so; reloads apply one at a
+        time, and only the newest of those that arrived meanwhile."""
+        self._wanted = reload
         if self._reloading is None or self._reloading.done():
             self._reloading = asyncio.create_task(self._apply_reloads())
 
     async def _apply_reloads(self) -> None:
-        while self._wanted_config is not None:
-            config, self._wanted_config = self._wanted_config, None
+        while self._wanted is not None:
+            reload, self._wanted = self._wanted, None
+            error = ""
             try:
-                parsed = await asyncio.to_thread(parse_config, config, self.settings)
+                parsed = await asyncio.to_thread(parse_config, reload.config, self.settings)
             except ConfigError as exc:  # the owner validated this text; a file it names broke
-                problems = [str(p) for p in exc.problems]
-                log_event(logger, logging.ERROR, "front_reload_failed", problems=problems)
-                continue
-            self.runtime = Runtime.create(parsed, time.time())
-            self.scrubber.update(config_secrets(parsed, self.settings))
+                error = "; ".join(str(p) for p in exc.problems)
+                log_event(logger, logging.ERROR, "front_reload_failed", problems=error)
+            else:
+                self.runtime = Runtime.create(parsed, time.time())
+                self.scrubber.update(config_secrets(parsed, self.settings))
+            if self._outbox is not None:
+                self._outbox.put(Reloaded(reload.generation, error))
 
     def _record(self, request: web.Request, endpoint: str, status: int, seconds: float) -> None:
         # Only webhooks are answered here; the owner counts what it answers itself.

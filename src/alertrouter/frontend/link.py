@@ -22,6 +22,7 @@ __all__ = [
     "Hello",
     "Outbox",
     "Reload",
+    "Reloaded",
     "Served",
     "Take",
     "from_wire",
@@ -73,7 +74,16 @@ class Served(NamedTuple):
 class Reload(NamedTuple):
     """Owner to front: the owner swapped in this routing file; route with it too."""
 
+    generation: int
     config: ConfigText
+
+
+class Reloaded(NamedTuple):
+    """Front to owner: it routes with ``Reload`` ``generation`` (or a newer one) now; or why
+    not (``error``)."""
+
+    generation: int
+    error: str
 
 
 class ConfigText(NamedTuple):

@@ -25,6 +25,7 @@ from alertrouter.frontend.link import (
     Hello,
     Outbox,
     Reload,
+    Reloaded,
     Served,
     Take,
     from_wire,
@@ -39,6 +40,7 @@ __all__ = ["Fronts", "socket_folder"]
 logger = get_logger(__name__)
 _RESTART_DELAYS_SECONDS = (1.0, 2.0, 5.0, 10.0, 30.0)  # after 1, 2, 3, ... exits in a row
 _STEADY_SECONDS = 60.0  # a front that ran this long starts the count again
+_RELOAD_WAIT_SECONDS = 10.0  # for the fronts to route with a reloaded config
 
 
 _FOLDER_PREFIX = "alertrouter-fronts-"
@@ -81,6 +83,9 @@ class Fronts:
         self._links: set[Outbox] = set()
         self._commits: set[asyncio.Task[None]] = set()
         self._stopping = False
+        self._generation = 0  # of the config the fronts are told to route with
+        # Per front link: the reloads it has yet to confirm, by generation.
+        self._unconfirmed: dict[Outbox, list[tuple[int, asyncio.Future[str]]]] = {}
 
     async def context(self, app: web.Application) -> AsyncIterator[None]:
         """aiohttp cleanup context: fronts run while the app does (drained in ``drain``)."""
@@ -180,10 +185,14 @@ class Fronts:
                         task.add_done_callback(self._commits.discard)
                     elif isinstance(message, Served):
                         self._count(message)
+                    elif isinstance(message, Reloaded):
+                        self._confirm(outbox, message.generation, message.error)
         except (asyncio.IncompleteReadError, ConnectionError):
             pass  # the front exited; _watch decides what follows
         finally:
             self._links.discard(outbox)
+            self._confirm(outbox, self._generation, "the front exited")
+            self._unconfirmed.pop(outbox, None)
             writer.close()
 
     async def _commit(self, outbox: Outbox, take: Take) -> None:
@@ -212,6 +221,34 @@ class Fronts:
         config = self.service.runtime.config
         return ConfigText(config.text, config.file)
 
-    def _pass_reload_on(self) -> None:
+    async def _pass_reload_on(self) -> None:
+        """Tell every front the config the owner swapped in, and wait until they route with
+        it (a new front starts with it), so that a webhook sent after the reload answer is
+        routed by the new file, as with one process."""
+        self._generation += 1
+        reload = Reload(self._generation, self._config_text())
+        loop = asyncio.get_running_loop()
+        confirmations = []
         for outbox in self._links:
-            outbox.put(Reload(self._config_text()))
+            confirmation: asyncio.Future[str] = loop.create_future()
+            self._unconfirmed.setdefault(outbox, []).append((reload.generation, confirmation))
+            confirmations.append(confirmation)
+            outbox.put(reload)
+        if not confirmations:
+            return
+        done, late = await asyncio.wait(confirmations, timeout=_RELOAD_WAIT_SECONDS)
+        errors = [f.result() for f in done if f.result()]
+        if errors or late:
+            log_event(
+                logger, logging.ERROR, "front_reload_failed",
+                errors=errors, unconfirmed=len(late), generation=reload.generation,
+            )  # fmt: skip
+
+    def _confirm(self, outbox: Outbox, generation: int, error: str) -> None:
+        """``outbox``'s front routes with ``generation`` (or could not): every reload up to
+        it is settled."""
+        waiting = self._unconfirmed.get(outbox, [])
+        while waiting and waiting[0][0] <= generation:
+            _, confirmation = waiting.pop(0)
+            if not confirmation.done():
+                confirmation.set_result(error)
