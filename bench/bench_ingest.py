@@ -74,7 +74,7 @@ from machine import command_line, cpu_model, load_average
 
 # The tests' process helpers (a free port, a stop by PID): one copy for tests and benchmarks.
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
-from processes import free_port, stop_process
+from processes import children, free_port, stop_process
 
 REPO = Path(__file__).resolve().parent.parent
 BENCH = Path(__file__).resolve().parent
@@ -371,7 +371,7 @@ def run_load(
         "--bodies", str(bodies_file), "--connections", str(CONNECTIONS),
         "--warmup", str(plan.warmup), "--duration", str(plan.duration),
     ]  # fmt: skip
-    for pid in (server.process.pid, *_children(server.process.pid)):  # with its ingest fronts
+    for pid in (server.process.pid, *children(server.process.pid)):  # with its ingest fronts
         argv += ["--server-pid", str(pid)]
     if resend or cycle:
         argv.append("--cycle")
@@ -382,14 +382,6 @@ def run_load(
         raise RuntimeError(f"load generator failed: {done.stderr[-2000:]}")
     measured: dict[str, Any] = json.loads(done.stdout)
     return measured
-
-
-def _children(pid: int) -> list[int]:
-    try:
-        text = Path(f"/proc/{pid}/task/{pid}/children").read_text(encoding="ascii")
-    except OSError:
-        return []
-    return [int(child) for child in text.split()]
 
 
 def check_store(db: Path, alerts_acknowledged: int, fresh: bool) -> list[str]:

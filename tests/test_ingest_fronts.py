@@ -11,13 +11,13 @@ import concurrent.futures
 import itertools
 import os
 import signal
-import subprocess
 from pathlib import Path
 from typing import Any
 
 import httpx
 from prometheus_client.parser import text_string_to_metric_families
 
+from processes import children
 from test_serve_process import (
     FIRST_SENDS,
     RAW,
@@ -32,12 +32,6 @@ from test_serve_process import (
 )
 
 JSON = {"Content-Type": "application/json"}
-
-
-def children(pid: int) -> list[int]:
-    """The PIDs of ``pid``'s child processes (its fronts)."""
-    found = subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True, check=False)
-    return [int(line) for line in found.stdout.split()]
 
 
 def alive(pid: int) -> bool:

@@ -193,9 +193,7 @@ def request_middleware(record: RecordRequest) -> Middleware:
 
 
 def _record_in_metrics(request: web.Request, endpoint: str, status: int, seconds: float) -> None:
-    metrics = request.app[SERVICE].metrics
-    metrics.http_requests.labels(request.method, endpoint, str(status)).inc()
-    metrics.http_request_duration.labels(request.method, endpoint).observe(seconds)
+    request.app[SERVICE].metrics.count_request(request.method, endpoint, status, seconds)
 
 
 def _reset(token: Any) -> None:

@@ -121,6 +121,11 @@ class Metrics:
             registry=r,
         )
 
+    def count_request(self, method: str, endpoint: str, status: int, seconds: float) -> None:
+        """One HTTP request answered: by method, route template and status, and timed."""
+        self.http_requests.labels(method, endpoint, str(status)).inc()
+        self.http_request_duration.labels(method, endpoint).observe(seconds)
+
     def initialise(self, integrations: Iterable[tuple[str, str]]) -> None:
         """Create every (receiver, integration type) series at zero so dashboards show zeros."""
         for code in ("200", "400", "401", "413", "415", "503"):

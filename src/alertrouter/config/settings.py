@@ -64,21 +64,13 @@ class Settings:
             problems.append(ConfigProblem("environment", None, name, "want true or false"))
             return default
 
-        def number(name: str, default: int) -> int:
+        def number(name: str, default: int, minimum: int = 1) -> int:
             value = get(name)
             if value is None:
                 return default
-            if not value.isdigit() or int(value) <= 0:
-                problems.append(ConfigProblem("environment", None, name, "want a positive integer"))
-                return default
-            return int(value)
-
-        def count(name: str, default: int) -> int:
-            value = get(name)
-            if value is None:
-                return default
-            if not value.isdigit():
-                problems.append(ConfigProblem("environment", None, name, "want 0 or more"))
+            if not value.isdigit() or int(value) < minimum:
+                want = "a positive integer" if minimum == 1 else f"an integer >= {minimum}"
+                problems.append(ConfigProblem("environment", None, name, f"want {want}"))
                 return default
             return int(value)
 
@@ -130,7 +122,7 @@ class Settings:
             shutdown_timeout=seconds("ALERTROUTER_SHUTDOWN_TIMEOUT", 10.0),
             lease_seconds=seconds("ALERTROUTER_LEASE_SECONDS", 120.0),
             queue_hold_seconds=seconds("ALERTROUTER_QUEUE_HOLD_SECONDS", 60.0),
-            ingest_processes=count("ALERTROUTER_INGEST_PROCESSES", 0),
+            ingest_processes=number("ALERTROUTER_INGEST_PROCESSES", 0, minimum=0),
         )
         if problems:
             raise ConfigError(problems)

@@ -100,14 +100,15 @@ def to_wire(intake: Intake) -> tuple[Any, ...]:
     its named tuples and dataclasses (each of those is a class lookup and a call). Each
     draft's payload is encoded here, ahead: the front has time to spare, the owner's store
     step has none."""
+    planned = intake.drafts.drafts
     drafts = [
         (
             draft.receiver, draft.integration, draft.integration_type, draft.send_resolved,
             draft.priority, draft.group,
             [(*c.key, c.status, c.repeat_interval, c.alert) for c in draft.candidates],
-            draft.payload,
+            payload,
         )
-        for draft in encode_draft_payloads(intake.drafts.drafts)
+        for draft, payload in zip(planned, encode_draft_payloads(planned), strict=True)
     ]  # fmt: skip
     suppressed = list(intake.drafts.suppressed)
     return (drafts, suppressed, intake.now, intake.group_key, intake.alerts, intake.firing)

@@ -212,10 +212,8 @@ class Fronts:
 
     def _count(self, served: Served) -> None:
         metrics = self.service.metrics
-        status = str(served.status)
-        metrics.webhooks_received.labels(status).inc()
-        metrics.http_requests.labels(served.method, served.endpoint, status).inc()
-        metrics.http_request_duration.labels(served.method, served.endpoint).observe(served.seconds)
+        metrics.webhooks_received.labels(str(served.status)).inc()
+        metrics.count_request(served.method, served.endpoint, served.status, served.seconds)
 
     def _config_text(self) -> ConfigText:
         config = self.service.runtime.config

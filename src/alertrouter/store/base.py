@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import abc
 import asyncio
-import dataclasses
 import json
 from collections.abc import Callable, Coroutine, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -156,15 +155,10 @@ def encode_payloads(jobs: Sequence[PlannedJob]) -> list[str]:
     return payloads
 
 
-def encode_draft_payloads(drafts: Sequence[JobDraft]) -> list[JobDraft]:
-    """``drafts`` with their ``payload`` encoded ahead, as if every candidate were due."""
+def encode_draft_payloads(drafts: Sequence[JobDraft]) -> list[str]:
+    """Each draft's stored payload as if every candidate were due (``JobDraft.payload``)."""
     groups: dict[int, str] = {}
-    return [
-        dataclasses.replace(
-            draft, payload=_payload(draft.group, [c.alert for c in draft.candidates], groups)
-        )
-        for draft in drafts
-    ]
+    return [_payload(d.group, [c.alert for c in d.candidates], groups) for d in drafts]
 
 
 def _payload(
