@@ -6,11 +6,14 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PIP_NO_CACHE_DIR=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1
 
-# Only what `pip install .` needs, so edits to tests or docs do not invalidate this layer.
+# The locked runtime first (its own layer), then the package: edits to src/ reuse the lock layer.
 WORKDIR /build
+COPY requirements/runtime.txt ./requirements/
+RUN pip install --require-hashes --no-deps -r requirements/runtime.txt
 COPY pyproject.toml README.md ./
 COPY src ./src
-RUN pip install . && rm -rf /build
+# The locked setuptools builds it (no isolated build env fetching an unpinned one).
+RUN pip install --no-deps --no-build-isolation . && rm -rf /build
 
 # An unprivileged user owning /data, the state volume (a new named volume copies this ownership).
 RUN useradd --system --uid 10001 --user-group --home-dir /data --shell /usr/sbin/nologin alertrouter \

@@ -1,21 +1,35 @@
 # The one entry point for developers, CI (.ci/run) and the README alike.
+# Everything installed comes from the locks in requirements/ (versions and hashes): a pinned uv,
+# installed by pip, installs them; `make lock` refreshes them from pyproject.toml's ranges.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-STAMP := $(VENV)/.installed
+UV := $(BIN)/uv
 CONFIG ?= config/alertrouter.yml
+# `uv pip` into our venv, from the lock alone (no other index settings, no unhashed download).
+UV_PIP := $(UV) pip install --quiet --python $(BIN)/python --no-deps
+UV_INSTALL := $(UV_PIP) --require-hashes
+UV_COMPILE := $(UV) pip compile --quiet --universal --python-version 3.11 --generate-hashes --upgrade
 
-.PHONY: install run lint typecheck test routes-test bench clean
+.PHONY: install install-dev run lint typecheck test routes-test bench lock freeze clean
 
-$(BIN)/python:
+$(UV): requirements/tools.txt
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet --require-hashes --no-deps -r requirements/tools.txt
+	touch $(UV)
 
-$(STAMP): $(BIN)/python pyproject.toml
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
-	touch $(STAMP)
+# The runtime alone (make run); the dev tools come with install-dev (make test).
+$(VENV)/.runtime: $(UV) requirements/runtime.txt pyproject.toml
+	$(UV_INSTALL) -r requirements/runtime.txt
+	$(UV_PIP) --no-build-isolation --editable .
+	touch $@
 
-install: $(STAMP)
+$(VENV)/.dev: $(VENV)/.runtime requirements/dev.txt
+	$(UV_INSTALL) -r requirements/dev.txt
+	touch $@
+
+install: $(VENV)/.runtime
+install-dev: $(VENV)/.dev
 
 # Serves for real when every ${VAR} the routing file needs is set; otherwise --dry-run, which
 # logs what each integration would send instead of sending it.
@@ -27,11 +41,11 @@ run: install
 		exec $(BIN)/alertrouter serve --config $(CONFIG) --dry-run; \
 	fi
 
-lint: install
+lint: install-dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-typecheck: install
+typecheck: install-dev
 	$(BIN)/mypy
 
 routes-test: install
@@ -41,8 +55,18 @@ routes-test: install
 test: lint typecheck routes-test
 	$(BIN)/pytest
 
+# What is installed, for CI's log: it must equal the lock.
+freeze: install-dev
+	$(UV) pip freeze --python $(BIN)/python
+
+# Re-resolve every lock to the newest versions pyproject.toml's ranges allow.
+lock: $(UV)
+	$(UV_COMPILE) requirements/tools.in -o requirements/tools.txt
+	$(UV_COMPILE) pyproject.toml requirements/build.in -o requirements/runtime.txt
+	$(UV_COMPILE) pyproject.toml requirements/build.in --extra dev -o requirements/dev.txt
+
 # Each prints a Markdown table with the machine and command; results go to BENCHMARKS.md.
-bench: install
+bench: install-dev
 	$(BIN)/python bench/bench_routing.py
 	$(BIN)/python bench/bench_ingest.py
 	$(BIN)/python bench/bench_delivery.py

@@ -190,7 +190,7 @@ class RedisStore(Store):
         except RedisError as exc:
             log_event(logger, logging.WARNING, "redis_wake_channel_lost", error=str(exc))
         finally:
-            await pubsub.aclose()  # type: ignore[no-untyped-call]  # untyped in redis-py
+            await pubsub.aclose()
 
     async def ping(self) -> None:
         """PING."""
