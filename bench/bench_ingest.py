@@ -7,9 +7,7 @@ Three servers, each a subprocess on 127.0.0.1, measured one after the other in o
     its jobs committed (WAL, fsync through the group-committing writer) before the 200. The
     delivery workers run too (``--dry-run`` makes every integration log what it would send,
     at the integration's own pace; there is no flag to switch delivery off), so they share
-    the process with ingest; and the same with ``--ingest-processes 1``: a front process
-    validates, routes and drafts, and the serving process commits (frontend/). Its CPU is
-    the sum of both processes;
+    the process with ingest;
 (b) a bare aiohttp server (``bench/bare_server.py``) that only ``json.loads`` the same bodies
     and answers 200: the ceiling for this interpreter and HTTP stack;
 (c) Alertmanager 0.25 (``/usr/bin/prometheus-alertmanager``, Debian's ``prometheus-alertmanager``)
@@ -74,7 +72,7 @@ from machine import command_line, cpu_model, load_average
 
 # The tests' process helpers (a free port, a stop by PID): one copy for tests and benchmarks.
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
-from processes import children, free_port, stop_process
+from processes import free_port, stop_process
 
 REPO = Path(__file__).resolve().parent.parent
 BENCH = Path(__file__).resolve().parent
@@ -295,9 +293,7 @@ def running(server: Server) -> Iterator[Server]:
         stop(server)
 
 
-def alertrouter_server(
-    work: Path, tag: str, profile_to: Path | None = None, fronts: int = 0
-) -> Server:
+def alertrouter_server(work: Path, tag: str, profile_to: Path | None = None) -> Server:
     port = free_port()
     db = work / f"alertrouter-{tag}.db"
     code = "from alertrouter.cli import main; raise SystemExit(main())"
@@ -311,10 +307,11 @@ def alertrouter_server(
     argv = [
         sys.executable, "-c", code, "serve", "--dry-run", "--config", SHIPPED_POLICY,
         "--listen", f"127.0.0.1:{port}", "--state-url", f"sqlite:///{db}",
-        "--log-level", "warning", "--ingest-processes", str(fronts),
+        "--log-level", "warning",
     ]  # fmt: skip
-    name = f"alertrouter + {fronts} ingest front" if fronts else "alertrouter"
-    return Server(name, argv, "/api/v1/alerts", "/-/ready", port, work / f"{tag}.log", state_db=db)
+    return Server(
+        "alertrouter", argv, "/api/v1/alerts", "/-/ready", port, work / f"{tag}.log", state_db=db
+    )
 
 
 def bare_server(work: Path, tag: str) -> Server:
@@ -371,8 +368,7 @@ def run_load(
         "--bodies", str(bodies_file), "--connections", str(CONNECTIONS),
         "--warmup", str(plan.warmup), "--duration", str(plan.duration),
     ]  # fmt: skip
-    for pid in (server.process.pid, *children(server.process.pid)):  # with its ingest fronts
-        argv += ["--server-pid", str(pid)]
+    argv += ["--server-pid", str(server.process.pid)]
     if resend or cycle:
         argv.append("--cycle")
     if resend:
@@ -510,7 +506,7 @@ def _cores(value: float | None) -> str:
 
 
 def verdicts(results: Sequence[Result]) -> list[str]:
-    """Each target, for alertrouter alone and with an ingest front."""
+    """Each target, for each alertrouter variant measured."""
 
     def find(server: str, size: int) -> Result | None:
         fresh = (r for r in results if r.mode == "new alerts")
@@ -628,8 +624,6 @@ def main(argv: Sequence[str] | None = None) -> int:
                                     files[size, "webhook"], plan))  # fmt: skip
             results.append(scenario(alertrouter_server(work, f"resend-{tag}"), size,
                                     files[size, "resend"], plan, resend=True))  # fmt: skip
-            results.append(scenario(alertrouter_server(work, f"front-{tag}", fronts=1), size,
-                                    files[size, "webhook"], plan))  # fmt: skip
             if with_alertmanager:
                 results.append(scenario(alertmanager_server(work, f"am-{tag}"), size,
                                         files[size, "v2"], plan))  # fmt: skip

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import socket
 import subprocess
-from pathlib import Path
 
-__all__ = ["children", "free_port", "stop_process"]
+__all__ = ["free_port", "stop_process"]
 
 
 def free_port() -> int:
@@ -26,12 +25,3 @@ def stop_process(process: subprocess.Popen[bytes], timeout: float = 10.0) -> Non
     except subprocess.TimeoutExpired:
         process.kill()
         process.wait(timeout=10)
-
-
-def children(pid: int) -> list[int]:
-    """The PIDs of ``pid``'s child processes (a server's ingest fronts), from /proc."""
-    try:
-        listed = Path(f"/proc/{pid}/task/{pid}/children").read_text(encoding="ascii")
-    except OSError:
-        return []
-    return [int(child) for child in listed.split()]

@@ -582,6 +582,23 @@ async def test_a_missing_content_type_gets_415(harness: Harness) -> None:
         assert (await response.json())["errors"][0]["field"] == "Content-Type"
 
 
+async def test_an_unknown_path_gets_a_json_404(harness: Harness) -> None:
+    """404 is JSON naming the path, like every other error answer."""
+    answer = await harness.request("GET", "/no/such/thing")
+    assert answer.status == 404
+    assert answer.headers["Content-Type"].startswith("application/json")
+    assert answer.json["errors"][0]["message"] == "no such endpoint: /no/such/thing"
+
+
+async def test_a_wrong_method_gets_a_json_405_with_allow(harness: Harness) -> None:
+    """405 is JSON naming the allowed methods, and keeps the Allow header."""
+    answer = await harness.request("GET", "/api/v1/alerts")
+    assert answer.status == 405
+    assert answer.headers["Content-Type"].startswith("application/json")
+    assert "POST" in answer.headers["Allow"]
+    assert "allowed: POST" in answer.json["errors"][0]["message"]
+
+
 async def test_json_with_a_charset_parameter_is_accepted(harness: Harness) -> None:
     """application/json; charset=utf-8 is still JSON."""
     answer = await harness.post(raw("firing_critical"), "application/json; charset=utf-8")

@@ -1,6 +1,5 @@
 """``alertrouter serve`` as a real process: jobs survive SIGKILL, SIGTERM stops cleanly, SIGHUP
-reloads, unset secrets refuse to start, and the real Alertmanager posts to it over TLS. Each of
-these also runs with one ingest front (``--ingest-processes 1``, frontend/) taking the webhooks.
+reloads, unset secrets refuse to start, and the real Alertmanager posts to it over TLS.
 
 Every process runs on free loopback ports in a temporary folder and is stopped by its PID in a
 ``finally``. Provider endpoints point at closed loopback ports, so delivery (if workers run)
@@ -43,10 +42,6 @@ ALERTMANAGER = shutil.which("prometheus-alertmanager") or (
     else None
 )
 CONSOLE_SCRIPT = Path(sys.executable).with_name("alertrouter")
-# serve's own flags for each way of taking webhooks: in the serving process, or in a front.
-INGEST_MODES = pytest.mark.parametrize(
-    "ingest", [(), ("--ingest-processes", "1")], ids=["one-process", "front"]
-)
 START_TIMEOUT = 15.0
 
 
@@ -235,16 +230,13 @@ def post(client: httpx.Client, body: bytes) -> dict[str, Any]:
     return result
 
 
-@INGEST_MODES
-def test_queued_jobs_survive_sigkill_and_resends_stay_harmless(
-    tmp_path: Path, ingest: tuple[str, ...]
-) -> None:
+def test_queued_jobs_survive_sigkill_and_resends_stay_harmless(tmp_path: Path) -> None:
     """Jobs answered with 200 survive SIGKILL once each; after restart resends queue nothing."""
     env = nowhere_env()
     config = routing_file(tmp_path)
     bodies = [(RAW / f"{name}.body").read_bytes() for name in FIRST_SENDS]
     bodies += [distinct_alert(i) for i in range(20)]
-    with serving(tmp_path, "--config", str(config), *ingest, env=env) as server:
+    with serving(tmp_path, "--config", str(config), env=env) as server:
         with server.client() as client:
             answers = [post(client, body) for body in bodies]
         server.process.kill()  # right after the last 200: no drain, no checkpoint
@@ -257,7 +249,7 @@ def test_queued_jobs_survive_sigkill_and_resends_stay_harmless(
     assert max(contents.values()) == 1, "a job was stored twice"
     assert {state for state, _, _ in jobs} <= {"pending", "inflight"}
 
-    restart = serving(tmp_path, "--config", str(config), *ingest, env=env, state=server.state)
+    restart = serving(tmp_path, "--config", str(config), env=env, state=server.state)
     with restart as restarted:
         status = restarted.status()
         assert (status["queue_depth"], status["dead_letters"]) == (len(bodies), 0)
@@ -271,14 +263,11 @@ def test_queued_jobs_survive_sigkill_and_resends_stay_harmless(
     assert Counter((q, a) for _, q, a in read_jobs(server.state)) == contents
 
 
-@INGEST_MODES
-def test_sigterm_exits_zero_promptly_and_closes_the_store(
-    tmp_path: Path, ingest: tuple[str, ...]
-) -> None:
+def test_sigterm_exits_zero_promptly_and_closes_the_store(tmp_path: Path) -> None:
     """On SIGTERM serve drains, exits 0 within seconds, and leaves the SQLite WAL checkpointed."""
     env = nowhere_env()
     config = routing_file(tmp_path)
-    with serving(tmp_path, "--config", str(config), *ingest, env=env) as server:
+    with serving(tmp_path, "--config", str(config), env=env) as server:
         with server.client() as client:
             assert post(client, (RAW / "firing_critical.body").read_bytes())["queued"] == 1
         code, took = server.stop(signal.SIGTERM)
@@ -290,12 +279,11 @@ def test_sigterm_exits_zero_promptly_and_closes_the_store(
     assert len(read_jobs(server.state)) == 1
 
 
-@INGEST_MODES
-def test_sighup_reloads_the_routing_file(tmp_path: Path, ingest: tuple[str, ...]) -> None:
+def test_sighup_reloads_the_routing_file(tmp_path: Path) -> None:
     """SIGHUP loads the changed file (new sha256); an invalid one is refused, the old one kept."""
     env = nowhere_env()
     config = routing_file(tmp_path)
-    with serving(tmp_path, "--config", str(config), *ingest, env=env) as server:
+    with serving(tmp_path, "--config", str(config), env=env) as server:
         first = sha256_of(config)
         assert server.status()["config"]["sha256"] == first
 
@@ -380,8 +368,7 @@ receivers:
     ALERTMANAGER is None,
     reason="prometheus-alertmanager not installed (Debian package; CI installs it)",
 )
-@INGEST_MODES
-def test_the_real_alertmanager_posts_over_tls(tmp_path: Path, ingest: tuple[str, ...]) -> None:
+def test_the_real_alertmanager_posts_over_tls(tmp_path: Path) -> None:
     """Alertmanager 0.25 posts over HTTPS with a bearer token, and alertrouter queues the page."""
     assert ALERTMANAGER is not None
     authority = trustme.CA()
@@ -397,7 +384,7 @@ def test_the_real_alertmanager_posts_over_tls(tmp_path: Path, ingest: tuple[str,
     env = nowhere_env()
     config = routing_file(tmp_path)
     tls = (cert, key, trust)
-    with serving(tmp_path, "--config", str(config), *ingest, env=env, tls=tls) as server:
+    with serving(tmp_path, "--config", str(config), env=env, tls=tls) as server:
         am_port = free_port()
         am_config = tmp_path / "alertmanager.yml"
         am_config.write_text(

@@ -8,12 +8,10 @@ from __future__ import annotations
 
 import hmac
 import ipaddress
-import socket
 from typing import Any, cast
 
 from aiohttp import web
 
-from alertrouter.constants import CLIENT_HEADER
 from alertrouter.service import SERVICE, Service
 from alertrouter.store.base import Job, JobState
 
@@ -51,20 +49,10 @@ def _service(request: web.Request) -> Service:
 
 
 def _from_loopback(request: web.Request) -> bool:
-    address = request.remote or ""
-    if _via_front(request):
-        # Behind an ingest front: the front's word for its client (it drops any the client
-        # sent). Only fronts reach this process's Unix socket.
-        address = request.headers.get(CLIENT_HEADER, "")
     try:
-        return ipaddress.ip_address(address).is_loopback
+        return ipaddress.ip_address(request.remote or "").is_loopback
     except ValueError:
         return False
-
-
-def _via_front(request: web.Request) -> bool:
-    listener = request.transport.get_extra_info("socket") if request.transport else None
-    return listener is not None and listener.family == socket.AF_UNIX
 
 
 def job_summary(job: Job) -> dict[str, Any]:

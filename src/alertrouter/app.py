@@ -174,7 +174,9 @@ def request_middleware(record: RecordRequest) -> Middleware:
                 response = await handler(request)
             except web.HTTPException as exc:
                 status = exc.status
-                raise
+                if status not in (404, 405):
+                    raise
+                response = _routing_error(request, exc)
             except asyncio.CancelledError:
                 raise
             except Exception:
@@ -190,6 +192,20 @@ def request_middleware(record: RecordRequest) -> Middleware:
             _reset(token)
 
     return middleware
+
+
+def _routing_error(request: web.Request, exc: web.HTTPException) -> web.Response:
+    """404 and 405 as JSON, like every other error answer (405 keeps its Allow header)."""
+    if exc.status == 404:
+        problem = {"field": "(path)", "message": f"no such endpoint: {request.path}"}
+        return web.json_response({"errors": [problem]}, status=404)
+    allowed = exc.headers.get("Allow", "")
+    message = f"method {request.method} not allowed here; allowed: {allowed}"
+    return web.json_response(
+        {"errors": [{"field": "(method)", "message": message}]},
+        status=405,
+        headers={"Allow": allowed},
+    )
 
 
 def _record_in_metrics(request: web.Request, endpoint: str, status: int, seconds: float) -> None:

@@ -24,7 +24,7 @@ from alertrouter.config.settings import (
     Settings,
 )
 from alertrouter.constants import EXIT_FAILED, EXIT_OK, EXIT_USAGE
-from alertrouter.errors import ConfigError
+from alertrouter.errors import ConfigError, StoreError
 from alertrouter.router.cases import load_cases, run_cases
 from alertrouter.router.matchers import MatcherSyntaxError, parse_label_set
 from alertrouter.router.report import render_explain, render_tree
@@ -62,12 +62,6 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--max-body-bytes", type=int, metavar="N", help="default 8 MiB")
     serve.add_argument("--tls-cert-file", metavar="FILE", help="serve HTTPS with this cert")
     serve.add_argument("--tls-key-file", metavar="FILE", help="... and this key")
-    serve.add_argument(
-        "--ingest-processes",
-        type=int,
-        metavar="N",
-        help="processes taking webhooks beside this one (default 0: this one does)",
-    )
     serve.set_defaults(handler=serve_command)
 
     test_alert = commands.add_parser(
@@ -179,16 +173,18 @@ def serve_command(args: argparse.Namespace) -> int:
             max_body_bytes=args.max_body_bytes,
             tls_cert_file=args.tls_cert_file,
             tls_key_file=args.tls_key_file,
-            ingest_processes=args.ingest_processes,
         )
         run_server(settings)
     except ConfigError as exc:
+        if len(exc.problems) == 1:
+            print(f"alertrouter: invalid configuration: {exc.problems[0]}", file=sys.stderr)
+            return EXIT_FAILED
         print("alertrouter: invalid configuration:", file=sys.stderr)
         for problem in exc.problems:
             print(f"  {problem}", file=sys.stderr)
         return EXIT_FAILED
-    except ServeError as exc:
-        print(f"alertrouter: {exc}", file=sys.stderr)
+    except (ServeError, StoreError) as exc:
+        print(f"alertrouter: cannot start: {exc}", file=sys.stderr)
         return EXIT_FAILED
     return EXIT_OK
 

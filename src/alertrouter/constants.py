@@ -2,14 +2,10 @@
 
 from __future__ import annotations
 
-__all__ = ["CLIENT_HEADER", "EXIT_FAILED", "EXIT_OK", "EXIT_USAGE", "WEBHOOK_PATH"]
+__all__ = ["EXIT_FAILED", "EXIT_OK", "EXIT_USAGE", "WEBHOOK_PATH"]
 
 # CLI exit codes: 1 for "the check failed / the service said no", 2 for a usage mistake.
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
 # Where Alertmanager posts (design.md §6).
 WEBHOOK_PATH = "/api/v1/alerts"
-
-# The address of the client an ingest front passes a request on for: the admin API answers
-# loopback callers without a token, and behind a front every request comes from a Unix socket.
-CLIENT_HEADER = "X-Alertrouter-Client"

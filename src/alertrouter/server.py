@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
+import errno
 import gc
 import logging
 import os
-import shutil
+import signal
 import socket
 import ssl
 
@@ -15,13 +17,14 @@ from alertrouter.app import make_app
 from alertrouter.config.loader import RoutingConfig, load_routing_config
 from alertrouter.config.settings import Settings, parse_listen
 from alertrouter.errors import AlertRouterError, ConfigError, ConfigProblem
-from alertrouter.frontend.owner import Fronts, socket_folder
 from alertrouter.logs import configure_logging, get_logger, log_event
 from alertrouter.sentry import init_sentry
 from alertrouter.service import SERVICE
 
 __all__ = [
     "ServeError",
+    "bind_listen",
+    "listen_error",
     "load_for_serving",
     "run_server",
     "ssl_context",
@@ -56,7 +59,12 @@ def load_for_serving(settings: Settings) -> RoutingConfig:
 
 
 def run_server(settings: Settings) -> None:
-    """Serve until SIGTERM or SIGINT, then drain in-flight requests and close the store."""
+    """Serve until SIGTERM or SIGINT, then drain in-flight requests and close the store.
+
+    Every reason not to start (config, listen address, TLS files, state store) raises a
+    ConfigError, ServeError or StoreError before anything is logged: the caller prints one
+    line, and ``listening`` is logged only once the socket is bound and the store open.
+    """
     configure_logging(settings.log_format, settings.log_level)
     config = load_for_serving(settings)
     try:
@@ -64,67 +72,100 @@ def run_server(settings: Settings) -> None:
     except ValueError as exc:
         raise ServeError(str(exc)) from None
     tls = ssl_context(settings)
-    if settings.ingest_processes < 0:
-        raise ServeError("--ingest-processes: want 0 or more")
-    app = make_app(settings, config, deliver=True)
-    if init_sentry(settings, app[SERVICE].scrubber):
-        log_event(logger, logging.INFO, "sentry_enabled", environment=settings.environment)
-    if config.missing_variables:
+    sockets = bind_listen(settings.listen, host, port)
+    try:
+        app = make_app(settings, config, deliver=True)
+        sentry = init_sentry(settings, app[SERVICE].scrubber)
+        tune_garbage_collector()
+        asyncio.run(_serve(app, settings, sockets, tls, sentry=sentry))
+    finally:
+        for sock in sockets:
+            sock.close()
+
+
+async def _serve(
+    app: web.Application,
+    settings: Settings,
+    sockets: list[socket.socket],
+    tls: ssl.SSLContext | None,
+    *,
+    sentry: bool,
+) -> None:
+    """Open the store, serve on ``sockets``, log ``listening``, wait for a signal, shut down."""
+    loop = asyncio.get_running_loop()
+    stop = asyncio.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stop.set)
+    runner = web.AppRunner(
+        app, access_log=None, handle_signals=False, shutdown_timeout=settings.shutdown_timeout
+    )
+    try:
+        await runner.setup()  # cleanup_ctx: the store opens here (StoreError: lock, Redis, ...)
+        for sock in sockets:
+            await web.SockSite(runner, sock, ssl_context=tls).start()
+        service = app[SERVICE]
         log_event(
             logger,
-            logging.WARNING,
-            "dry_run_missing_variables",
-            variables=list(config.missing_variables),
+            logging.INFO,
+            "listening",
+            url=f"{'https' if tls else 'http'}://{settings.listen}",
+            pid=os.getpid(),
         )
-    log_event(
-        logger,
-        logging.INFO,
-        "listening",
-        url=f"{'https' if tls else 'http'}://{settings.listen}",
-        pid=os.getpid(),
-        ingest_processes=settings.ingest_processes,
-    )
-    tune_garbage_collector()
-    if settings.ingest_processes:
-        _run_with_fronts(app, settings, host, port)
-        return
-    web.run_app(
-        app,
-        host=host,
-        port=port,
-        ssl_context=tls,
-        print=None,
-        access_log=None,
-        shutdown_timeout=settings.shutdown_timeout,
-        handle_signals=True,
-    )
-
-
-def _run_with_fronts(app: web.Application, settings: Settings, host: str, port: int) -> None:
-    """Listen here, take webhooks in ``settings.ingest_processes`` fronts (frontend/), and
-    serve everything else to them on a Unix socket."""
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    try:
-        listener = socket.create_server((host, port), family=family, backlog=1024)
-    except OSError as exc:
-        raise ServeError(f"cannot listen on {settings.listen}: {exc.strerror or exc}") from None
-    listener.set_inheritable(True)
-    folder = socket_folder()
-    fronts = Fronts(app[SERVICE], settings.ingest_processes, listener, folder)
-    app.cleanup_ctx.append(fronts.context)
-    app.on_shutdown.insert(0, fronts.drain)  # before the service stops taking commits
-    try:
-        web.run_app(
-            app,
-            path=str(fronts.owner_http),
-            print=None,
-            access_log=None,
-            shutdown_timeout=settings.shutdown_timeout,
-            handle_signals=True,
-        )
+        if service.runtime.config.missing_variables:
+            log_event(
+                logger,
+                logging.WARNING,
+                "dry_run_missing_variables",
+                variables=list(service.runtime.config.missing_variables),
+            )
+        if sentry:
+            log_event(logger, logging.INFO, "sentry_enabled", environment=settings.environment)
+        await stop.wait()
     finally:
-        listener.close()
-        shutil.rmtree(folder, ignore_errors=True)
+        await runner.cleanup()
+
+
+def bind_listen(listen: str, host: str, port: int) -> list[socket.socket]:
+    """Bound, listening sockets for every address ``host`` resolves to (as aiohttp would bind).
+
+    Bound here, before the store opens and before anything is logged, so that a port in use
+    is one clear error rather than a traceback after a ``listening`` line.
+    """
+    try:
+        infos = socket.getaddrinfo(
+            host or None, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
+        )
+    except socket.gaierror as exc:
+        raise ServeError(
+            f"cannot listen on {listen}: cannot resolve {host!r}: {exc.strerror}"
+        ) from None
+    sockets: list[socket.socket] = []
+    try:
+        for family, kind, proto, _, address in dict.fromkeys(infos):
+            sock = socket.socket(family, kind, proto)
+            sockets.append(sock)
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            if family == socket.AF_INET6:
+                sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+            sock.bind(address)
+            sock.listen(1024)
+            sock.setblocking(False)
+    except OSError as exc:
+        for sock in sockets:
+            sock.close()
+        raise ServeError(listen_error(listen, exc)) from None
+    return sockets
+
+
+def listen_error(listen: str, exc: OSError) -> str:
+    """One line on why ``listen`` could not be bound, with the usual cause named."""
+    if exc.errno == errno.EADDRINUSE:
+        return f"cannot listen on {listen}: address already in use (another process has the port)"
+    if exc.errno == errno.EADDRNOTAVAIL:
+        return f"cannot listen on {listen}: address not available on this host"
+    if exc.errno == errno.EACCES:
+        return f"cannot listen on {listen}: permission denied (ports below 1024 need privileges)"
+    return f"cannot listen on {listen}: {exc.strerror or exc}"
 
 
 def tune_garbage_collector() -> None:
@@ -148,5 +189,12 @@ def ssl_context(settings: Settings) -> ssl.SSLContext | None:
     try:
         context.load_cert_chain(settings.tls_cert_file, settings.tls_key_file)
     except (OSError, ssl.SSLError) as exc:
-        raise ServeError(f"cannot load TLS certificate/key: {exc}") from None
+        if isinstance(exc, ssl.SSLError):
+            reason = exc.reason or str(exc)
+        else:
+            reason = f"{exc.filename or 'file'}: {exc.strerror or exc}"
+        raise ServeError(
+            f"cannot load TLS certificate {settings.tls_cert_file} with key "
+            f"{settings.tls_key_file}: {reason}"
+        ) from None
     return context

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -64,8 +64,6 @@ class Service:
         self.last_reload_ok = True
         self.last_reload_at = runtime.loaded_at
         self._reload_lock = asyncio.Lock()
-        # Awaited after each config swapped in, before the reload is answered.
-        self.reload_listeners: list[Callable[[], Awaitable[None]]] = []
         self._note_config(runtime.config, ok=True)
 
     def _note_config(self, config: RoutingConfig | None, *, ok: bool) -> None:
@@ -104,8 +102,6 @@ class Service:
             if self.engine is not None:
                 await self.engine.apply(config)
             log_event(logger, 20, "config_reloaded", file=path, sha256=config.sha256[:12])
-            for listener in self.reload_listeners:
-                await listener()
             return []
 
 

@@ -77,7 +77,6 @@ class RoutingConfig:
     ignored: tuple[ConfigProblem, ...] = ()
     missing_variables: tuple[str, ...] = ()
     repeat_intervals: tuple[timedelta, ...] = field(default=())
-    text: str = field(default="", repr=False)  # as read: an ingest front parses the same
 
 
 def load_routing_config(
@@ -119,7 +118,7 @@ def parse_routing_config(
     # not whatever their empty value would break further on.
     document = parse_yaml(text, file, environ, keep_missing=True)
     checker = _Checker(document, base_dir or FilePath("."), allow_missing_env)
-    config = checker.check(hashlib.sha256(text.encode("utf-8")).hexdigest(), text)
+    config = checker.check(hashlib.sha256(text.encode("utf-8")).hexdigest())
     if checker.problems:
         unset = () if allow_missing_env else document.unset_variable_names()
         raise ConfigError(sorted(checker.problems, key=lambda p: (p.line or 0, p.path)), unset)
@@ -147,7 +146,7 @@ class _Checker:
             for missing in self.document.missing_variables
         )
 
-    def check(self, sha256: str, text: str) -> RoutingConfig | None:
+    def check(self, sha256: str) -> RoutingConfig | None:
         doc = self.document
         for line, path_text, message in doc.syntax_errors:
             self.problems.append(ConfigProblem(doc.file, line, path_text, message))
@@ -189,7 +188,6 @@ class _Checker:
             ignored=tuple(self.ignored),
             missing_variables=doc.unset_variable_names(),
             repeat_intervals=tuple(sorted({r.repeat_interval for r in root.walk()})),
-            text=text,
         )
 
     def _ignore(self, path: Path, why: str) -> None:

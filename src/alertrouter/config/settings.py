@@ -42,7 +42,6 @@ class Settings:
     shutdown_timeout: float = 10.0
     lease_seconds: float = 120.0
     queue_hold_seconds: float = 60.0
-    ingest_processes: int = 0  # fronts taking webhooks beside this process (frontend/)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str]) -> Settings:
@@ -122,7 +121,6 @@ class Settings:
             shutdown_timeout=seconds("ALERTROUTER_SHUTDOWN_TIMEOUT", 10.0),
             lease_seconds=seconds("ALERTROUTER_LEASE_SECONDS", 120.0),
             queue_hold_seconds=seconds("ALERTROUTER_QUEUE_HOLD_SECONDS", 60.0),
-            ingest_processes=number("ALERTROUTER_INGEST_PROCESSES", 0, minimum=0),
         )
         if problems:
             raise ConfigError(problems)

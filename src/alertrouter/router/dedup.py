@@ -103,9 +103,6 @@ class JobDraft:
     priority: int  # 0 first: a critical alert is among them
     group: Mapping[str, Any]  # groupKey, externalURL, commonLabels, ... of the webhook
     candidates: Sequence[Candidate]
-    # The stored payload if every candidate is due, encoded ahead where that is cheaper than
-    # in the store's atomic step (an ingest front does it); None: the store encodes it.
-    payload: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

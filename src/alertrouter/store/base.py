@@ -30,7 +30,6 @@ __all__ = [
     "decode_claims",
     "dump_json",
     "encode_claims",
-    "encode_draft_payloads",
     "encode_payloads",
     "in_chunks",
     "load_json",
@@ -142,23 +141,9 @@ def retaken_claims(
 
 
 def encode_payloads(jobs: Sequence[PlannedJob]) -> list[str]:
-    """Each planned job's stored payload, ``{"group": ..., "alerts": ...}`` as JSON text; the
-    draft's own ``payload`` where every one of its candidates is due."""
+    """Each planned job's stored payload, ``{"group": ..., "alerts": ...}`` as JSON text."""
     groups: dict[int, str] = {}
-    payloads = []
-    for planned in jobs:
-        draft = planned.draft
-        if draft.payload is not None and len(planned.alerts) == len(draft.candidates):
-            payloads.append(draft.payload)
-        else:
-            payloads.append(_payload(draft.group, planned.alerts, groups))
-    return payloads
-
-
-def encode_draft_payloads(drafts: Sequence[JobDraft]) -> list[str]:
-    """Each draft's stored payload as if every candidate were due (``JobDraft.payload``)."""
-    groups: dict[int, str] = {}
-    return [_payload(d.group, [c.alert for c in d.candidates], groups) for d in drafts]
+    return [_payload(p.draft.group, p.alerts, groups) for p in jobs]
 
 
 def _payload(

@@ -130,7 +130,12 @@ class SQLiteStore(Store):
             writer.housekeeping(connection, self._purge_done)
 
     def _connect(self) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StoreError(
+                f"cannot create the state directory {self.path.parent}: {exc.strerror or exc}"
+            ) from None
         self._lock_file()
         connection = None
         try:
@@ -164,7 +169,10 @@ class SQLiteStore(Store):
         try:
             fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o644)
         except OSError as exc:
-            raise StoreError(f"cannot open SQLite store {self.path}: {exc}") from exc
+            raise StoreError(
+                f"cannot open SQLite store {self.path}: cannot create its lock file "
+                f"{lock_path}: {exc.strerror or exc} (is the state directory writable?)"
+            ) from None
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError:
