@@ -50,7 +50,8 @@ def test_logfmt_quotes_spaces_empty_values_and_control_characters(captured: io.S
         newline="x\ny",
         escape="\x1b[31mred",
         none=None,
-        listed=["a"],
+        listed=["a", "b c"],
+        nested=[{"a": 1}],
     )
     line = captured.getvalue().rstrip("\n")
     assert "\n" not in line
@@ -61,7 +62,8 @@ def test_logfmt_quotes_spaces_empty_values_and_control_characters(captured: io.S
     assert r' newline="x\ny" ' in line
     assert r' escape="\u001b[31mred" ' in line
     assert " none=null " in line
-    assert line.endswith(r' listed="[\"a\"]"')
+    assert ' listed="a,b c" ' in line
+    assert line.endswith(r' nested="[{\"a\": 1}]"')
 
 
 def test_a_traceback_stays_on_the_event_line(captured: io.StringIO) -> None:

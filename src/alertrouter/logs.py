@@ -105,9 +105,13 @@ _BARE = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ012345678
 def logfmt_value(value: Any) -> str:
     """``value`` as a logfmt value: bare when it can be, else a quoted string with escapes.
 
-    Non-strings are their JSON text (lists and dicts stay readable); ``None`` is ``null``.
+    A list of plain values is comma-separated (``variables=A,B``); other non-strings are their
+    JSON text (dicts stay readable); ``None`` is ``null``.
     """
-    text = value if isinstance(value, str) else json.dumps(value, default=str)
+    if isinstance(value, list | tuple) and all(isinstance(v, str | int) for v in value):
+        text = ",".join(str(v) for v in value)
+    else:
+        text = value if isinstance(value, str) else json.dumps(value, default=str)
     if text and all(char in _BARE for char in text):
         return text
     # JSON's string escapes are logfmt's quoting (\" \\ \n), and they also neutralise
