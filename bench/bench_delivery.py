@@ -54,7 +54,7 @@ from typing import Any
 import aiohttp
 
 from alertrouter.notifiers.pagerduty import dedup_key
-from alertrouter.webhook import alertmanager_fingerprint
+from alertrouter.payload import alertmanager_fingerprint
 from machine import command_line, cpu_model, load_average
 
 # The tests' process helpers (a free port, a stop by PID): one copy for tests and benchmarks.
@@ -62,7 +62,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 from processes import free_port
 
 REPO = Path(__file__).resolve().parent.parent
-RUNNER = "from alertrouter.cli import main; raise SystemExit(main())"
+RUNNER = "from alertrouter.cli.main import main; raise SystemExit(main())"
 ROUTING_KEY = "b" * 32
 CONNECTIONS = 64
 RATES = (100, 500)  # alerts/s offered

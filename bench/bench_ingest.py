@@ -23,7 +23,7 @@ request carries *new* alerts (an incrementing ``instance`` label, so new fingerp
 ``severity`` critical/warning/info, ``team="infrastructure"`` about a third of the time, so
 the shipped policy pages, mails and posts to Slack), so each does the full route + claim +
 enqueue work. The fingerprints are Alertmanager's (FNV-1a over the sorted labels), computed
-by a prefix-caching copy of ``alertrouter.webhook.alertmanager_fingerprint`` that is checked
+by a prefix-caching copy of ``alertrouter.payload.alertmanager_fingerprint`` that is checked
 against it. The resend path (byte-identical bodies: a pool of 256 webhooks, each sent once
 before timing, then cycled) is measured separately for alertrouter. All bodies are built,
 and all requests encoded, before any clock starts.
@@ -67,7 +67,7 @@ from typing import Any
 import aiohttp
 
 import alertrouter  # the servers import the same one: same interpreter and sys.path
-from alertrouter.webhook import alertmanager_fingerprint
+from alertrouter.payload import alertmanager_fingerprint
 from machine import command_line, cpu_model, load_average
 
 # The tests' process helpers (a free port, a stop by PID): one copy for tests and benchmarks.
@@ -296,10 +296,10 @@ def running(server: Server) -> Iterator[Server]:
 def alertrouter_server(work: Path, tag: str, profile_to: Path | None = None) -> Server:
     port = free_port()
     db = work / f"alertrouter-{tag}.db"
-    code = "from alertrouter.cli import main; raise SystemExit(main())"
+    code = "from alertrouter.cli.main import main; raise SystemExit(main())"
     if profile_to is not None:
         code = (
-            "import cProfile\nfrom alertrouter.cli import main\n"
+            "import cProfile\nfrom alertrouter.cli.main import main\n"
             "profiler = cProfile.Profile()\nprofiler.enable()\n"
             f"try:\n    main()\nfinally:\n    profiler.disable()\n"
             f"    profiler.dump_stats({str(profile_to)!r})\n"

@@ -61,7 +61,7 @@ from pathlib import Path
 import aiohttp
 from aiohttp import web
 
-from alertrouter.webhook import alertmanager_fingerprint
+from alertrouter.payload import alertmanager_fingerprint
 from machine import load_average
 
 # The tests' process helpers (a free port, a stop by PID): one copy for tests and benchmarks.
@@ -69,7 +69,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 from processes import free_port, stop_process
 
 REPO = Path(__file__).resolve().parent.parent
-RUNNER = "from alertrouter.cli import main; raise SystemExit(main())"
+RUNNER = "from alertrouter.cli.main import main; raise SystemExit(main())"
 TOKEN = "bench-replicas-token"
 CONNECTIONS = 32
 RATE = 50.0  # webhooks/s in the latency phase

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from alertrouter.cli import main
+from alertrouter.cli.main import main
 from alertrouter.config.loader import parse_routing_config
 from alertrouter.errors import ConfigError
 from alertrouter.router.tree import Router

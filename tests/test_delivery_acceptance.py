@@ -30,14 +30,14 @@ import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
 from alertrouter.app import make_app
-from alertrouter.cli import main as cli_main
+from alertrouter.cli.main import main as cli_main
 from alertrouter.config.loader import load_routing_config
 from alertrouter.config.settings import Settings
 from alertrouter.notifiers.pagerduty import dedup_key
+from alertrouter.payload import alertmanager_fingerprint
 from alertrouter.router.dedup import ClaimKey
 from alertrouter.service import SERVICE, Service
 from alertrouter.store.base import Job, JobState
-from alertrouter.webhook import alertmanager_fingerprint
 from fakes.http import ScriptedAnswer
 from fakes.pagerduty import FakePagerDuty
 from fakes.slack import FakeSlack
@@ -47,7 +47,7 @@ REPO = Path(__file__).resolve().parent.parent
 RAW = Path(__file__).parent / "fixtures" / "alertmanager" / "raw"
 SHIPPED = REPO / "config" / "alertrouter.yml"
 ROUTING_KEY = "r" * 32
-RUNNER = "from alertrouter.cli import main; raise SystemExit(main())"
+RUNNER = "from alertrouter.cli.main import main; raise SystemExit(main())"
 START_TIMEOUT = 20.0
 # How much later than its token a request may reach the fake (event-loop and HTTP jitter).
 RECEIPT_JITTER = 0.1

@@ -12,12 +12,12 @@ import aiohttp
 import pytest
 
 from alertrouter.config.loader import IntegrationSpec
-from alertrouter.delivery.ratelimit import TokenBucket
 from alertrouter.delivery.worker import IntegrationWorker, order_for_delivery
 from alertrouter.errors import NotifierError, PermanentNotifierError, RetryableNotifierError
 from alertrouter.metrics import Metrics
 from alertrouter.notifiers.base import Notification, Notifier, Receipt
 from alertrouter.notifiers.log import LogConfig
+from alertrouter.ratelimit import TokenBucket
 from alertrouter.store.base import Job
 from alertrouter.store.memory import MemoryStore
 from factories import make_draft

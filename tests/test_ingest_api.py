@@ -29,17 +29,17 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from alertrouter import __version__
+from alertrouter.api.ops import SERVICE
 from alertrouter.app import make_app
 from alertrouter.config.loader import RoutingConfig, load_routing_config, parse_routing_config
 from alertrouter.config.settings import Settings
 from alertrouter.errors import ConfigError, StoreError
+from alertrouter.payload import alertmanager_fingerprint
 from alertrouter.router.dedup import ClaimKey
-from alertrouter.routes import SERVICE
 from alertrouter.service import Service
 from alertrouter.store.base import IngestOutcome, Job, Store, StoreStats
 from alertrouter.store.factory import store_from_url
 from alertrouter.store.memory import MemoryStore
-from alertrouter.webhook import alertmanager_fingerprint
 
 REPO = Path(__file__).resolve().parent.parent
 SHIPPED = REPO / "config" / "alertrouter.yml"

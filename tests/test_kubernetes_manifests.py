@@ -147,7 +147,7 @@ def test_the_configmap_holds_the_shipped_policy_and_it_checks(tmp_path: Path) ->
     assert routing == SHIPPED.read_text(encoding="utf-8")
     path = tmp_path / "alertrouter.yml"
     path.write_text(routing, encoding="utf-8")
-    runner = "from alertrouter.cli import main; raise SystemExit(main())"
+    runner = "from alertrouter.cli.main import main; raise SystemExit(main())"
     result = subprocess.run(
         [sys.executable, "-c", runner, "check-config", "--allow-missing-env", str(path)],
         capture_output=True,

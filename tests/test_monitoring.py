@@ -24,8 +24,8 @@ import yaml
 from prometheus_client import generate_latest
 from prometheus_client.parser import text_string_to_metric_families
 
-from alertrouter.cli import build_parser
-from alertrouter.config.durations import parse_duration
+from alertrouter.cli.main import build_parser
+from alertrouter.durations import parse_duration
 from alertrouter.metrics import Metrics
 
 REPO = Path(__file__).resolve().parent.parent

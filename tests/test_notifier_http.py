@@ -19,8 +19,8 @@ import trustme
 from aiohttp import web
 
 from alertrouter import __version__
+from alertrouter.config.integrations import HTTPClientConfig, TLSConfig
 from alertrouter.errors import PermanentNotifierError
-from alertrouter.notifiers.config import HTTPClientConfig, TLSConfig
 from alertrouter.notifiers.http import (
     authorization_header,
     parse_retry_after,

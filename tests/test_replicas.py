@@ -33,7 +33,7 @@ import redis
 import yaml
 
 from alertrouter.notifiers.pagerduty import dedup_key
-from alertrouter.webhook import alertmanager_fingerprint
+from alertrouter.payload import alertmanager_fingerprint
 from fakes.pagerduty import FakePagerDuty
 from fakes.slack import FakeSlack
 from fakes.webhook import FakeWebhookReceiver
@@ -43,7 +43,7 @@ from redis_server import RedisServer, require_redis_server
 RAW = Path(__file__).parent / "fixtures" / "alertmanager" / "raw"
 TOKEN = "replica-test-token"
 ROUTING_KEY = "r" * 32
-RUNNER = "from alertrouter.cli import main; raise SystemExit(main())"
+RUNNER = "from alertrouter.cli.main import main; raise SystemExit(main())"
 START_TIMEOUT = 20.0
 LEASE_SECONDS = 4.0
 HOLD_SECONDS = 3.0

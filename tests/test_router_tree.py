@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 import yaml
 
-from alertrouter.cli import main
+from alertrouter.cli.main import main
 from alertrouter.config.loader import RoutingConfig, load_routing_config, parse_routing_config
 from alertrouter.errors import ConfigError
 from alertrouter.router.tree import Route, Router

@@ -92,7 +92,7 @@ async def serving(config: Path, state: Path, dsn: str) -> AsyncIterator[str]:
         ALERTROUTER_WEBHOOK_TOKEN=WEBHOOK_TOKEN,
         ALERTROUTER_LOG_FORMAT="json",
     )
-    runner = "from alertrouter.cli import main; raise SystemExit(main())"
+    runner = "from alertrouter.cli.main import main; raise SystemExit(main())"
     args = ["serve", "--config", str(config), "--listen", f"127.0.0.1:{port}",
             "--state-url", f"sqlite:///{state}"]  # fmt: skip
     log = (state.parent / "serve.log").open("wb")

@@ -29,7 +29,7 @@ import httpx
 import pytest
 import trustme
 
-from alertrouter.webhook import alertmanager_fingerprint
+from alertrouter.payload import alertmanager_fingerprint
 from processes import free_port, stop_process
 
 REPO = Path(__file__).resolve().parent.parent
@@ -62,7 +62,7 @@ def alertrouter(*args: str) -> list[str]:
     """The command line running the ``alertrouter`` console script of this environment."""
     if CONSOLE_SCRIPT.exists():
         return [str(CONSOLE_SCRIPT), *args]
-    runner = "from alertrouter.cli import main; raise SystemExit(main())"
+    runner = "from alertrouter.cli.main import main; raise SystemExit(main())"
     return [sys.executable, "-c", runner, *args]
 
 

@@ -19,8 +19,8 @@ from alertrouter.router.dedup import ClaimState
 from alertrouter.store.base import Job, Store, StoreStats
 from alertrouter.store.factory import store_from_url
 from alertrouter.store.memory import MemoryStore
-from alertrouter.store.redis import RedisStore
-from alertrouter.store.sqlite import SCHEMA_VERSION, SQLiteStore
+from alertrouter.store.redis.store import RedisStore
+from alertrouter.store.sqlite.store import SCHEMA_VERSION, SQLiteStore
 from factories import (
     HOUR,
     INTEGRATION,

@@ -14,14 +14,14 @@ from typing import Any
 import pytest
 import redis.asyncio as aioredis
 
-import alertrouter.store.redis as redis_store_module
-from alertrouter.delivery.ratelimit import TokenBucket
+import alertrouter.store.redis.store as redis_store_module
 from alertrouter.errors import ConfigError, StoreError
+from alertrouter.ratelimit import TokenBucket
 from alertrouter.router.dedup import ClaimState
-from alertrouter.store import redis_keys as rk
 from alertrouter.store.factory import store_from_url
-from alertrouter.store.ratelimit_redis import RedisTokenBucket
-from alertrouter.store.redis import DONE_TTL_SECONDS, RedisStore
+from alertrouter.store.redis import keys as rk
+from alertrouter.store.redis.ratelimit import RedisTokenBucket
+from alertrouter.store.redis.store import DONE_TTL_SECONDS, RedisStore
 from factories import HOUR, QUEUE, RECEIVER, make_candidate, make_draft, make_key
 from redis_server import RedisServer, unique_prefix
 
@@ -244,7 +244,7 @@ async def test_shared_bucket_uses_the_redis_clock_by_default(open_store: OpenSto
 async def test_every_key_lives_under_the_prefix_with_a_known_name(
     open_store: OpenStore, raw: aioredis.Redis
 ) -> None:
-    """Whatever the store writes is named by redis_keys under the store's prefix."""
+    """Whatever the store writes is named by store.redis.keys under the store's prefix."""
     store = await open_store()
     a, b, c = (
         await store.claim_and_enqueue([make_draft(x, integration=f"slack[{n}]")
@@ -365,7 +365,7 @@ async def test_open_warns_when_redis_would_lose_jobs(
     open_store: OpenStore, caplog: pytest.LogCaptureFixture
 ) -> None:
     """A Redis without an append-only file is reported at open as redis_not_durable."""
-    caplog.set_level(logging.WARNING, logger="alertrouter.store.redis")
+    caplog.set_level(logging.WARNING, logger="alertrouter.store.redis.store")
     await open_store()
     assert [r.getMessage() for r in caplog.records] == ["redis_not_durable"]
 
@@ -425,7 +425,7 @@ def test_store_from_url_without_the_redis_package_says_what_to_install(
 ) -> None:
     """With the redis extra missing, a redis:// URL is a ConfigError naming alertrouter[redis]."""
     monkeypatch.setitem(sys.modules, "redis", None)  # what a base install looks like
-    monkeypatch.delitem(sys.modules, "alertrouter.store.redis")
+    monkeypatch.delitem(sys.modules, "alertrouter.store.redis.store")
     with pytest.raises(ConfigError, match=r"install alertrouter\[redis\]") as caught:
         store_from_url("redis://:hunter2@cache.example:6379/0")
     assert "hunter2" not in str(caught.value)

@@ -16,9 +16,9 @@ import pytest
 
 from alertrouter.errors import StoreError
 from alertrouter.router.dedup import ClaimKey, ClaimState
-from alertrouter.store import sqlite_claims
 from alertrouter.store.base import DONE_RETENTION_SECONDS, encode_claims
-from alertrouter.store.sqlite import SCHEMA_VERSION, SQLiteStore
+from alertrouter.store.sqlite import claims as sqlite_claims
+from alertrouter.store.sqlite.store import SCHEMA_VERSION, SQLiteStore
 from factories import HOUR, QUEUE, make_draft, make_key
 
 T0 = 4_000_000_000.0
@@ -225,7 +225,7 @@ def test_a_second_process_on_the_same_file_is_refused(tmp_path: Path) -> None:
                 f"""
                 import asyncio
                 from alertrouter.errors import StoreError
-                from alertrouter.store.sqlite import SQLiteStore
+                from alertrouter.store.sqlite.store import SQLiteStore
                 async def main():
                     try:
                         await SQLiteStore({str(path)!r}).open()

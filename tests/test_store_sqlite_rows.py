@@ -6,7 +6,7 @@ import sqlite3
 
 import pytest
 
-from alertrouter.store.sqlite_rows import insert_rows
+from alertrouter.store.sqlite.rows import insert_rows
 
 
 @pytest.mark.parametrize("count", [0, 1, 3, 4, 5, 16, 17, 64, 65, 255, 256, 257, 600])

@@ -15,13 +15,13 @@ import aiohttp
 from aiohttp import web
 from aiohttp.typedefs import Middleware
 
+from alertrouter.api.ops import setup_routes
 from alertrouter.config.loader import RoutingConfig
 from alertrouter.config.settings import Settings
 from alertrouter.delivery.engine import DeliveryEngine
 from alertrouter.delivery.worker import WorkerTiming
 from alertrouter.logs import bind_request_id, get_logger, log_event
 from alertrouter.metrics import Metrics
-from alertrouter.routes import setup_routes
 from alertrouter.sentry import capture_dead_letter
 from alertrouter.service import SERVICE, Runtime, Service
 from alertrouter.store.base import Store

@@ -7,7 +7,7 @@
         hook.fail_next(ScriptedAnswer(503))    # from fakes.http
 
 It answers 415 unless ``Content-Type`` is ``application/json``; 401 without the configured
-credentials; 400 when the body is not a valid v4 payload (alertrouter.webhook.WebhookPayload)
+credentials; 400 when the body is not a valid v4 payload (alertrouter.payload.WebhookPayload)
 or its key sets differ from Alertmanager 0.25's; 200 otherwise. ``delay`` slows every answer.
 """
 
@@ -21,7 +21,7 @@ from typing import Any
 from aiohttp import web
 from pydantic import ValidationError
 
-from alertrouter.webhook import WebhookPayload
+from alertrouter.payload import WebhookPayload
 from fakes.http import FakeHTTPServer, RecordedRequest
 
 __all__ = ["ALERTMANAGER_ALERT_KEYS", "ALERTMANAGER_BODY_KEYS", "FakeWebhookReceiver"]

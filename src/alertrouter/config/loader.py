@@ -17,6 +17,7 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
+from alertrouter.config.integrations import IntegrationConfig
 from alertrouter.config.models import (
     ALERTMANAGER_GLOBAL_FIELDS_IGNORED,
     DEFAULT_REPEAT_INTERVAL,
@@ -28,7 +29,6 @@ from alertrouter.config.models import (
 from alertrouter.config.time_intervals import NamedTimeIntervalConfig
 from alertrouter.config.yaml_source import Path, SourceDocument, format_path, parse_yaml
 from alertrouter.errors import ConfigError, ConfigProblem
-from alertrouter.notifiers.config import IntegrationConfig
 from alertrouter.notifiers.registry import UnknownNotifierError, config_model, notifier_types
 from alertrouter.router.matchers import Matcher, MatchType, parse_matchers
 from alertrouter.router.time_intervals import TimeInterval

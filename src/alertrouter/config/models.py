@@ -12,8 +12,8 @@ from typing import Annotated, Any
 from pydantic import AfterValidator, Field, SecretStr, field_validator
 from pydantic_core import PydanticCustomError
 
+from alertrouter.config.integrations import Duration, StrictModel
 from alertrouter.config.time_intervals import NamedTimeIntervalConfig
-from alertrouter.notifiers.config import Duration, StrictModel
 from alertrouter.router.matchers import MatcherSyntaxError, compile_anchored, parse_matchers
 
 __all__ = [

@@ -16,7 +16,6 @@ from typing import Any
 import aiohttp
 
 from alertrouter.config.loader import IntegrationSpec, RoutingConfig
-from alertrouter.delivery.ratelimit import TokenBucket
 from alertrouter.delivery.worker import (
     DEFAULT_TIMING,
     DeadLetterHook,
@@ -29,6 +28,7 @@ from alertrouter.metrics import Metrics
 from alertrouter.notifiers.base import Notification, Notifier, Receipt
 from alertrouter.notifiers.log import LogConfig
 from alertrouter.notifiers.registry import notifier_class
+from alertrouter.ratelimit import TokenBucket
 from alertrouter.store.base import Store
 
 __all__ = ["DeliveryEngine"]

@@ -23,7 +23,6 @@ import sentry_sdk
 
 from alertrouter.config.loader import IntegrationSpec
 from alertrouter.delivery.backoff import retry_delay
-from alertrouter.delivery.ratelimit import RateLimiter
 from alertrouter.errors import (
     NotifierError,
     PermanentNotifierError,
@@ -33,6 +32,7 @@ from alertrouter.errors import (
 from alertrouter.logs import get_logger, log_event
 from alertrouter.metrics import Metrics
 from alertrouter.notifiers.base import Notification, Notifier
+from alertrouter.ratelimit import RateLimiter
 from alertrouter.store.base import Job, Store, in_chunks
 
 __all__ = [

@@ -13,8 +13,8 @@ from typing import Any, ClassVar, Generic, Literal, TypeVar
 
 import aiohttp
 
+from alertrouter.config.integrations import IntegrationConfig
 from alertrouter.errors import NotifierError, PermanentNotifierError, RetryableNotifierError
-from alertrouter.notifiers.config import IntegrationConfig
 
 __all__ = [
     "REASONS",

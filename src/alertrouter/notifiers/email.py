@@ -23,12 +23,12 @@ from jinja2 import Environment, PackageLoader, StrictUndefined
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
+from alertrouter.config.integrations import IntegrationConfig, TLSConfig
 from alertrouter.errors import NotifierError, PermanentNotifierError, RetryableNotifierError
 from alertrouter.notifiers import render
 from alertrouter.notifiers.base import Notification, Notifier, Receipt
-from alertrouter.notifiers.config import IntegrationConfig, TLSConfig
 from alertrouter.notifiers.http import tls_context
-from alertrouter.webhook import ZERO_TIME
+from alertrouter.payload import ZERO_TIME
 
 __all__ = [
     "EmailConfig",

@@ -15,8 +15,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from alertrouter import __version__
+from alertrouter.config.integrations import HTTPClientConfig, TLSConfig
 from alertrouter.errors import PermanentNotifierError
-from alertrouter.notifiers.config import HTTPClientConfig, TLSConfig
 
 __all__ = [
     "USER_AGENT",

@@ -7,10 +7,10 @@ import time
 from collections.abc import Mapping
 from typing import Any, ClassVar, Literal
 
+from alertrouter.config.integrations import IntegrationConfig
 from alertrouter.logs import get_logger, log_event
 from alertrouter.notifiers import render
 from alertrouter.notifiers.base import Notification, Notifier, Receipt
-from alertrouter.notifiers.config import IntegrationConfig
 
 __all__ = ["LogConfig", "LogNotifier", "compact_alert"]
 

@@ -22,11 +22,16 @@ import aiohttp
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
+from alertrouter.config.integrations import (
+    Duration,
+    HTTPClientConfig,
+    IntegrationConfig,
+    StrictModel,
+)
 from alertrouter.errors import PermanentNotifierError, RetryableNotifierError
 from alertrouter.logs import get_logger, log_event
 from alertrouter.notifiers import render
 from alertrouter.notifiers.base import Notification, Notifier, Receipt, http_status_error
-from alertrouter.notifiers.config import Duration, HTTPClientConfig, IntegrationConfig, StrictModel
 from alertrouter.notifiers.http import parse_retry_after, request_options
 
 __all__ = [

@@ -10,8 +10,8 @@ import importlib
 from importlib.metadata import entry_points
 from typing import Any
 
+from alertrouter.config.integrations import IntegrationConfig
 from alertrouter.notifiers.base import Notifier
-from alertrouter.notifiers.config import IntegrationConfig
 
 __all__ = [
     "BUILTIN_NOTIFIERS",

@@ -26,6 +26,7 @@ from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
+from alertrouter.config.integrations import Duration, HTTPClientConfig, IntegrationConfig
 from alertrouter.errors import NotifierError, PermanentNotifierError, RetryableNotifierError
 from alertrouter.logs import get_logger, log_event
 from alertrouter.notifiers.base import (
@@ -35,7 +36,6 @@ from alertrouter.notifiers.base import (
     classify_http_status,
     http_status_error,
 )
-from alertrouter.notifiers.config import Duration, HTTPClientConfig, IntegrationConfig
 from alertrouter.notifiers.http import parse_retry_after, tls_context
 from alertrouter.notifiers.render import (
     UserTemplate,

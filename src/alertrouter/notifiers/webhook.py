@@ -17,12 +17,12 @@ import aiohttp
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
+from alertrouter.config.integrations import Duration, HTTPClientConfig, IntegrationConfig
 from alertrouter.errors import PermanentNotifierError, RetryableNotifierError
 from alertrouter.notifiers.base import Notification, Notifier, Receipt, http_status_error
-from alertrouter.notifiers.config import Duration, HTTPClientConfig, IntegrationConfig
 from alertrouter.notifiers.http import authorization_header, parse_retry_after, request_options
 from alertrouter.notifiers.render import common_pairs
-from alertrouter.webhook import ZERO_TIME, alertmanager_fingerprint
+from alertrouter.payload import ZERO_TIME, alertmanager_fingerprint
 
 __all__ = [
     "WebhookConfig",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from alertrouter.config.durations import format_duration
+from alertrouter.durations import format_duration
 from alertrouter.router.tree import Route, explain
 
 __all__ = ["render_explain", "render_tree"]

@@ -15,7 +15,7 @@ from typing import Any, Literal, TypeVar
 
 from pydantic_core import PydanticSerializationError, from_json, to_json
 
-from alertrouter.delivery.ratelimit import RateLimiter, TokenBucket
+from alertrouter.ratelimit import RateLimiter, TokenBucket
 from alertrouter.router.dedup import ClaimKey, ClaimState, JobDraft, PlannedJob
 
 __all__ = [

@@ -15,7 +15,7 @@ def store_from_url(url: str) -> Store:
     (several replicas; needs the ``redis`` extra) or ``memory://``."""
     scheme = urlsplit(url).scheme
     if scheme == "sqlite":
-        from alertrouter.store.sqlite import SQLiteStore
+        from alertrouter.store.sqlite.store import SQLiteStore
 
         path = url.removeprefix("sqlite://").removeprefix("/")
         if not path:
@@ -23,7 +23,7 @@ def store_from_url(url: str) -> Store:
         return SQLiteStore(path)
     if scheme in ("redis", "rediss"):
         try:
-            from alertrouter.store.redis import RedisStore
+            from alertrouter.store.redis.store import RedisStore
         except ImportError as exc:
             if exc.name is None or exc.name.partition(".")[0] != "redis":
                 raise  # our own import broke: not a missing extra

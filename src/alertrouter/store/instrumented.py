@@ -8,8 +8,8 @@ from typing import Any, TypeVar
 
 from prometheus_client import Histogram
 
-from alertrouter.delivery.ratelimit import RateLimiter
 from alertrouter.metrics import Metrics
+from alertrouter.ratelimit import RateLimiter
 from alertrouter.router.dedup import ClaimKey, ClaimState, JobDraft
 from alertrouter.store.base import IngestOutcome, Job, JobState, Store, StoreStats
 

@@ -11,9 +11,9 @@ from typing import ClassVar
 
 from pydantic import SecretStr
 
+from alertrouter.config.integrations import IntegrationConfig
 from alertrouter.errors import PermanentNotifierError, RetryableNotifierError
 from alertrouter.notifiers.base import Notification, Notifier, Receipt
-from alertrouter.notifiers.config import IntegrationConfig
 from alertrouter.notifiers.render import notification_title
 
 __all__ = ["SENT", "EchoConfig", "EchoNotifier"]

@@ -14,7 +14,7 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
-from alertrouter.client import (
+from alertrouter.cli.client import (
     ClientError,
     ServiceClient,
     build_test_webhook,
@@ -22,7 +22,7 @@ from alertrouter.client import (
 )
 from alertrouter.config.loader import load_routing_config
 from alertrouter.constants import EXIT_FAILED, EXIT_OK, EXIT_USAGE
-from alertrouter.direct_test import send_direct
+from alertrouter.delivery.direct import send_direct
 from alertrouter.errors import ConfigError, RetryableNotifierError
 from alertrouter.router.matchers import MatcherSyntaxError, parse_label_set
 

@@ -9,10 +9,10 @@ from aiohttp import web
 from prometheus_client.aiohttp import make_aiohttp_handler
 
 from alertrouter import __version__
-from alertrouter.admin_routes import setup_admin_routes
+from alertrouter.api.admin import setup_admin_routes
+from alertrouter.api.webhook import commit_intake, take_webhook, webhook_answer
 from alertrouter.constants import WEBHOOK_PATH
 from alertrouter.errors import StoreError
-from alertrouter.intake import commit_intake, take_webhook, webhook_answer
 from alertrouter.logs import get_logger, log_event
 from alertrouter.metrics import Metrics
 from alertrouter.service import SERVICE

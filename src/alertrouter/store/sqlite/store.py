@@ -36,9 +36,9 @@ from alertrouter.store.base import (
     restored_claims,
     retaken_claims,
 )
-from alertrouter.store.sqlite_claims import ClaimLog
-from alertrouter.store.sqlite_rows import insert_rows
-from alertrouter.store.sqlite_schema import (
+from alertrouter.store.sqlite.claims import ClaimLog
+from alertrouter.store.sqlite.rows import insert_rows
+from alertrouter.store.sqlite.schema import (
     DUE,
     IDS,
     SCHEMA_VERSION,
@@ -50,7 +50,7 @@ from alertrouter.store.sqlite_schema import (
     last_job_id,
     migrate,
 )
-from alertrouter.store.sqlite_writer import GroupCommitWriter
+from alertrouter.store.sqlite.writer import GroupCommitWriter
 
 __all__ = ["SCHEMA_VERSION", "SQLiteStore"]
 

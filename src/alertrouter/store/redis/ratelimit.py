@@ -12,7 +12,7 @@ import asyncio
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
 
-from alertrouter.store.redis_keys import DEFAULT_PREFIX, RedisKeys
+from alertrouter.store.redis.keys import DEFAULT_PREFIX, RedisKeys
 
 if TYPE_CHECKING:  # the redis package is optional; the caller hands us a client
     import redis.asyncio as aioredis

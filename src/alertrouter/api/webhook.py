@@ -23,10 +23,10 @@ from aiohttp import web
 from pydantic import ValidationError
 
 from alertrouter.config.settings import Settings
-from alertrouter.ingest import Drafts, draft_jobs
+from alertrouter.drafts import Drafts, draft_jobs
 from alertrouter.logs import get_logger, log_event
+from alertrouter.payload import WebhookPayload, format_validation_errors
 from alertrouter.service import Runtime, Service
-from alertrouter.webhook import WebhookPayload, format_validation_errors
 
 __all__ = [
     "Committed",

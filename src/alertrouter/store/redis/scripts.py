@@ -1,13 +1,13 @@
 """The Lua scripts of the Redis store: each moves jobs between indexes in one atomic step.
 
-Every script takes the key prefix as ARGV[1]; key names come from redis_keys.
+Every script takes the key prefix as ARGV[1]; key names come from store.redis.keys.
 """
 
 from __future__ import annotations
 
 import json
 
-from alertrouter.store import redis_keys as rk
+from alertrouter.store.redis import keys as rk
 
 __all__ = [
     "BURY",
@@ -20,7 +20,7 @@ __all__ = [
     "RESCHEDULE",
 ]
 
-# Shared by every script: ARGV[1] is the key prefix; names come from redis_keys.
+# Shared by every script: ARGV[1] is the key prefix; names come from store.redis.keys.
 PRELUDE = f"""
 local P = ARGV[1]
 local QUEUES = {json.dumps(rk.QUEUES)}

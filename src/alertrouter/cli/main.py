@@ -9,13 +9,13 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from alertrouter import __version__
-from alertrouter.cli_service import (
+from alertrouter.cli.client import DEFAULT_URL
+from alertrouter.cli.service import (
     deliveries_list_command,
     deliveries_retry_command,
     test_alert_command,
 )
-from alertrouter.client import DEFAULT_URL
-from alertrouter.config.durations import format_duration
+from alertrouter.config.cases import load_cases, run_cases
 from alertrouter.config.loader import RoutingConfig, load_routing_config
 from alertrouter.config.settings import (
     DEFAULT_CONFIG,
@@ -24,8 +24,8 @@ from alertrouter.config.settings import (
     Settings,
 )
 from alertrouter.constants import EXIT_FAILED, EXIT_OK, EXIT_USAGE
+from alertrouter.durations import format_duration
 from alertrouter.errors import ConfigError, StoreError
-from alertrouter.router.cases import load_cases, run_cases
 from alertrouter.router.matchers import MatcherSyntaxError, parse_label_set
 from alertrouter.router.report import render_explain, render_tree
 from alertrouter.router.tree import Router
@@ -160,7 +160,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def serve_command(args: argparse.Namespace) -> int:
     """Validate everything, then serve until SIGTERM/SIGINT."""
-    from alertrouter.server import ServeError, run_server
+    from alertrouter.serve import ServeError, run_server
 
     try:
         settings = Settings.from_env(os.environ).with_overrides(

@@ -4,7 +4,7 @@ Atomicity: ``claim_and_enqueue`` and ``dead_letter`` are optimistic transactions
 the claim keys they read, run the one Python dedup planner (router.dedup), and write claims and
 jobs in MULTI/EXEC, retrying when another replica touched a watched key first; so two replicas
 given the same webhook queue it once. Job state changes are Lua scripts, each atomic in Redis,
-so two replicas never lease the same job. Key names: ``redis_keys``. Standalone Redis (or a
+so two replicas never lease the same job. Key names: ``store.redis.keys``. Standalone Redis (or a
 primary) only: the scripts compute key names, which Redis Cluster does not allow.
 
 Durability is Redis's: run it with ``appendonly yes`` (``appendfsync always`` to lose nothing
@@ -28,8 +28,6 @@ from redis.typing import EncodableT
 from alertrouter.errors import StoreError
 from alertrouter.logs import get_logger, log_event
 from alertrouter.router.dedup import ClaimKey, ClaimState, JobDraft, PlannedJob, plan_jobs
-from alertrouter.store import redis_keys as rk
-from alertrouter.store import redis_scripts as scripts
 from alertrouter.store.base import (
     DONE_RETENTION_SECONDS,
     IngestOutcome,
@@ -45,7 +43,9 @@ from alertrouter.store.base import (
     retaken_claims,
 )
 from alertrouter.store.factory import redact_url
-from alertrouter.store.ratelimit_redis import RedisTokenBucket
+from alertrouter.store.redis import keys as rk
+from alertrouter.store.redis import scripts
+from alertrouter.store.redis.ratelimit import RedisTokenBucket
 
 __all__ = ["DONE_TTL_SECONDS", "RedisStore"]
 

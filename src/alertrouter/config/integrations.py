@@ -22,7 +22,7 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
-from alertrouter.config.durations import parse_duration
+from alertrouter.durations import parse_duration
 
 __all__ = [
     "BasicAuthConfig",

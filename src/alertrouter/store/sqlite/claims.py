@@ -18,7 +18,7 @@ import sqlite3
 from collections.abc import Iterable, Mapping
 
 from alertrouter.router.dedup import AlertStatus, ClaimKey, ClaimState
-from alertrouter.store.sqlite_rows import insert_rows
+from alertrouter.store.sqlite.rows import insert_rows
 
 __all__ = ["CLAIM_LOG_SCHEMA", "ClaimLog"]
 

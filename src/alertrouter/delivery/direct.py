@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 import aiohttp
 
-from alertrouter.client import build_test_webhook
+from alertrouter.cli.client import build_test_webhook
 from alertrouter.config.loader import RoutingConfig
 from alertrouter.errors import ConfigError, ConfigProblem, NotifierError
 from alertrouter.notifiers.base import Notification, Receipt

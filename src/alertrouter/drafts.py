@@ -12,9 +12,9 @@ from datetime import datetime
 from typing import NamedTuple
 
 from alertrouter.config.loader import IntegrationSpec, ReceiverConfig, RoutingConfig
+from alertrouter.payload import WebhookPayload
 from alertrouter.router.dedup import Candidate, ClaimKey, JobDraft
 from alertrouter.router.tree import Router, suppression_reason
-from alertrouter.webhook import WebhookPayload
 
 __all__ = ["Drafts", "draft_jobs"]
 

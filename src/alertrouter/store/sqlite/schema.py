@@ -1,5 +1,5 @@
 """The SQLite store's tables: their schema and migrations, the SQL its queries share, and
-how a job row reads back. Schema 2 holds claims in an append-only log (store.sqlite_claims)
+how a job row reads back. Schema 2 holds claims in an append-only log (store.sqlite.claims)
 and job bodies apart from job state (a lease or completion rewrites a short row)."""
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from typing import Any
 
 from alertrouter.errors import StoreError
 from alertrouter.store.base import Job, JobState, decode_claims, load_json
-from alertrouter.store.sqlite_claims import CLAIM_LOG_SCHEMA
+from alertrouter.store.sqlite.claims import CLAIM_LOG_SCHEMA
 
 __all__ = [
     "DUE",
@@ -61,7 +61,7 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX jobs_due ON jobs (state, queue, priority, id);
     """,
-    # 2: claims move to an append-only log (see store.sqlite_claims); a job's payload and
+    # 2: claims move to an append-only log (see store.sqlite.claims); a job's payload and
     # claims move to job_bodies, written once, so that its state changes rewrite a short row
     f"""
     {CLAIM_LOG_SCHEMA};

@@ -12,7 +12,7 @@ import httpx
 
 from alertrouter import __version__
 from alertrouter.errors import AlertRouterError
-from alertrouter.webhook import ZERO_TIME, alertmanager_fingerprint
+from alertrouter.payload import ZERO_TIME, alertmanager_fingerprint
 
 __all__ = [
     "ClientError",
