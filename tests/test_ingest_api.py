@@ -719,11 +719,11 @@ async def test_a_body_over_max_body_bytes_gets_413(tmp_path: Path) -> None:
 
 async def test_not_accepting_answers_503_and_writes_nothing(harness: Harness) -> None:
     """While starting or draining the webhook answers 503 (Alertmanager retries), then 200."""
-    harness.service.accepting = False
+    harness.service.stop_accepting()
     answer = await harness.post(raw("firing_critical"))
     assert answer.status == 503
     assert await harness.jobs() == []
-    harness.service.accepting = True
+    harness.service.start_accepting()
     assert (await harness.send("firing_critical"))["queued"] == 1
 
 
@@ -1073,16 +1073,16 @@ async def test_reload_under_load_swaps_configs_without_failing_a_webhook(
 async def test_healthy_answers_even_while_draining(harness: Harness) -> None:
     """/-/healthy is liveness: 200 whether or not webhooks are taken."""
     assert (await harness.request("GET", "/-/healthy")).status == 200
-    harness.service.accepting = False
+    harness.service.stop_accepting()
     assert (await harness.request("GET", "/-/healthy")).status == 200
 
 
 async def test_ready_follows_accepting(harness: Harness) -> None:
     """/-/ready is 200 while accepting and 503 while starting or draining."""
     assert (await harness.request("GET", "/-/ready")).status == 200
-    harness.service.accepting = False
+    harness.service.stop_accepting()
     assert (await harness.request("GET", "/-/ready")).status == 503
-    harness.service.accepting = True
+    harness.service.start_accepting()
     assert (await harness.request("GET", "/-/ready")).status == 200
 
 

@@ -8,9 +8,9 @@ import string
 import pytest
 import re2
 
+from alertrouter.errors import MatcherSyntaxError
 from alertrouter.router.matchers import (
     Matcher,
-    MatcherSyntaxError,
     MatchType,
     compile_anchored,
     parse_label_assignment,

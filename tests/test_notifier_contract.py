@@ -23,6 +23,7 @@ import pytest
 from pydantic import BaseModel, SecretStr
 
 from alertrouter.config.loader import parse_routing_config
+from alertrouter.config.plugins import BUILTIN_NOTIFIERS, notifier_types
 from alertrouter.errors import (
     ConfigError,
     NotifierError,
@@ -33,7 +34,7 @@ from alertrouter.notifiers.base import Notification, Notifier, Receipt
 from alertrouter.notifiers.email import EmailNotifier
 from alertrouter.notifiers.log import LogNotifier
 from alertrouter.notifiers.pagerduty import PagerDutyNotifier
-from alertrouter.notifiers.registry import BUILTIN_NOTIFIERS, notifier_class, notifier_types
+from alertrouter.notifiers.registry import notifier_class
 from alertrouter.notifiers.slack import SlackNotifier
 from alertrouter.notifiers.webhook import WebhookNotifier
 from factories import make_alert

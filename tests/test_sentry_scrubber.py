@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from alertrouter.config.loader import parse_routing_config
+from alertrouter.config.secrets import config_secrets
 from alertrouter.config.settings import Settings
-from alertrouter.sentry import FILTERED, SecretScrubber, config_secrets
+from alertrouter.sentry import FILTERED, SecretScrubber
 
 ROUTING = """\
 route: {receiver: pager}

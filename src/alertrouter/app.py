@@ -20,11 +20,12 @@ from alertrouter.config.loader import RoutingConfig
 from alertrouter.config.settings import Settings
 from alertrouter.delivery.engine import DeliveryEngine
 from alertrouter.delivery.worker import WorkerTiming
+from alertrouter.errors import NotifierError
 from alertrouter.logs import bind_request_id, get_logger, log_event
 from alertrouter.metrics import Metrics
 from alertrouter.sentry import capture_dead_letter
 from alertrouter.service import SERVICE, Runtime, Service
-from alertrouter.store.base import Store
+from alertrouter.store.base import Job, Store
 from alertrouter.store.factory import store_from_url
 from alertrouter.store.instrumented import InstrumentedStore
 
@@ -74,7 +75,7 @@ async def _store_context(app: web.Application) -> AsyncIterator[None]:
     service = app[SERVICE]
     await service.store.open()
     _warn_if_open(service.settings)
-    service.accepting = True
+    service.start_accepting()
     log_event(
         logger,
         logging.INFO,
@@ -84,7 +85,7 @@ async def _store_context(app: web.Application) -> AsyncIterator[None]:
         dry_run=service.settings.dry_run,
     )
     yield
-    service.accepting = False
+    service.stop_accepting()
     await service.store.close()
     log_event(logger, logging.INFO, "service_stopped")
 
@@ -99,7 +100,7 @@ async def _delivery_context(app: web.Application) -> AsyncIterator[None]:
             session,
             dry_run=service.settings.dry_run,
             clock=service.clock,
-            on_dead_letter=capture_dead_letter,
+            on_dead_letter=_report_dead_letter,
             timing=WorkerTiming(
                 lease_seconds=service.settings.lease_seconds,
                 queue_hold_seconds=service.settings.queue_hold_seconds,
@@ -107,9 +108,9 @@ async def _delivery_context(app: web.Application) -> AsyncIterator[None]:
             ),
         )
         await engine.apply(service.runtime.config)
-        service.engine = engine
+        service.attach_engine(engine)
         yield
-        service.engine = None
+        service.attach_engine(None)
         await engine.stop(grace=service.settings.shutdown_timeout)
 
 
@@ -136,7 +137,7 @@ async def _sighup_context(app: web.Application) -> AsyncIterator[None]:
 
 
 async def _stop_accepting(app: web.Application) -> None:
-    app[SERVICE].accepting = False
+    app[SERVICE].stop_accepting()
     log_event(logger, logging.INFO, "service_draining")
 
 
@@ -148,6 +149,19 @@ def _warn_if_open(settings: Settings) -> None:
             "webhook_auth_disabled",
             hint="set ALERTROUTER_WEBHOOK_TOKEN (bearer) or ALERTROUTER_WEBHOOK_USER/PASSWORD",
         )
+
+
+def _report_dead_letter(job: Job, error: NotifierError) -> None:
+    alerts = job.payload["alerts"]
+    capture_dead_letter(
+        job.receiver,
+        job.integration,
+        error.reason,
+        [str(a.get("labels", {}).get("alertname")) for a in alerts],
+        job_id=job.id,
+        attempts=job.attempts,
+        alerts=len(alerts),
+    )
 
 
 RecordRequest = Callable[[web.Request, str, int, float], None]  # request, endpoint, status, s

@@ -2,25 +2,44 @@
 
 AlertRouterError
 ├── ConfigError                 the routing file or settings are invalid (carries every problem)
+├── MatcherSyntaxError          a matcher or label set Alertmanager would reject (a ValueError)
+├── UnknownNotifierError        no plugin has this integration type (a LookupError)
+├── PayloadError                a webhook body that is not a valid Alertmanager payload
 ├── NotifierError               a notification could not be sent
 │   ├── RetryableNotifierError  try again later (never before ``retry_after``)
 │   └── PermanentNotifierError  will never succeed as is: dead-letter it
-└── StoreError                  the state backend failed
+├── StoreError                  the state backend failed
+├── ServeError                  the service cannot start as configured (listen address, TLS)
+└── ClientError                 the CLI could not reach a running service, or it refused
+
+The Go template engine (``alertrouter.templates``) stands alone and has its own errors.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 __all__ = [
+    "FAILURE_REASONS",
     "AlertRouterError",
+    "ClientError",
     "ConfigError",
     "ConfigProblem",
+    "MatcherSyntaxError",
     "NotifierError",
+    "PayloadError",
     "PermanentNotifierError",
     "RetryableNotifierError",
+    "ServeError",
     "StoreError",
+    "UnknownNotifierError",
+    "format_path",
 ]
+
+# Alertmanager's names for why a notification failed (its notifications_failed_total reasons).
+FAILURE_REASONS = ("clientError", "serverError", "rateLimited", "authError", "timeout", "other")
 
 
 class AlertRouterError(Exception):
@@ -75,3 +94,41 @@ class PermanentNotifierError(NotifierError):
 
 class StoreError(AlertRouterError):
     """The state backend failed or is unreachable."""
+
+
+class MatcherSyntaxError(AlertRouterError, ValueError):
+    """A matcher string Alertmanager would reject; the message says why.
+
+    A ValueError too, so pydantic validators that raise it report a validation error.
+    """
+
+
+class UnknownNotifierError(AlertRouterError, LookupError):
+    """No built-in or installed plugin has this integration type name."""
+
+
+class PayloadError(AlertRouterError):
+    """A webhook body that is not a valid Alertmanager payload; ``problems`` name each field."""
+
+    def __init__(self, problems: list[dict[str, Any]]) -> None:
+        self.problems = problems
+        super().__init__("; ".join(f"{p['field']}: {p['message']}" for p in problems))
+
+
+class ServeError(AlertRouterError):
+    """The service cannot start as configured (bad listen address, TLS files, ...)."""
+
+
+class ClientError(AlertRouterError):
+    """The service could not be reached or refused the request; the message says which."""
+
+
+def format_path(path: Sequence[str | int]) -> str:
+    """``("route", "routes", 1, "matchers", 0)`` -> ``route.routes[1].matchers[0]``."""
+    out = ""
+    for part in path:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += f".{part}" if out else part
+    return out

@@ -14,9 +14,9 @@ from prometheus_client import (
     disable_created_metrics,
 )
 
-from alertrouter.notifiers.base import REASONS as FAILURE_REASONS
+from alertrouter.errors import FAILURE_REASONS
 
-__all__ = ["FAILURE_REASONS", "SUPPRESSION_REASONS", "Metrics"]
+__all__ = ["SUPPRESSION_REASONS", "Metrics"]
 
 SUPPRESSION_REASONS = (
     "repeat_interval",

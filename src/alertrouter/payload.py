@@ -6,17 +6,22 @@ Timestamps are checked as RFC 3339 (0-9 fractional digits) and kept as sent.
 
 from __future__ import annotations
 
+import uuid
+from collections.abc import Mapping
+from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 
-from alertrouter.config.yaml_source import format_path
+from alertrouter.errors import format_path
 
 __all__ = [
     "AlertPayload",
     "WebhookPayload",
     "alertmanager_fingerprint",
+    "build_test_webhook",
     "format_validation_errors",
+    "unique_test_labels",
 ]
 
 Timestamp = Annotated[
@@ -89,3 +94,43 @@ def format_validation_errors(exc: ValidationError) -> list[dict[str, Any]]:
             continue
         problems.append({"field": format_path(error["loc"]) or "(body)", "message": error["msg"]})
     return problems
+
+
+def build_test_webhook(
+    labels: Mapping[str, str], *, resolved: bool = False, external_url: str = ""
+) -> dict[str, Any]:
+    """An Alertmanager v4 webhook body holding one alert with ``labels``."""
+    now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    status = "resolved" if resolved else "firing"
+    alert = {
+        "status": status,
+        "labels": dict(labels),
+        "annotations": {
+            "summary": "Test alert sent by `alertrouter test-alert`",
+            "description": "If you can read this, this path to on-call works.",
+        },
+        "startsAt": now,
+        "endsAt": now if resolved else ZERO_TIME,
+        "generatorURL": "",
+        "fingerprint": alertmanager_fingerprint(dict(labels)),
+    }
+    return {
+        "version": "4",
+        "groupKey": f'{{}}:{{alertname="{labels.get("alertname", "")}"}}',
+        "truncatedAlerts": 0,
+        "status": status,
+        "receiver": "alertrouter-test-alert",
+        "groupLabels": {"alertname": labels.get("alertname", "")},
+        "commonLabels": dict(labels),
+        "commonAnnotations": alert["annotations"],
+        "externalURL": external_url,
+        "alerts": [alert],
+    }
+
+
+def unique_test_labels(severity: str, extra: Mapping[str, str]) -> dict[str, str]:
+    """Labels of a test alert no other alert shares (a fresh ``test_id``)."""
+    labels = {"alertname": "AlertrouterTestAlert", "severity": severity}
+    labels.update(extra)
+    labels.setdefault("test_id", uuid.uuid4().hex[:12])
+    return labels

@@ -7,58 +7,18 @@ a slow or absent Sentry never delays ingest or delivery.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from pydantic import BaseModel, SecretStr
-
 from alertrouter import __version__
-from alertrouter.config.loader import RoutingConfig
-from alertrouter.config.settings import Settings
-from alertrouter.errors import NotifierError
-from alertrouter.store.base import Job
 
-__all__ = ["SecretScrubber", "capture_dead_letter", "config_secrets", "init_sentry"]
+__all__ = ["SecretScrubber", "capture_dead_letter", "init_sentry"]
 
 FILTERED = "[Filtered]"
 _SENSITIVE_KEY = re.compile(
     r"(token|password|passwd|secret|routing_key|api_url|authorization|credentials|dsn|cookie)",
     re.IGNORECASE,
 )
-
-
-def config_secrets(config: RoutingConfig, settings: Settings | None = None) -> set[str]:
-    """Every secret value the config and settings hold (SecretStr fields, tokens, URLs)."""
-    found: set[str] = set()
-
-    def visit(value: Any) -> None:
-        if isinstance(value, SecretStr):
-            found.add(value.get_secret_value())
-        elif isinstance(value, BaseModel):
-            for name in type(value).model_fields:
-                visit(getattr(value, name))
-        elif isinstance(value, Mapping):
-            for item in value.values():
-                visit(item)
-        elif isinstance(value, list | tuple):
-            for item in value:
-                visit(item)
-
-    for receiver in config.receivers.values():
-        for spec in receiver.integrations:
-            visit(spec.config)
-    if settings is not None:
-        found.update(
-            v
-            for v in (
-                settings.webhook_token,
-                settings.webhook_password,
-                settings.admin_token,
-                settings.sentry_dsn,
-            )
-            if v
-        )
-    return {s for s in found if len(s) >= 4}
 
 
 class SecretScrubber:
@@ -89,17 +49,17 @@ class SecretScrubber:
         return scrubbed
 
 
-def init_sentry(settings: Settings, scrubber: SecretScrubber) -> bool:
+def init_sentry(dsn: str | None, environment: str, scrubber: SecretScrubber) -> bool:
     """Start sentry-sdk when a DSN is set; True when it was started."""
-    if not settings.sentry_dsn:
+    if not dsn:
         return False
     import sentry_sdk
     from sentry_sdk.integrations.aiohttp import AioHttpIntegration
     from sentry_sdk.integrations.logging import LoggingIntegration
 
     sentry_sdk.init(
-        dsn=settings.sentry_dsn,
-        environment=settings.environment,
+        dsn=dsn,
+        environment=environment,
         release=f"alertrouter@{__version__}",
         integrations=[AioHttpIntegration(), LoggingIntegration(event_level=None)],
         before_send=scrubber,  # type: ignore[arg-type]
@@ -109,29 +69,22 @@ def init_sentry(settings: Settings, scrubber: SecretScrubber) -> bool:
     return True
 
 
-def capture_dead_letter(job: Job, error: NotifierError) -> None:
-    """One Sentry event per dead-lettered notification, tagged and with the alert names."""
+def capture_dead_letter(
+    receiver: str, integration: str, reason: str, alertnames: Sequence[str], **context: Any
+) -> None:
+    """One Sentry event per dead-lettered notification, tagged, with the alert names."""
     import sentry_sdk
 
     if not sentry_sdk.get_client().is_active():
         return
     with sentry_sdk.new_scope() as scope:
-        scope.set_tag("receiver", job.receiver)
-        scope.set_tag("integration", job.integration.partition("[")[0])
-        scope.set_tag("reason", error.reason)
+        scope.set_tag("receiver", receiver)
+        scope.set_tag("integration", integration.partition("[")[0])
+        scope.set_tag("reason", reason)
         scope.set_context(
             "notification",
-            {
-                "job_id": job.id,
-                "integration": job.integration,
-                "attempts": job.attempts,
-                "alertnames": sorted(
-                    {str(a.get("labels", {}).get("alertname")) for a in job.payload["alerts"]}
-                ),
-                "alerts": len(job.payload["alerts"]),
-            },
+            {"integration": integration, "alertnames": sorted(set(alertnames)), **context},
         )
         sentry_sdk.capture_message(
-            f"notification dead-lettered: {job.receiver}/{job.integration}: {error.reason}",
-            level="error",
+            f"notification dead-lettered: {receiver}/{integration}: {reason}", level="error"
         )

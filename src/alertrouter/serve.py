@@ -16,13 +16,12 @@ from aiohttp import web
 from alertrouter.app import make_app
 from alertrouter.config.loader import RoutingConfig, load_routing_config
 from alertrouter.config.settings import Settings, parse_listen
-from alertrouter.errors import AlertRouterError, ConfigError, ConfigProblem
+from alertrouter.errors import ConfigError, ConfigProblem, ServeError
 from alertrouter.logs import configure_logging, get_logger, log_event
 from alertrouter.sentry import init_sentry
 from alertrouter.service import SERVICE
 
 __all__ = [
-    "ServeError",
     "bind_listen",
     "listen_error",
     "load_for_serving",
@@ -33,10 +32,6 @@ __all__ = [
 
 logger = get_logger(__name__)
 _GC_YOUNG_THRESHOLD = 20_000  # allocations between young-generation collections
-
-
-class ServeError(AlertRouterError):
-    """The service cannot start as configured (bad listen address, TLS files, ...)."""
 
 
 def load_for_serving(settings: Settings) -> RoutingConfig:
@@ -75,7 +70,7 @@ def run_server(settings: Settings) -> None:
     sockets = bind_listen(settings.listen, host, port)
     try:
         app = make_app(settings, config, deliver=True)
-        sentry = init_sentry(settings, app[SERVICE].scrubber)
+        sentry = init_sentry(settings.sentry_dsn, settings.environment, app[SERVICE].scrubber)
         tune_garbage_collector()
         asyncio.run(_serve(app, settings, sockets, tls, sentry=sentry))
     finally:

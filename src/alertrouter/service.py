@@ -1,29 +1,37 @@
-"""The running service's state: the current routing config (swapped whole on reload), the store.
+"""The service's use cases: accept a webhook (draft, claim and enqueue, wake), reload the config.
 
-Handlers read ``service.runtime`` once per request, so a reload never mixes two configs.
+It holds the current routing config (swapped whole on reload), the store, the delivery engine
+while one runs, and whether webhooks are being taken. ``accept`` reads ``runtime`` once, so a
+reload never mixes two configs within a webhook.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
-from collections.abc import Callable
+from collections import Counter
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 from aiohttp import web
 
 from alertrouter.config.loader import RoutingConfig, load_routing_config
+from alertrouter.config.secrets import config_secrets
 from alertrouter.config.settings import Settings
 from alertrouter.delivery.engine import DeliveryEngine
+from alertrouter.drafts import draft_jobs
 from alertrouter.errors import ConfigError
 from alertrouter.logs import get_logger, log_event
 from alertrouter.metrics import Metrics
+from alertrouter.payload import WebhookPayload
 from alertrouter.router.tree import Router
-from alertrouter.sentry import SecretScrubber, config_secrets
+from alertrouter.sentry import SecretScrubber
 from alertrouter.store.base import Store
 
-__all__ = ["SERVICE", "Runtime", "Service"]
+__all__ = ["SERVICE", "Accepted", "Runtime", "Service"]
 
 logger = get_logger(__name__)
 
@@ -42,6 +50,15 @@ class Runtime:
         return cls(config, Router(config.root), now)
 
 
+@dataclass(frozen=True, slots=True)
+class Accepted:
+    """What one committed webhook became."""
+
+    alerts: int
+    job_ids: tuple[int, ...]
+    suppressed: int  # muted routes and dedup together
+
+
 class Service:
     """Settings, the swappable runtime, the store, and whether requests are being taken."""
 
@@ -58,13 +75,65 @@ class Service:
         self.store = store
         self.metrics = metrics
         self.clock = clock
-        self.engine: DeliveryEngine | None = None
+        self._engine: DeliveryEngine | None = None
         self.scrubber = SecretScrubber(config_secrets(runtime.config, settings))
-        self.accepting = False
+        self._accepting = False
         self.last_reload_ok = True
         self.last_reload_at = runtime.loaded_at
         self._reload_lock = asyncio.Lock()
         self._note_config(runtime.config, ok=True)
+
+    @property
+    def accepting(self) -> bool:
+        """Whether webhooks are taken (false while starting and draining: they get 503)."""
+        return self._accepting
+
+    def start_accepting(self) -> None:
+        """Take webhooks from now on (the store is open)."""
+        self._accepting = True
+
+    def stop_accepting(self) -> None:
+        """Refuse webhooks from now on (draining, or the store is closing)."""
+        self._accepting = False
+
+    def attach_engine(self, engine: DeliveryEngine | None) -> None:
+        """Deliver through ``engine`` (None: no delivery runs; jobs stay queued)."""
+        self._engine = engine
+
+    def wake(self, queues: Iterable[str]) -> None:
+        """Tell the delivery engine that ``queues`` have new jobs, if one runs."""
+        if self._engine is not None:
+            self._engine.wake(queues)
+
+    async def accept(self, payload: WebhookPayload, now: float) -> Accepted:
+        """Draft, then claim and enqueue in one atomic step, wake the workers, count and log.
+
+        Raises StoreError when the store cannot commit: nothing was taken (answer 503).
+        """
+        runtime = self.runtime
+        metrics = self.metrics
+        firing = sum(alert.status == "firing" for alert in payload.alerts)
+        metrics.alerts_received.labels("firing").inc(firing)
+        metrics.alerts_received.labels("resolved").inc(len(payload.alerts) - firing)
+        drafts = draft_jobs(
+            payload, runtime.config, runtime.router, datetime.fromtimestamp(now, UTC)
+        )
+        outcome = await self.store.claim_and_enqueue(drafts.drafts, now)
+        self.wake({f"{d.receiver}/{d.integration}" for d in drafts.drafts})
+        # One increment per (receiver, reason): a resend suppresses every alert it holds.
+        for (receiver, reason), count in Counter((*drafts.suppressed, *outcome.suppressed)).items():
+            metrics.alerts_suppressed.labels(receiver, reason).inc(count)
+        suppressed = len(drafts.suppressed) + len(outcome.suppressed)
+        log_event(
+            logger,
+            logging.INFO,
+            "webhook_accepted",
+            group_key=payload.groupKey,
+            alerts=len(payload.alerts),
+            queued=len(outcome.job_ids),
+            suppressed=suppressed,
+        )
+        return Accepted(len(payload.alerts), tuple(outcome.job_ids), suppressed)
 
     def _note_config(self, config: RoutingConfig | None, *, ok: bool) -> None:
         self.metrics.config_last_reload_successful.set(1 if ok else 0)
@@ -99,8 +168,8 @@ class Service:
             self.last_reload_at = now
             self._note_config(config, ok=True)
             self.scrubber.update(config_secrets(config, self.settings))
-            if self.engine is not None:
-                await self.engine.apply(config)
+            if self._engine is not None:
+                await self._engine.apply(config)
             log_event(logger, 20, "config_reloaded", file=path, sha256=config.sha256[:12])
             return []
 

@@ -121,8 +121,8 @@ async def retry_delivery(request: web.Request) -> web.Response:
             {"errors": [{"field": "id", "message": "not in the dead-letter list"}]}, status=409
         )
     job = await service.store.get_job(job_id)
-    if service.engine is not None and job is not None:
-        service.engine.wake([job.queue])
+    if job is not None:
+        service.wake([job.queue])
     return web.json_response({"requeued": [job_id]})
 
 
@@ -135,6 +135,5 @@ async def retry_all_dead(request: web.Request) -> web.Response:
         if await service.store.requeue(job.id, service.clock()):
             requeued.append(job.id)
             queues.add(job.queue)
-    if service.engine is not None:
-        service.engine.wake(queues)
+    service.wake(queues)
     return web.json_response({"requeued": requeued})

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Iterable
 
 from aiohttp import web
@@ -10,10 +9,10 @@ from prometheus_client.aiohttp import make_aiohttp_handler
 
 from alertrouter import __version__
 from alertrouter.api.admin import setup_admin_routes
-from alertrouter.api.webhook import commit_intake, take_webhook, webhook_answer
+from alertrouter.api.webhook import receive_alerts
 from alertrouter.constants import WEBHOOK_PATH
 from alertrouter.errors import StoreError
-from alertrouter.logs import get_logger, log_event
+from alertrouter.logs import get_logger
 from alertrouter.metrics import Metrics
 from alertrouter.service import SERVICE
 from alertrouter.store.base import StoreStats
@@ -34,33 +33,6 @@ def setup_routes(app: web.Application, *, metrics: bool = True) -> None:
     app.router.add_post("/-/reload", reload_config)
     app.router.add_get("/api/v1/status", status)
     setup_admin_routes(app)
-
-
-async def receive_alerts(request: web.Request) -> web.Response:
-    """Alertmanager's webhook: answer 200 only once every resulting job is committed."""
-    metrics = request.app[SERVICE].metrics
-    try:
-        response = await _receive_alerts(request)
-    except web.HTTPException as exc:
-        metrics.webhooks_received.labels(str(exc.status)).inc()
-        raise
-    metrics.webhooks_received.labels(str(response.status)).inc()
-    return response
-
-
-async def _receive_alerts(request: web.Request) -> web.Response:
-    service = request.app[SERVICE]
-    if not service.accepting:
-        raise web.HTTPServiceUnavailable(text="alertrouter is starting or draining\n")
-    intake = await take_webhook(request, service.settings, service.runtime, service.clock)
-    if isinstance(intake, web.Response):
-        return intake
-    try:
-        committed = await commit_intake(service, intake)
-    except StoreError as exc:
-        log_event(logger, logging.ERROR, "webhook_not_committed", error=str(exc))
-        raise web.HTTPServiceUnavailable(text="state store unavailable, retry\n") from None
-    return webhook_answer(intake, committed)
 
 
 async def serve_metrics(request: web.Request) -> web.StreamResponse:

@@ -1,8 +1,6 @@
-"""A webhook request up to the store, and from the store's outcome to the answer. Design §6.
+"""``POST /api/v1/alerts``, the HTTP side: credentials, media type, body; then Service.accept.
 
-The HTTP side of ``POST /api/v1/alerts`` in two halves, so that one process can run both
-(routes) or an ingest front can take a request (``take_webhook``) and an owner process
-commit it (``commit_intake``): both answer alike, count alike and log alike.
+Design §6: 200 only after the commit, 400 naming each field, 401, 413, 415, 503.
 """
 
 from __future__ import annotations
@@ -13,50 +11,20 @@ import hmac
 import json
 import logging
 import re
-from collections import Counter
-from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
 from aiohttp import web
 from pydantic import ValidationError
 
 from alertrouter.config.settings import Settings
-from alertrouter.drafts import Drafts, draft_jobs
+from alertrouter.errors import PayloadError, StoreError
 from alertrouter.logs import get_logger, log_event
 from alertrouter.payload import WebhookPayload, format_validation_errors
-from alertrouter.service import Runtime, Service
+from alertrouter.service import SERVICE
 
-__all__ = [
-    "Committed",
-    "Intake",
-    "commit_intake",
-    "problem_response",
-    "take_webhook",
-    "webhook_answer",
-]
+__all__ = ["problem_response", "receive_alerts"]
 
 logger = get_logger(__name__)
-
-
-@dataclass(frozen=True, slots=True)
-class Intake:
-    """One valid webhook, drafted: what the store step needs and what is counted of it."""
-
-    drafts: Drafts
-    now: float
-    group_key: str
-    alerts: int
-    firing: int
-
-
-@dataclass(frozen=True, slots=True)
-class Committed:
-    """What the store step made of an intake."""
-
-    job_ids: tuple[int, ...]
-    suppressed: int  # muted routes and dedup together
 
 
 def problem_response(status: int, problems: list[dict[str, Any]]) -> web.Response:
@@ -64,13 +32,27 @@ def problem_response(status: int, problems: list[dict[str, Any]]) -> web.Respons
     return web.json_response({"errors": problems}, status=status)
 
 
-async def take_webhook(
-    request: web.Request, settings: Settings, runtime: Runtime, clock: Callable[[], float]
-) -> Intake | web.Response:
-    """Check credentials, media type and body, and draft the jobs; or the 4xx answer.
+async def receive_alerts(request: web.Request) -> web.Response:
+    """Alertmanager's webhook: answer 200 only once every resulting job is committed."""
+    metrics = request.app[SERVICE].metrics
+    try:
+        response = await _receive_alerts(request)
+    except web.HTTPException as exc:
+        metrics.webhooks_received.labels(str(exc.status)).inc()
+        raise
+    metrics.webhooks_received.labels(str(response.status)).inc()
+    return response
+
+
+async def _receive_alerts(request: web.Request) -> web.Response:
+    """Credentials, media type and body (each a 4xx naming what is wrong), then ``accept``.
 
     Over the size limit aiohttp raises its 413 while the body is read.
     """
+    service = request.app[SERVICE]
+    if not service.accepting:
+        raise web.HTTPServiceUnavailable(text="alertrouter is starting or draining\n")
+    settings = service.settings
     if not _authorized(request, settings):
         scheme = "Bearer" if settings.webhook_token else "Basic"
         return web.json_response(
@@ -84,61 +66,25 @@ async def take_webhook(
     body = await request.read()
     try:
         payload = _parse_payload(body)
-    except _BadBodyError as exc:
+    except PayloadError as exc:
         return problem_response(400, exc.problems)
-    now = clock()
-    firing = sum(alert.status == "firing" for alert in payload.alerts)
-    drafts = draft_jobs(payload, runtime.config, runtime.router, datetime.fromtimestamp(now, UTC))
-    return Intake(drafts, now, payload.groupKey, len(payload.alerts), firing)
-
-
-async def commit_intake(service: Service, intake: Intake) -> Committed:
-    """Claim and enqueue the intake's drafts in one atomic step, wake their workers, count.
-
-    Raises StoreError when the store cannot commit: nothing was taken, the caller answers 503.
-    """
-    metrics = service.metrics
-    metrics.alerts_received.labels("firing").inc(intake.firing)
-    metrics.alerts_received.labels("resolved").inc(intake.alerts - intake.firing)
-    drafts = intake.drafts
-    outcome = await service.store.claim_and_enqueue(drafts.drafts, intake.now)
-    if service.engine is not None:
-        service.engine.wake({f"{d.receiver}/{d.integration}" for d in drafts.drafts})
-    # One increment per (receiver, reason): a resend suppresses every alert it holds.
-    for (receiver, reason), count in Counter((*drafts.suppressed, *outcome.suppressed)).items():
-        metrics.alerts_suppressed.labels(receiver, reason).inc(count)
-    suppressed = len(drafts.suppressed) + len(outcome.suppressed)
-    log_event(
-        logger,
-        logging.INFO,
-        "webhook_accepted",
-        group_key=intake.group_key,
-        alerts=intake.alerts,
-        queued=len(outcome.job_ids),
-        suppressed=suppressed,
-    )
-    return Committed(tuple(outcome.job_ids), suppressed)
-
-
-def webhook_answer(intake: Intake, committed: Committed) -> web.Response:
-    """The 200 for a committed webhook."""
+    try:
+        accepted = await service.accept(payload, service.clock())
+    except StoreError as exc:
+        log_event(logger, logging.ERROR, "webhook_not_committed", error=str(exc))
+        raise web.HTTPServiceUnavailable(text="state store unavailable, retry\n") from None
     return web.json_response(
         {
-            "accepted": intake.alerts,
-            "queued": len(committed.job_ids),
-            "suppressed": committed.suppressed,
-            "jobs": list(committed.job_ids),
+            "accepted": accepted.alerts,
+            "queued": len(accepted.job_ids),
+            "suppressed": accepted.suppressed,
+            "jobs": list(accepted.job_ids),
         }
     )
 
 
-class _BadBodyError(Exception):
-    def __init__(self, problems: list[dict[str, Any]]) -> None:
-        self.problems = problems
-
-
 def _parse_payload(body: bytes) -> WebhookPayload:
-    """Parse and validate the body in one pass (pydantic's JSON parser), or _BadBodyError."""
+    """Parse and validate the body in one pass (pydantic's JSON parser), or PayloadError."""
     try:
         if _SURROGATE_ESCAPE.search(body):
             data = _replace_lone_surrogates(json.loads(body))
@@ -146,8 +92,8 @@ def _parse_payload(body: bytes) -> WebhookPayload:
         return WebhookPayload.model_validate_json(body)
     except (ValueError, UnicodeDecodeError, RecursionError) as exc:
         if isinstance(exc, ValidationError):
-            raise _BadBodyError(format_validation_errors(exc)) from None
-        raise _BadBodyError([{"field": "(body)", "message": f"invalid JSON: {exc}"}]) from None
+            raise PayloadError(format_validation_errors(exc)) from None
+        raise PayloadError([{"field": "(body)", "message": f"invalid JSON: {exc}"}]) from None
 
 
 # JSON may escape lone UTF-16 surrogates (\ud800) that no UTF-8 text can hold; Go's decoder,

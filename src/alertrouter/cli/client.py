@@ -3,69 +3,18 @@
 from __future__ import annotations
 
 import time
-import uuid
 from collections.abc import Callable, Mapping
-from datetime import UTC, datetime
 from typing import Any
 
 import httpx
 
 from alertrouter import __version__
-from alertrouter.errors import AlertRouterError
-from alertrouter.payload import ZERO_TIME, alertmanager_fingerprint
+from alertrouter.errors import ClientError
 
-__all__ = [
-    "ClientError",
-    "ServiceClient",
-    "build_test_webhook",
-]
+__all__ = ["DEFAULT_URL", "FINAL_STATES", "ServiceClient"]
 
 DEFAULT_URL = "http://127.0.0.1:8080"
 FINAL_STATES = ("done", "dead")
-
-
-class ClientError(AlertRouterError):
-    """The service could not be reached or refused the request; the message says which."""
-
-
-def build_test_webhook(
-    labels: Mapping[str, str], *, resolved: bool = False, external_url: str = ""
-) -> dict[str, Any]:
-    """An Alertmanager v4 webhook body holding one alert with ``labels``."""
-    now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-    status = "resolved" if resolved else "firing"
-    alert = {
-        "status": status,
-        "labels": dict(labels),
-        "annotations": {
-            "summary": "Test alert sent by `alertrouter test-alert`",
-            "description": "If you can read this, this path to on-call works.",
-        },
-        "startsAt": now,
-        "endsAt": now if resolved else ZERO_TIME,
-        "generatorURL": "",
-        "fingerprint": alertmanager_fingerprint(dict(labels)),
-    }
-    return {
-        "version": "4",
-        "groupKey": f'{{}}:{{alertname="{labels.get("alertname", "")}"}}',
-        "truncatedAlerts": 0,
-        "status": status,
-        "receiver": "alertrouter-test-alert",
-        "groupLabels": {"alertname": labels.get("alertname", "")},
-        "commonLabels": dict(labels),
-        "commonAnnotations": alert["annotations"],
-        "externalURL": external_url,
-        "alerts": [alert],
-    }
-
-
-def unique_test_labels(severity: str, extra: Mapping[str, str]) -> dict[str, str]:
-    """Labels of a test alert no other alert shares (a fresh ``test_id``)."""
-    labels = {"alertname": "AlertrouterTestAlert", "severity": severity}
-    labels.update(extra)
-    labels.setdefault("test_id", uuid.uuid4().hex[:12])
-    return labels
 
 
 class ServiceClient:

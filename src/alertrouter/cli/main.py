@@ -25,8 +25,8 @@ from alertrouter.config.settings import (
 )
 from alertrouter.constants import EXIT_FAILED, EXIT_OK, EXIT_USAGE
 from alertrouter.durations import format_duration
-from alertrouter.errors import ConfigError, StoreError
-from alertrouter.router.matchers import MatcherSyntaxError, parse_label_set
+from alertrouter.errors import ConfigError, MatcherSyntaxError, ServeError, StoreError
+from alertrouter.router.matchers import parse_label_set
 from alertrouter.router.report import render_explain, render_tree
 from alertrouter.router.tree import Router
 
@@ -160,7 +160,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def serve_command(args: argparse.Namespace) -> int:
     """Validate everything, then serve until SIGTERM/SIGINT."""
-    from alertrouter.serve import ServeError, run_server
+    from alertrouter.serve import run_server
 
     try:
         settings = Settings.from_env(os.environ).with_overrides(

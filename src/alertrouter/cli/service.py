@@ -14,17 +14,18 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
-from alertrouter.cli.client import (
-    ClientError,
-    ServiceClient,
-    build_test_webhook,
-    unique_test_labels,
-)
+from alertrouter.cli.client import ServiceClient
 from alertrouter.config.loader import load_routing_config
 from alertrouter.constants import EXIT_FAILED, EXIT_OK, EXIT_USAGE
 from alertrouter.delivery.direct import send_direct
-from alertrouter.errors import ConfigError, RetryableNotifierError
-from alertrouter.router.matchers import MatcherSyntaxError, parse_label_set
+from alertrouter.errors import (
+    ClientError,
+    ConfigError,
+    MatcherSyntaxError,
+    RetryableNotifierError,
+)
+from alertrouter.payload import build_test_webhook, unique_test_labels
+from alertrouter.router.matchers import parse_label_set
 
 __all__ = [
     "deliveries_list_command",

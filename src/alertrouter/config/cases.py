@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from alertrouter.config.yaml_source import format_path, parse_yaml
-from alertrouter.errors import ConfigError, ConfigProblem
+from alertrouter.config.yaml_source import parse_yaml
+from alertrouter.errors import ConfigError, ConfigProblem, format_path
 from alertrouter.router.tree import Router
 
 __all__ = ["CaseResult", "RoutingCase", "load_cases", "run_cases"]

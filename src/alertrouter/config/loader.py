@@ -26,10 +26,10 @@ from alertrouter.config.models import (
     RouteConfig,
     RoutingFileModel,
 )
+from alertrouter.config.plugins import config_model, notifier_types
 from alertrouter.config.time_intervals import NamedTimeIntervalConfig
-from alertrouter.config.yaml_source import Path, SourceDocument, format_path, parse_yaml
-from alertrouter.errors import ConfigError, ConfigProblem
-from alertrouter.notifiers.registry import UnknownNotifierError, config_model, notifier_types
+from alertrouter.config.yaml_source import Path, SourceDocument, parse_yaml
+from alertrouter.errors import ConfigError, ConfigProblem, UnknownNotifierError, format_path
 from alertrouter.router.matchers import Matcher, MatchType, parse_matchers
 from alertrouter.router.time_intervals import TimeInterval
 from alertrouter.router.tree import Route

@@ -14,7 +14,8 @@ from pydantic_core import PydanticCustomError
 
 from alertrouter.config.integrations import Duration, StrictModel
 from alertrouter.config.time_intervals import NamedTimeIntervalConfig
-from alertrouter.router.matchers import MatcherSyntaxError, compile_anchored, parse_matchers
+from alertrouter.errors import MatcherSyntaxError
+from alertrouter.router.matchers import compile_anchored, parse_matchers
 
 __all__ = [
     "ALERTMANAGER_GLOBAL_FIELDS_IGNORED",

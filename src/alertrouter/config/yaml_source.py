@@ -13,8 +13,9 @@ from typing import Any
 import yaml
 
 from alertrouter.config.interpolate import interpolate
+from alertrouter.errors import format_path
 
-__all__ = ["Path", "SourceDocument", "format_path", "parse_yaml"]
+__all__ = ["Path", "SourceDocument", "parse_yaml"]
 
 Path = tuple[str | int, ...]
 _NULL_TAG = "tag:yaml.org,2002:null"
@@ -41,17 +42,6 @@ class SourceDocument:
             if line is not None:
                 return line
         return None
-
-
-def format_path(path: Path) -> str:
-    """``("route", "routes", 1, "matchers", 0)`` -> ``route.routes[1].matchers[0]``."""
-    out = ""
-    for part in path:
-        if isinstance(part, int):
-            out += f"[{part}]"
-        else:
-            out += f".{part}" if out else part
-    return out
 
 
 def parse_yaml(

@@ -9,11 +9,11 @@ from dataclasses import dataclass
 
 import aiohttp
 
-from alertrouter.cli.client import build_test_webhook
 from alertrouter.config.loader import RoutingConfig
 from alertrouter.errors import ConfigError, ConfigProblem, NotifierError
 from alertrouter.notifiers.base import Notification, Receipt
 from alertrouter.notifiers.registry import notifier_class
+from alertrouter.payload import build_test_webhook
 
 __all__ = ["DirectResult", "send_direct"]
 

@@ -17,7 +17,6 @@ from alertrouter.config.integrations import IntegrationConfig
 from alertrouter.errors import NotifierError, PermanentNotifierError, RetryableNotifierError
 
 __all__ = [
-    "REASONS",
     "Notification",
     "Notifier",
     "Receipt",
@@ -25,8 +24,6 @@ __all__ = [
     "http_status_error",
 ]
 
-# Alertmanager's names for why a notification failed (its notifications_failed_total reasons).
-REASONS = ("clientError", "serverError", "rateLimited", "authError", "timeout", "other")
 
 ConfigT = TypeVar("ConfigT", bound=IntegrationConfig)
 

@@ -11,10 +11,11 @@ from functools import lru_cache
 
 import re2
 
+from alertrouter.errors import MatcherSyntaxError
+
 __all__ = [
     "MatchType",
     "Matcher",
-    "MatcherSyntaxError",
     "parse_label_assignment",
     "parse_label_set",
     "parse_matcher",
@@ -44,10 +45,6 @@ _NEWER_SCRIPTS = (
     "Kirat_Rai|Ol_Onal|Sunuwar|Todhri|Tulu_Tigalari"
 )
 _GO_REJECTS = re.compile(r"\\C|\(\?<[^=!]|\\[pP]\{\^?(?:" + _NEWER_SCRIPTS + r")\}")
-
-
-class MatcherSyntaxError(ValueError):
-    """A matcher string Alertmanager would reject; the message says why."""
 
 
 class MatchType(enum.Enum):

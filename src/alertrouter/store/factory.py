@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
 from alertrouter.errors import ConfigError, ConfigProblem
 from alertrouter.store.base import Store
+from alertrouter.store.urls import redact_url
 
-__all__ = ["redact_url", "store_from_url"]
+__all__ = ["store_from_url"]
 
 
 def store_from_url(url: str) -> Store:
@@ -37,15 +38,6 @@ def store_from_url(url: str) -> Store:
         return MemoryStore()
     known = "sqlite, redis, rediss, memory"
     raise ConfigError([_problem(url, f'unknown state backend "{scheme}" ({known})')])
-
-
-def redact_url(url: str) -> str:
-    """``url`` with its password masked (``redis://:secret@host`` carries one), for messages."""
-    parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    user = parts.username or ""
-    return urlunsplit(parts._replace(netloc=f"{user}:***@{parts.netloc.rpartition('@')[2]}"))
 
 
 def _problem(url: str, message: str) -> ConfigProblem:

@@ -42,10 +42,10 @@ from alertrouter.store.base import (
     restored_claims,
     retaken_claims,
 )
-from alertrouter.store.factory import redact_url
 from alertrouter.store.redis import keys as rk
 from alertrouter.store.redis import scripts
 from alertrouter.store.redis.ratelimit import RedisTokenBucket
+from alertrouter.store.urls import redact_url
 
 __all__ = ["DONE_TTL_SECONDS", "RedisStore"]
 
