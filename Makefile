@@ -52,8 +52,9 @@ routes-test: install
 	$(BIN)/alertrouter check-config --allow-missing-env $(CONFIG)
 	$(BIN)/alertrouter routes test --config $(CONFIG) --cases config/routes.test.yml
 
+# Coverage of the in-process suite (servers started as subprocesses are not traced).
 test: lint typecheck routes-test
-	$(BIN)/pytest
+	$(BIN)/pytest --cov --cov-report=term-missing:skip-covered
 
 # What is installed, for CI's log: it must equal the lock.
 freeze: install-dev

@@ -11,10 +11,15 @@ from typing import ClassVar
 
 from pydantic import SecretStr
 
-from alertrouter.config.integrations import IntegrationConfig
-from alertrouter.errors import PermanentNotifierError, RetryableNotifierError
-from alertrouter.notifiers.base import Notification, Notifier, Receipt
-from alertrouter.notifiers.render import notification_title
+from alertrouter.notifiers import (
+    IntegrationConfig,
+    Notification,
+    Notifier,
+    PermanentNotifierError,
+    Receipt,
+    RetryableNotifierError,
+    notification_title,
+)
 
 __all__ = ["SENT", "EchoConfig", "EchoNotifier"]
 
