@@ -245,8 +245,11 @@ def go_type_name(v: Any) -> str:
         return "int"
     if isinstance(v, float):
         return "float64"
-    if isinstance(v, str):
+    if type(v) is str:
         return "string"
+    if isinstance(v, str):
+        # Named string types we meet are html/template's typed content (template.HTML, …).
+        return "template." + type(v).__name__
     if isinstance(v, Mapping):
         values = list(v.values())
         if values and all(type(x) is str for x in values):
@@ -438,11 +441,7 @@ class _Printer:
             c = num[i]
             if c == ".":
                 has_point = True
-            elif c in "pP":
-                tail = num[i:]
-                head = num[:i]
-                break
-            elif c in "eE" and verb not in "xX":
+            elif c in "pP" or (c in "eE" and verb not in "xX"):
                 tail = num[i:]
                 head = num[:i]
                 break
@@ -498,10 +497,7 @@ class _Printer:
             return
         prefix = ("0X" if upper else "0x") if f.sharp else ""
         pieces = [f"{b:02X}" if upper else f"{b:02x}" for b in data]
-        if f.space:
-            text = " ".join(prefix + p for p in pieces)
-        else:
-            text = prefix + "".join(pieces)
+        text = " ".join(prefix + p for p in pieces) if f.space else prefix + "".join(pieces)
         width = len(text)
         if f.wid_present and f.wid > width:
             fill = self._padding(f.wid - width)
@@ -771,9 +767,7 @@ def _parse_num(s: str, start: int, end: int) -> tuple[int, bool, int]:
     return num, is_num, i
 
 
-def _arg_number(
-    arg_num: int, fmt: str, i: int, num_args: int
-) -> tuple[int, int, bool, bool, bool]:
+def _arg_number(arg_num: int, fmt: str, i: int, num_args: int) -> tuple[int, int, bool, bool, bool]:
     """Parse ``[n]``: (arg index, new position, found an index, index is good, bracket seen)."""
     if i >= len(fmt) or fmt[i] != "[":
         return arg_num, i, False, True, False
