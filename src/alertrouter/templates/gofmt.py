@@ -33,6 +33,7 @@ _RUNE_ERROR = 0xFFFD
 # Go refuses widths and precisions beyond this as "crazy" (fmt.tooLarge).
 _TOO_LARGE = 1_000_000
 _U64 = 1 << 64
+_BASIC_TYPES = (type(None), bool, int, float, str, list, tuple, dict)
 
 
 # --- strconv helpers -------------------------------------------------------------------------
@@ -522,7 +523,7 @@ class _Printer:
     def _handle_methods(self, arg: Any, verb: str) -> bool:
         if self.erroring or self.f.sharp_v or verb not in "vsxXq":
             return False
-        if isinstance(arg, str | int | float | list | tuple | dict) or arg is None:
+        if type(arg) in _BASIC_TYPES:
             return False
         error = getattr(arg, "Error", None)
         if callable(error):
@@ -544,13 +545,15 @@ class _Printer:
         if verb == "T":
             self.pad(self._truncate(go_type_name(arg)))
             return
-        if isinstance(arg, bool):
+        # Exact types only: a subclass is a Go named type and may have a String method.
+        kind = type(arg)
+        if kind is bool:
             self.fmt_bool(arg, verb)
-        elif isinstance(arg, int):
+        elif kind is int:
             self.fmt_integer(arg, verb)
-        elif isinstance(arg, float):
+        elif kind is float:
             self.fmt_float(arg, verb)
-        elif type(arg) is str:
+        elif kind is str:
             self.fmt_string(arg, verb)
         elif not self._handle_methods(arg, verb):
             self.print_value(arg, verb, 0)
@@ -570,9 +573,9 @@ class _Printer:
         elif isinstance(value, bool):
             self.fmt_bool(value, verb)
         elif isinstance(value, int):
-            self.fmt_integer(value, verb)
+            self.fmt_integer(int(value), verb)
         elif isinstance(value, float):
-            self.fmt_float(value, verb)
+            self.fmt_float(float(value), verb)
         elif isinstance(value, str):
             self.fmt_string(str(value), verb)
         elif isinstance(value, Mapping):

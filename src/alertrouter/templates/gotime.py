@@ -29,6 +29,8 @@ __all__ = [
 ]
 
 _NS = 1_000_000_000
+_MIN_DURATION = -(1 << 63)
+_MAX_DURATION = (1 << 63) - 1
 # Seconds from 0001-01-01 (Go's zero time) to the Unix epoch.
 _ZERO_UNIX = -62135596800
 
@@ -502,7 +504,10 @@ class GoTime:
 
     def Sub(self, other: GoTime) -> GoDuration:
         """Return the duration ``self - other``."""
-        return GoDuration(self.UnixNano() - other.UnixNano())
+        # Go saturates at the int64 range (as with the zero EndsAt of a firing alert).
+        return GoDuration(
+            min(max(self.UnixNano() - other.UnixNano(), _MIN_DURATION), _MAX_DURATION)
+        )
 
     def AddDate(self, years: int, months: int, days: int) -> GoTime:
         """Add calendar years, months and days, normalising overflow as Go does."""
@@ -629,9 +634,8 @@ _RFC3339 = re.compile(
 def parse_rfc3339(text: str) -> GoTime:
     """Parse an RFC 3339 timestamp the way Go's ``time.Time.UnmarshalJSON`` does.
 
-    Fractions beyond nine digits are truncated; a ``Z`` or zero offset gives UTC (Go gives Local
-    for a zero offset, which prints the same here); other offsets give an unnamed fixed zone,
-    printed by Go as ``+0200``.
+    Fractions beyond nine digits are truncated; ``Z`` gives UTC, a zero offset Go's Local (UTC
+    here), other offsets an unnamed fixed zone, which Go prints as ``+0200``.
     """
     m = _RFC3339.match(text)
     if m is None:
@@ -653,5 +657,11 @@ def parse_rfc3339(text: str) -> GoTime:
             raise ValueError(f'parsing time "{text}": timezone hour out of range')
         offset = (hh * 3600 + mm * 60) * (-1 if zone[0] == "-" else 1)
     local = _civil_to_days(year, month, day) * 86400 + hour * 3600 + minute * 60 + second
-    loc = UTC_LOCATION if offset == 0 else fixed_zone("", offset)
+    if zone == "Z":
+        loc = UTC_LOCATION
+    elif offset == 0:
+        # Go picks Local when the offset matches it; our Local is UTC.
+        loc = LOCAL_LOCATION
+    else:
+        loc = fixed_zone("", offset)
     return GoTime(local - offset, int(frac), loc)
