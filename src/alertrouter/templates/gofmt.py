@@ -33,6 +33,7 @@ _RUNE_ERROR = 0xFFFD
 # Go refuses widths and precisions beyond this as "crazy" (fmt.tooLarge).
 _TOO_LARGE = 1_000_000
 _U64 = 1 << 64
+_BASIC_TYPES = (type(None), bool, int, float, str, list, tuple, dict)
 
 
 # --- strconv helpers -------------------------------------------------------------------------
@@ -245,8 +246,11 @@ def go_type_name(v: Any) -> str:
         return "int"
     if isinstance(v, float):
         return "float64"
-    if isinstance(v, str):
+    if type(v) is str:
         return "string"
+    if isinstance(v, str):
+        # Named string types we meet are html/template's typed content (template.HTML, …).
+        return "template." + type(v).__name__
     if isinstance(v, Mapping):
         values = list(v.values())
         if values and all(type(x) is str for x in values):
@@ -438,11 +442,7 @@ class _Printer:
             c = num[i]
             if c == ".":
                 has_point = True
-            elif c in "pP":
-                tail = num[i:]
-                head = num[:i]
-                break
-            elif c in "eE" and verb not in "xX":
+            elif c in "pP" or (c in "eE" and verb not in "xX"):
                 tail = num[i:]
                 head = num[:i]
                 break
@@ -498,10 +498,7 @@ class _Printer:
             return
         prefix = ("0X" if upper else "0x") if f.sharp else ""
         pieces = [f"{b:02X}" if upper else f"{b:02x}" for b in data]
-        if f.space:
-            text = " ".join(prefix + p for p in pieces)
-        else:
-            text = prefix + "".join(pieces)
+        text = " ".join(prefix + p for p in pieces) if f.space else prefix + "".join(pieces)
         width = len(text)
         if f.wid_present and f.wid > width:
             fill = self._padding(f.wid - width)
@@ -526,7 +523,7 @@ class _Printer:
     def _handle_methods(self, arg: Any, verb: str) -> bool:
         if self.erroring or self.f.sharp_v or verb not in "vsxXq":
             return False
-        if isinstance(arg, str | int | float | list | tuple | dict) or arg is None:
+        if type(arg) in _BASIC_TYPES:
             return False
         error = getattr(arg, "Error", None)
         if callable(error):
@@ -548,13 +545,15 @@ class _Printer:
         if verb == "T":
             self.pad(self._truncate(go_type_name(arg)))
             return
-        if isinstance(arg, bool):
+        # Exact types only: a subclass is a Go named type and may have a String method.
+        kind = type(arg)
+        if kind is bool:
             self.fmt_bool(arg, verb)
-        elif isinstance(arg, int):
+        elif kind is int:
             self.fmt_integer(arg, verb)
-        elif isinstance(arg, float):
+        elif kind is float:
             self.fmt_float(arg, verb)
-        elif type(arg) is str:
+        elif kind is str:
             self.fmt_string(arg, verb)
         elif not self._handle_methods(arg, verb):
             self.print_value(arg, verb, 0)
@@ -574,9 +573,9 @@ class _Printer:
         elif isinstance(value, bool):
             self.fmt_bool(value, verb)
         elif isinstance(value, int):
-            self.fmt_integer(value, verb)
+            self.fmt_integer(int(value), verb)
         elif isinstance(value, float):
-            self.fmt_float(value, verb)
+            self.fmt_float(float(value), verb)
         elif isinstance(value, str):
             self.fmt_string(str(value), verb)
         elif isinstance(value, Mapping):
@@ -771,9 +770,7 @@ def _parse_num(s: str, start: int, end: int) -> tuple[int, bool, int]:
     return num, is_num, i
 
 
-def _arg_number(
-    arg_num: int, fmt: str, i: int, num_args: int
-) -> tuple[int, int, bool, bool, bool]:
+def _arg_number(arg_num: int, fmt: str, i: int, num_args: int) -> tuple[int, int, bool, bool, bool]:
     """Parse ``[n]``: (arg index, new position, found an index, index is good, bracket seen)."""
     if i >= len(fmt) or fmt[i] != "[":
         return arg_num, i, False, True, False
