@@ -120,6 +120,15 @@ class Alert:
         "GeneratorURL",
         "Fingerprint",
     )
+    go_json: ClassVar[tuple[str, ...]] = (
+        "status",
+        "labels",
+        "annotations",
+        "startsAt",
+        "endsAt",
+        "generatorURL",
+        "fingerprint",
+    )
 
     def __init__(
         self,
@@ -176,6 +185,15 @@ class Data:
         "CommonLabels",
         "CommonAnnotations",
         "ExternalURL",
+    )
+    go_json: ClassVar[tuple[str, ...]] = (
+        "receiver",
+        "status",
+        "alerts",
+        "groupLabels",
+        "commonLabels",
+        "commonAnnotations",
+        "externalURL",
     )
 
     def __init__(

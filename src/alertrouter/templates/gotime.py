@@ -665,3 +665,213 @@ def parse_rfc3339(text: str) -> GoTime:
     else:
         loc = fixed_zone("", offset)
     return GoTime(local - offset, int(frac), loc)
+
+
+# --- parsing with a layout (time.ParseInLocation(layout, value, time.UTC)) --------------------
+
+
+class _ParseError(ValueError):
+    """A parse failure; ``str()`` is Go's ``time.ParseError`` message."""
+
+
+def _getnum(value: str, fixed: bool) -> tuple[int, str] | None:
+    if not value[:1].isdigit() or not value[:1].isascii():
+        return None
+    if not value[1:2].isdigit() or not value[1:2].isascii():
+        return None if fixed else (int(value[0]), value[1:])
+    return int(value[:2]), value[2:]
+
+
+def _lookup(names: tuple[str, ...], value: str) -> tuple[int, str] | None:
+    for i, name in enumerate(names):
+        if value[: len(name)].lower() == name.lower():
+            return i, value[len(name) :]
+    return None
+
+
+def _quote(s: str) -> str:
+    return '"' + s.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def parse_time(layout: str, value: str) -> GoTime:
+    """Parse ``value`` with a Go layout, as ``time.ParseInLocation(layout, value, time.UTC)``.
+
+    Raises ``ValueError`` carrying Go's message (``parsing time "x" as "2006": cannot parse …``).
+    """
+    original = value
+    year, month, day, yday = 0, 1, 1, -1
+    hour = minute = second = nsec = 0
+    pm_set = am_set = False
+    offset: int | None = None
+    zone_name = ""
+    is_utc = False
+    chunks = _parse_layout(layout)
+
+    def fail(rest: str, elem: str) -> _ParseError:
+        return _ParseError(
+            f"parsing time {_quote(original)} as {_quote(layout)}: cannot parse "
+            f"{_quote(rest)} as {_quote(elem)}"
+        )
+
+    def out_of_range(what: str) -> _ParseError:
+        return _ParseError(f"parsing time {_quote(original)}: {what} out of range")
+
+    for n, (kind, text) in enumerate(chunks):
+        rest = value
+        if not kind:
+            if not value.startswith(text):
+                raise fail(value, text)
+            value = value[len(text) :]
+            continue
+        got: tuple[int, str] | None
+        if kind == "long_year":
+            if len(value) < 4 or not value[:4].isdigit():
+                raise fail(rest, text)
+            year, value = int(value[:4]), value[4:]
+        elif kind == "year":
+            got = _getnum(value, True)
+            if got is None:
+                raise fail(rest, text)
+            year = got[0] + (1900 if got[0] >= 69 else 2000)
+            value = got[1]
+        elif kind in ("month", "long_month"):
+            names = tuple(m[:3] for m in _MONTHS) if kind == "month" else _MONTHS
+            got = _lookup(names, value)
+            if got is None:
+                raise fail(rest, text)
+            month, value = got[0] + 1, got[1]
+        elif kind in ("weekday", "long_weekday"):
+            names = tuple(d[:3] for d in _DAYS) if kind == "weekday" else _DAYS
+            got = _lookup(names, value)
+            if got is None:
+                raise fail(rest, text)
+            value = got[1]
+        elif kind in ("num_month", "zero_month"):
+            got = _getnum(value, kind == "zero_month")
+            if got is None:
+                raise fail(rest, text)
+            month, value = got
+            if not 1 <= month <= 12:
+                raise out_of_range("month")
+        elif kind in ("day", "under_day", "zero_day"):
+            if kind == "under_day" and value.startswith(" "):
+                value = value[1:]
+            got = _getnum(value, kind == "zero_day")
+            if got is None:
+                raise fail(rest, text)
+            day, value = got
+        elif kind in ("zero_year_day", "under_year_day"):
+            digits = value[:3].lstrip(" ") if kind == "under_year_day" else value[:3]
+            if len(value) < 3 or not digits.isdigit():
+                raise fail(rest, text)
+            yday, value = int(digits), value[3:]
+        elif kind in ("hour", "hour12", "zero_hour12", "minute", "zero_minute"):
+            got = _getnum(value, kind.startswith("zero"))
+            if got is None:
+                raise fail(rest, text)
+            number, value = got
+            if kind == "hour":
+                if number > 23:
+                    raise out_of_range("hour")
+                hour = number
+            elif kind.endswith("hour12"):
+                if number > 12:
+                    raise out_of_range("hour")
+                hour = number
+            else:
+                if number > 59:
+                    raise out_of_range("minute")
+                minute = number
+        elif kind in ("second", "zero_second"):
+            got = _getnum(value, kind == "zero_second")
+            if got is None:
+                raise fail(rest, text)
+            second, value = got
+            if second > 59:
+                raise out_of_range("second")
+            # A fraction in the value that the layout does not ask for is still accepted.
+            nxt = chunks[n + 1][0] if n + 1 < len(chunks) else ""
+            if (
+                len(value) >= 2
+                and value[0] in ".,"
+                and value[1].isdigit()
+                and not nxt.startswith("frac")
+            ):
+                j = 2
+                while j < len(value) and value[j].isdigit():
+                    j += 1
+                nsec = int(value[1:j][:9].ljust(9, "0"))
+                value = value[j:]
+        elif kind.startswith("frac0"):
+            width = len(text)
+            if len(value) < width or value[0] not in ".," or not value[1:width].isdigit():
+                raise fail(rest, text)
+            nsec, value = int(value[1:width][:9].ljust(9, "0")), value[width:]
+        elif kind.startswith("frac9"):
+            if len(value) < 2 or value[0] not in ".," or not value[1].isdigit():
+                continue
+            j = 1
+            while j < len(value) and value[j].isdigit():
+                j += 1
+            nsec, value = int(value[1:j][:9].ljust(9, "0")), value[j:]
+        elif kind in ("PM", "pm"):
+            word = value[:2]
+            want = ("PM", "AM") if kind == "PM" else ("pm", "am")
+            if word not in want:
+                raise fail(rest, text)
+            pm_set, am_set = word == want[0], word == want[1]
+            value = value[2:]
+        elif kind == "tz":
+            if value.startswith("UTC"):
+                is_utc, value = True, value[3:]
+                continue
+            m = re.match(r"[A-Z]{3,5}T?", value)
+            if m is None:
+                raise fail(rest, text)
+            zone_name, value = m.group(0), value[m.end() :]
+        else:
+            if kind.startswith("iso") and value.startswith("Z"):
+                is_utc, value = True, value[1:]
+                continue
+            pattern = {
+                "short_tz": r"([+-])(\d\d)()()",
+                "colon_tz": r"([+-])(\d\d):(\d\d)()",
+                "num_tz": r"([+-])(\d\d)(\d\d)()",
+                "iso_tz": r"([+-])(\d\d)(\d\d)()",
+                "colon_seconds_tz": r"([+-])(\d\d):(\d\d):(\d\d)",
+                "seconds_tz": r"([+-])(\d\d)(\d\d)(\d\d)",
+            }
+            key = kind.removeprefix("iso_").removeprefix("num_")
+            m = re.match(pattern.get(key, pattern["num_tz"]), value)
+            if m is None:
+                raise fail(rest, text)
+            secs = int(m.group(2)) * 3600 + int(m.group(3) or 0) * 60 + int(m.group(4) or 0)
+            offset = -secs if m.group(1) == "-" else secs
+            value = value[m.end() :]
+    if value:
+        raise _ParseError(f"parsing time {_quote(original)}: extra text: {_quote(value)}")
+    if pm_set and hour < 12:
+        hour += 12
+    elif am_set and hour == 12:
+        hour = 0
+    if yday >= 0:
+        leap = _is_leap(year)
+        if yday < 1 or yday > (366 if leap else 365):
+            raise out_of_range("day-of-year")
+        first = _civil_to_days(year, 1, 1) + yday - 1
+        _, month, day = _days_to_civil(first)
+    lengths = (31, 29 if _is_leap(year) else 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
+    if day < 1 or day > lengths[month - 1]:
+        raise out_of_range("day")
+    local = _civil_to_days(year, month, day) * 86400 + hour * 3600 + minute * 60 + second
+    if is_utc:
+        return GoTime(local, nsec, UTC_LOCATION)
+    if offset is not None:
+        loc = UTC_LOCATION if offset == 0 else fixed_zone("", offset)
+        return GoTime(local - offset, nsec, loc)
+    if zone_name:
+        fake = 0
+        if zone_name.startswith("GMT") and zone_name[3:].lstrip("+-").isdigit():
+            fake = int(zone_name[3:]) * 3600
+        return GoTime(local, nsec, fixed_zone(zone_name, fake))
+    return GoTime(local, nsec, UTC_LOCATION)
