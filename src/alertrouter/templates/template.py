@@ -36,7 +36,7 @@ class Template:
         self.html = html
         self._funcs: dict[str, FuncEntry] = {}
         self._trees: dict[str, Tree] = {}
-        self._escaped: dict[str, Tree] = {}
+        self._escaped: dict[Any, Any] = {}
         if funcs:
             self.add_funcs(funcs)
 
@@ -46,10 +46,11 @@ class Template:
             if not callable(fn):
                 raise ValueError(f"value for {name} not a function")
             self._funcs[name] = (fn, None)
+        self._escaped.clear()
         return self
 
     def _has_func(self, name: str) -> bool:
-        return name in self._funcs or name in BUILTINS or (self.html and name in _HTML_ONLY)
+        return name in self._funcs or name in BUILTINS
 
     def parse_tree(self, text: str, name: str = "", *, parse_name: str | None = None) -> Tree:
         """Parse ``text`` as template ``name``, add its definitions, return its top tree.
@@ -96,12 +97,17 @@ class Template:
 
     def execute_tree(self, tree: Tree, data: Any) -> str:
         """Execute a tree parsed into this set (see ``parse_tree``)."""
-        lookup = self._trees.get
-        if self.html:
-            from .escape import escape_tree
+        if not self.html:
+            return Interpreter(self._trees.get, self._funcs, self.missing_key).run(tree, data)
+        from .escape import escape_tree
+        from .htmlescapers import ESCAPERS
 
-            tree, lookup = escape_tree(self, tree)
-        return Interpreter(lookup, self._funcs, self.missing_key).run(tree, data)
+        escaped, lookup = escape_tree(self, tree)
+        funcs = self._escaped.get("funcs")
+        if funcs is None:
+            funcs = {**self._funcs, **{k: (f, None) for k, f in ESCAPERS.items()}}
+            self._escaped["funcs"] = funcs
+        return Interpreter(lookup, funcs, self.missing_key).run(escaped, data)
 
     # For the escaper.
 
@@ -111,7 +117,7 @@ class Template:
         return self._trees
 
     @property
-    def escaped_cache(self) -> dict[str, Tree]:
+    def escaped_cache(self) -> dict[Any, Any]:
         """Escaped trees of an html set, reset by every parse."""
         return self._escaped
 
@@ -120,8 +126,6 @@ class Template:
         """The function map as (function, signature) entries."""
         return self._funcs
 
-
-_HTML_ONLY: frozenset[str] = frozenset()
 
 
 class _FuncNames:
