@@ -1069,3 +1069,76 @@ def test_data_prints_like_amtool(path: Path) -> None:
     probes = _probes(_load(path))
     outputs = amtool_render_many([text for text, _ in probes], data=path)
     assert [ours for _, ours in probes] == outputs
+
+
+REFUSED_PAYLOADS = [
+    (
+        '{"receiver":5}',
+        "json: cannot unmarshal number into Go struct field Data.receiver of type string",
+    ),
+    (
+        '{"alerts":{}}',
+        "json: cannot unmarshal object into Go struct field Data.alerts of type template.Alerts",
+    ),
+    (
+        '{"alerts":[{"labels":{"a":1}}]}',
+        "json: cannot unmarshal number into Go struct field Alert.alerts.labels of type string",
+    ),
+    (
+        '{"groupLabels":[]}',
+        "json: cannot unmarshal array into Go struct field Data.groupLabels of type template.KV",
+    ),
+    (
+        '{"alerts":[{"startsAt":"yesterday"}]}',
+        'parsing time "\\"yesterday\\"" as "\\"2006-01-02T15:04:05Z07:00\\"": '
+        'cannot parse "yesterday\\"" as "2006"',
+    ),
+    (
+        '{"alerts":[{"startsAt":"2026-01-01T00:00:00"}]}',
+        'parsing time "\\"2026-01-01T00:00:00\\"" as "\\"2006-01-02T15:04:05Z07:00\\"": '
+        'cannot parse "\\"" as "Z07:00"',
+    ),
+    (
+        '{"alerts":[{"endsAt":"2026-02-29T00:00:00Z"}]}',
+        'parsing time "\\"2026-02-29T00:00:00Z\\"": day out of range',
+    ),
+    (
+        '{"alerts":[{"endsAt":"2026-01-01T24:00:00Z"}]}',
+        'parsing time "\\"2026-01-01T24:00:00Z\\"": hour out of range',
+    ),
+]
+
+
+@pytest.mark.parametrize(("payload", "message"), REFUSED_PAYLOADS)
+def test_refused_payloads_say_what_go_says(payload: str, message: str) -> None:
+    """A payload Go's decoder refuses is refused with Go's message."""
+    with pytest.raises(WebhookDataError) as error:
+        data_from_webhook(json.loads(payload))
+    assert str(error.value) == message
+
+
+ODD_PAYLOADS = [
+    '{"RECEIVER":"r","alerts":[{"status":"firing","labels":{"a":null,"b":"x"},"annotations":null},null]}',
+    '{"receiver":"x","receiver":"y","Status":"firing"}',
+    '{"receiver":"a\\ud800b"}',
+    '{"alerts":[{"startsAt":"2026-01-01T00:00:00.1234567891Z","endsAt":"2026-01-01T00:00:00,5+01:00"}]}',
+    '{"alerts":[{"startsAt":"2026-01-01T00:00:00+25:00","endsAt":"2026-01-01T00:00:00-05:99"}]}',
+]
+
+
+@pytest.mark.amtool
+@needs_amtool
+def test_odd_payloads_decode_like_amtool(tmp_path: Path) -> None:
+    """Odd but accepted payloads decode as amtool decodes them; refused ones fail as in amtool."""
+    from templates_amtool import AmtoolError
+
+    for n, payload in enumerate(ODD_PAYLOADS):
+        path = tmp_path / f"odd{n}.json"
+        path.write_text(payload, encoding="utf-8")
+        assert amtool_render("{{ . }}", data=path) == format_value(_load(path)), payload
+    for n, (payload, message) in enumerate(REFUSED_PAYLOADS):
+        path = tmp_path / f"refused{n}.json"
+        path.write_text(payload, encoding="utf-8")
+        with pytest.raises(AmtoolError) as error:
+            amtool_render("x", data=path)
+        assert str(error.value) == f"amtool: error: {message}"

@@ -14,7 +14,7 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import Any, ClassVar
 
-from .gotime import GoDuration, GoTime, parse_rfc3339
+from .gotime import GoDuration, GoTime, parse_rfc3339, parse_time
 
 __all__ = [
     "KV",
@@ -29,6 +29,7 @@ __all__ = [
 ]
 
 _ALERT_NAME = "alertname"
+_RFC3339_LAYOUT = "2006-01-02T15:04:05Z07:00"
 _LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
@@ -291,6 +292,12 @@ def _time(value: Any, where: str) -> GoTime:
     try:
         return parse_rfc3339(value)
     except ValueError as exc:
+        # Go parses the JSON string, quotes included, with a quoted RFC 3339 layout: its error
+        # message shows both quoted.
+        try:
+            parse_time(f'"{_RFC3339_LAYOUT}"', f'"{value}"')
+        except ValueError as go_error:
+            raise WebhookDataError(str(go_error)) from exc
         raise WebhookDataError(str(exc)) from exc
 
 
