@@ -1029,6 +1029,7 @@ def _probes(data: Data) -> list[tuple[str, str]]:
         ('{{ printf "%v|%s|%q" .Alerts.Firing .GroupLabels .CommonLabels.Values }}', ""),
         ("{{ .CommonLabels.SortedPairs }}", format_value(data.CommonLabels.SortedPairs())),
         ("{{ .GroupLabels.Names }}", format_value(data.GroupLabels.Names())),
+        ('{{ printf "%#v" . }}', sprintf("%#v", data)),
         (
             '{{ printf "%#v" .CommonLabels.SortedPairs }}',
             sprintf("%#v", data.CommonLabels.SortedPairs()),

@@ -86,6 +86,15 @@ class KV(dict[str, str]):
 
     go_type = "template.KV"
     go_zero_value: ClassVar[str] = ""
+    # True for Go's nil map (a field absent or null in the JSON): %#v and toJson tell it apart.
+    go_nil = False
+
+    @classmethod
+    def nil(cls) -> KV:
+        """Go's nil ``template.KV``: empty, but printed ``template.KV(nil)`` by ``%#v``."""
+        kv = cls()
+        kv.go_nil = True
+        return kv
 
     def SortedPairs(self) -> Pairs:
         """Pairs sorted by name, except that ``alertname`` always comes first."""
@@ -164,6 +173,14 @@ class Alerts(list[Alert]):
     """The alerts of a notification (``template.Alerts``)."""
 
     go_type = "template.Alerts"
+    go_nil = False
+
+    @classmethod
+    def nil(cls) -> Alerts:
+        """Go's nil ``template.Alerts`` (no ``alerts`` in the JSON)."""
+        alerts = cls()
+        alerts.go_nil = True
+        return alerts
 
     def Firing(self) -> AlertList:
         """The alerts whose status is ``firing``."""
@@ -272,7 +289,7 @@ def _json_kind(value: Any) -> str:
 
 def _kv(value: Any, where: str) -> KV:
     if value is None:
-        return KV()
+        return KV.nil()
     if not isinstance(value, Mapping):
         raise WebhookDataError(
             f"json: cannot unmarshal {_json_kind(value)} into Go struct field {where} "
@@ -303,7 +320,7 @@ def _time(value: Any, where: str) -> GoTime:
 
 def _alert(value: Any) -> Alert:
     if value is None:
-        return Alert()
+        return Alert(Labels=KV.nil(), Annotations=KV.nil())
     if not isinstance(value, Mapping):
         raise WebhookDataError(
             f"json: cannot unmarshal {_json_kind(value)} into Go struct field Data.alerts "
@@ -333,7 +350,7 @@ def data_from_webhook(payload: Mapping[str, Any]) -> Data:
     return Data(
         Receiver=_string(f.get("Receiver"), "Data.receiver"),
         Status=_string(f.get("Status"), "Data.status"),
-        Alerts=Alerts(_alert(a) for a in raw_alerts or ()),
+        Alerts=Alerts.nil() if raw_alerts is None else Alerts(_alert(a) for a in raw_alerts),
         GroupLabels=_kv(f.get("GroupLabels"), "Data.groupLabels"),
         CommonLabels=_kv(f.get("CommonLabels"), "Data.commonLabels"),
         CommonAnnotations=_kv(f.get("CommonAnnotations"), "Data.commonAnnotations"),

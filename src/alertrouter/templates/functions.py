@@ -268,7 +268,7 @@ def _json_float(v: float) -> str:
 
 def go_json(value: Any) -> str:
     """Encode ``value`` as Go's ``json.Marshal`` would (sorted maps, HTML-safe escapes)."""
-    if value is None:
+    if value is None or getattr(value, "go_nil", False):
         return "null"
     if isinstance(value, bool):
         return "true" if value else "false"

@@ -288,6 +288,8 @@ class _Printer:
         self.buf: list[str] = []
         self.f = _Flags()
         self.erroring = False
+        # The operand being printed, as given: error annotations name its Go type.
+        self.operand: Any = None
 
     # -- padding
 
@@ -310,7 +312,7 @@ class _Printer:
         if verb in "tv":
             self.pad("true" if v else "false")
         else:
-            self.bad_verb(verb, v)
+            self.bad_verb(verb, self.operand)
 
     def fmt_integer(self, v: int, verb: str) -> None:
         if verb in "vd":
@@ -331,7 +333,7 @@ class _Printer:
         elif verb == "U":
             self._unicode(v % _U64)
         else:
-            self.bad_verb(verb, v)
+            self.bad_verb(verb, self.operand)
 
     def _integer(self, v: int, base: int, verb: str, upper: bool) -> None:
         f = self.f
@@ -400,7 +402,7 @@ class _Printer:
         elif verb == "F":
             self._float(v, "f", 6)
         else:
-            self.bad_verb(verb, v)
+            self.bad_verb(verb, self.operand)
 
     def _float(self, v: float, verb: str, prec: int) -> None:
         f = self.f
@@ -478,7 +480,7 @@ class _Printer:
         elif verb == "q":
             self._fmt_q(s)
         else:
-            self.bad_verb(verb, s)
+            self.bad_verb(verb, self.operand)
 
     def _fmt_q(self, s: str) -> None:
         s = self._truncate(s)
@@ -521,9 +523,15 @@ class _Printer:
     # -- composite values
 
     def _handle_methods(self, arg: Any, verb: str) -> bool:
-        if self.erroring or self.f.sharp_v or verb not in "vsxXq":
+        if self.erroring or type(arg) in _BASIC_TYPES:
             return False
-        if type(arg) in _BASIC_TYPES:
+        if self.f.sharp_v:
+            go_string = getattr(arg, "GoString", None)
+            if callable(go_string):
+                self.pad(str(go_string()))
+                return True
+            return False
+        if verb not in "vsxXq":
             return False
         error = getattr(arg, "Error", None)
         if callable(error):
@@ -545,6 +553,7 @@ class _Printer:
         if verb == "T":
             self.pad(self._truncate(go_type_name(arg)))
             return
+        self.operand = arg
         # Exact types only: a subclass is a Go named type and may have a String method.
         kind = type(arg)
         if kind is bool:
@@ -561,6 +570,7 @@ class _Printer:
     def print_value(self, value: Any, verb: str, depth: int) -> None:
         if depth > 0 and self._handle_methods(value, verb):
             return
+        self.operand = value
         if value is None:
             if depth == 0:
                 self.buf.append("<invalid reflect.Value>")
@@ -587,6 +597,9 @@ class _Printer:
 
     def _print_map(self, value: Mapping[Any, Any], verb: str, depth: int) -> None:
         sharp_v = self.f.sharp_v
+        if sharp_v and getattr(value, "go_nil", False):
+            self.buf.append(go_type_name(value) + "(nil)")
+            return
         self.buf.append(go_type_name(value) + "{" if sharp_v else "map[")
         for i, key in enumerate(sorted(value, key=_sort_key)):
             if i:
@@ -598,6 +611,9 @@ class _Printer:
 
     def _print_slice(self, value: Sequence[Any], verb: str, depth: int) -> None:
         if self.f.sharp_v:
+            if getattr(value, "go_nil", False):
+                self.buf.append(go_type_name(value) + "(nil)")
+                return
             self.buf.append(go_type_name(value) + "{")
             for i, item in enumerate(value):
                 if i:

@@ -437,6 +437,20 @@ class GoTime:
                 out.append(_format_field(kind, fields, abbrev, offset))
         return "".join(out)
 
+    def GoString(self) -> str:
+        """Return the Go expression ``%#v`` prints: ``time.Date(2026, time.March, …, time.UTC)``."""
+        year, month, day, hour, minute, second, _ = self._fields()
+        if self._loc is UTC_LOCATION:
+            loc = "time.UTC"
+        elif self._loc is LOCAL_LOCATION:
+            loc = "time.Local"
+        else:
+            loc = 'time.Location("' + self._loc.String().replace('"', '\\"') + '")'
+        return (
+            f"time.Date({year}, time.{_MONTHS[month - 1]}, {day}, {hour}, {minute}, {second}, "
+            f"{self._nsec}, {loc})"
+        )
+
     def String(self) -> str:
         """Return ``2006-01-02 15:04:05.999999999 -0700 MST`` (never a monotonic suffix)."""
         return self.Format("2006-01-02 15:04:05.999999999 -0700 MST")
