@@ -1143,3 +1143,49 @@ def test_odd_payloads_decode_like_amtool(tmp_path: Path) -> None:
         with pytest.raises(AmtoolError) as error:
             amtool_render("x", data=path)
         assert str(error.value) == f"amtool: error: {message}"
+
+
+_ALL_VERBS = ("%v", "%+v", "%#v", "%s", "%q", "%x", "%X", "%d", "%t", "%e", "%c", "%U", "%T")
+_STRING_VERBS = ("%v", "%+v", "%#v", "%s", "%q", "%x", "%X", "%T", "%10.4v", "%-8s|", "%5.1q")
+
+
+def _operands(data: Data) -> list[tuple[str, Any, tuple[str, ...]]]:
+    """(template expression, our value, verbs to try) for printf over a payload's values.
+
+    Go prints a time.Time's raw fields for verbs that take no Stringer (%d of a time is
+    ``{wall ext loc}`` with a pointer); values holding times get only the string verbs.
+    """
+    first = data.Alerts[0]
+    pairs = data.CommonLabels.SortedPairs()
+    return [
+        (".", data, _STRING_VERBS),
+        (".Alerts.Firing", data.Alerts.Firing(), _STRING_VERBS),
+        ("(index .Alerts 0).StartsAt", first.StartsAt, _STRING_VERBS),
+        ("(index .Alerts 0).StartsAt.Month", first.StartsAt.Month(), _ALL_VERBS),
+        (
+            "(index .Alerts 0).EndsAt.Sub (index .Alerts 0).StartsAt",
+            first.EndsAt.Sub(first.StartsAt),
+            _ALL_VERBS,
+        ),
+        (".CommonLabels", data.CommonLabels, _ALL_VERBS + _STRING_VERBS),
+        (".CommonLabels.SortedPairs", pairs, _ALL_VERBS + _STRING_VERBS),
+        ("(index .Alerts 0).Annotations", first.Annotations, _ALL_VERBS),
+        (".GroupLabels.Names", data.GroupLabels.Names(), _ALL_VERBS),
+        (".Receiver", data.Receiver, _ALL_VERBS + _STRING_VERBS),
+    ]
+
+
+@pytest.mark.amtool
+@needs_amtool
+@pytest.mark.parametrize(
+    "path", [DATA_DIR / "mixed.json", DATA_DIR / "offsets.json"], ids=lambda p: p.name
+)
+def test_printf_of_data_matches_amtool(path: Path) -> None:
+    """printf with each verb over the payload's values prints what amtool prints."""
+    cases = [
+        (f"{{{{ printf {quote(verb)} ({expr}) }}}}", sprintf(verb, value))
+        for expr, value, verbs in _operands(_load(path))
+        for verb in verbs
+    ]
+    outputs = amtool_render_many([text for text, _ in cases], data=path)
+    assert dict(cases) == dict(zip([t for t, _ in cases], outputs, strict=True))
