@@ -43,7 +43,7 @@ FuncEntry = tuple[Callable[..., Any], Signature | None]
 # The piped value of a command when there is none (Go's missingVal).
 _NO_FINAL: Final = object()
 _MAX_DEPTH = 100000
-_MAPPING_ATTRS = frozenset(dir(dict)) | frozenset(dir(Mapping))
+_BUILTIN_VALUES = (str, int, float, complex, list, tuple)
 
 
 class _Break(Exception):
@@ -347,24 +347,17 @@ class Interpreter:
             self.errorf(f"nil pointer evaluating interface {{}}.{name}")
         has_args = (args is not None and len(args) > 1) or final is not _NO_FINAL
         is_map = isinstance(receiver, Mapping)
-        exported = name[:1].isupper()
-        if exported and not name.startswith("_"):
-            if is_map:
-                attr = (
-                    getattr(receiver, name, None) if name not in _MAPPING_ATTRS else None
-                )
-            elif isinstance(receiver, str | int | float | complex | list | tuple):
-                attr = None
-            else:
-                attr = getattr(receiver, name, MISSING)
-                if attr is MISSING:
-                    attr = None
-                elif not callable(attr):
+        if name[:1].isupper():
+            # Builtin types have no upper-case attributes: anything found is a Go method (or,
+            # on a struct, a field).
+            attr = getattr(receiver, name, MISSING)
+            if attr is not MISSING:
+                if callable(attr):
+                    return self.eval_call(dot, attr, False, node, name, args, final)
+                if not is_map and not isinstance(receiver, _BUILTIN_VALUES):
                     if has_args:
                         self.errorf(f"{name} has arguments but cannot be invoked as function")
                     return attr
-            if attr is not None and callable(attr):
-                return self.eval_call(dot, attr, False, node, name, args, final)
         if is_map:
             if has_args:
                 self.errorf(f"{name} is not a method but has arguments")
@@ -462,6 +455,8 @@ class Interpreter:
         if isinstance(n, DotNode):
             return self.validate_type(dot, typ)
         if isinstance(n, NilNode):
+            if typ is not None and typ.kind == "value":
+                return MISSING
             if typ is None or typ.kind in ("any", "slice"):
                 return None
             self.errorf(f"cannot assign nil to {typ.name}")
