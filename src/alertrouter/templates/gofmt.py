@@ -823,16 +823,12 @@ def sprintf(fmt: str, *args: Any) -> str:
     return "".join(p.buf)
 
 
-def _is_string_kind(arg: Any) -> bool:
-    return isinstance(arg, str)
-
-
 def sprint(*args: Any) -> str:
     """Go's ``fmt.Sprint``: a space between operands only when neither is a string."""
     p = _Printer()
     prev_string = False
     for n, arg in enumerate(args):
-        is_string = _is_string_kind(arg)
+        is_string = isinstance(arg, str)  # Go: reflect.Kind String
         if n > 0 and not is_string and not prev_string:
             p.buf.append(" ")
         p.print_arg(arg, "v")
