@@ -26,7 +26,7 @@ from alertrouter.templates.humanize import (
     humanize_percentage,
     humanize_timestamp,
 )
-from templates_amtool import amtool_render, amtool_render_many, needs_amtool
+from templates_amtool import DATA_DIR, amtool_render, amtool_render_many, needs_amtool
 
 FUNCS = alertmanager_funcs()
 RAW_WEBHOOKS = Path("/work/shared/fixtures/alertmanager/raw")
@@ -365,3 +365,75 @@ def test_other_humanizers() -> None:
     assert humanize_1024(0.5) == "0.5"
     assert humanize_percentage(0.12345) == "12.35%"
     assert humanize_timestamp(1435065584.128) == "2015-06-23 13:19:44.128 +0000 UTC"
+
+
+ENGINE_CASES = [
+    ('{{ toJson (dict "a" 1 "b" (list 1.5 "x" nil true)) }}', '{"a":1,"b":[1.5,"x",null,true]}'),
+    ('{{ (index .Alerts 0).StartsAt | date "2006-01-02 15:04 MST" }}', "2026-03-29 01:59 +0200"),
+    (
+        '{{ tz "Europe/Berlin" (index .Alerts 0).StartsAt }}',
+        "2026-03-29 00:59:59.123456789 +0100 CET",
+    ),
+    (
+        '{{ humanizeDuration 3661 }}|{{ humanizeDuration "0.25" }}|'
+        "{{ humanizeDuration ((index .Alerts 1).EndsAt.Sub (index .Alerts 1).StartsAt) }}",
+        "1h 1m 1s|250ms|59m 59s",
+    ),
+    ('{{ list 1 2 | toJson }}|{{ append (list 1) 2 "x" }}|{{ list }}', "[1,2]|[1 2 x]|[]"),
+    (
+        '{{ urlUnescape "a%20b+c" }}|{{ base64encode "é?" }}|{{ base64decode "w6k_" }}|'
+        '{{ trimSpace "  x  " }}',
+        "a b c|w6k_|é?|x",
+    ),
+    ('{{ .CommonLabels.Values.Join "," }}|{{ .GroupLabels.Names.Join ":" }}', "Offsets|alertname"),
+    (
+        '{{ (toDate "2006-01-02" "2026-03-04").Unix }}|{{ toDate "2006" "x" }}',
+        "1772582400|0001-01-01 00:00:00 +0000 UTC",
+    ),
+    (
+        '{{ routeLabels "x" }}|{{ since (index .Alerts 0).StartsAt | printf "%T" }}|'
+        '{{ now | printf "%T" }}',
+        "|time.Duration|time.Time",
+    ),
+    (
+        '{{ title "hELLO wORLD" | toLower | toUpper }}|{{ join "-" (stringSlice "a" "b") }}|'
+        '{{ reReplaceAll "(\\\\w+)" "<$1>" "a b" }}|{{ match "^a" "abc" }}',
+        "HELLO WORLD|a-b|<a> <b>|true",
+    ),
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), ENGINE_CASES)
+def test_functions_through_the_engine(text: str, expected: str) -> None:
+    """Called from templates, the functions get Go-typed arguments and print Go's results."""
+    from alertrouter.templates import render
+
+    payload = json.loads((DATA_DIR / "offsets.json").read_text(encoding="utf-8"))
+    assert render([], text, payload, "text") == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [
+        ('{{ mustToDate "2006" "x" }}', 'parsing time "x" as "2006": cannot parse "x" as "2006"'),
+        ('{{ tz "Nope/Zone" (index .Alerts 0).StartsAt }}', "unknown time zone Nope/Zone"),
+        ('{{ dict "a" }}', "dict requires an even number of arguments"),
+    ],
+)
+def test_function_errors_through_the_engine(text: str, reason: str) -> None:
+    """A function's error stops the render with Go's "error calling" message."""
+    from alertrouter.templates import ExecError, render
+
+    payload = json.loads((DATA_DIR / "offsets.json").read_text(encoding="utf-8"))
+    with pytest.raises(ExecError) as error:
+        render([], text, payload, "text")
+    name = text.split()[1]
+    assert str(error.value).endswith(f"error calling {name}: {reason}")
+
+
+def test_safe_content_through_html_escaping() -> None:
+    """safeUrl and safeHtml values pass html/template's escapers; plain strings do not."""
+    from alertrouter.templates import render
+
+    text = '<a href="{{ safeUrl "javascript:x" }}">{{ safeHtml "<b>" }}</a><a href="{{ "javascript:x" }}">'  # noqa: E501
+    assert render([], text, {}, "html") == '<a href="javascript:x"><b></a><a href="#ZgotmplZ">'
