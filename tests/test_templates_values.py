@@ -753,8 +753,9 @@ def test_go_type_names() -> None:
     assert go_type_name("s") == "string"
     assert go_type_name(1.0) == "float64"
     assert go_type_name(KV()) == "template.KV"
-    assert go_type_name(["a"]) == "[]string"
+    assert go_type_name(KV().Names()) == "[]string"
     assert go_type_name([1, "a"]) == "[]interface {}"
+    assert go_type_name({"a": "b"}) == "map[string]interface {}"
     assert go_type_name(GoTime.zero()) == "time.Time"
 
 

@@ -251,14 +251,11 @@ def go_type_name(v: Any) -> str:
     if isinstance(v, str):
         # Named string types we meet are html/template's typed content (template.HTML, …).
         return "template." + type(v).__name__
+    # Plain containers come from list, append and dict, whose Go types hold interface{} values;
+    # typed ones (KV, Strings, Alerts) declare go_type.
     if isinstance(v, Mapping):
-        values = list(v.values())
-        if values and all(type(x) is str for x in values):
-            return "map[string]string"
         return "map[string]interface {}"
     if isinstance(v, list | tuple):
-        if v and all(type(x) is str for x in v):
-            return "[]string"
         return "[]interface {}"
     return type(v).__name__
 
