@@ -836,6 +836,8 @@ def test_in_named_zone() -> None:
     assert parse_rfc3339("2026-01-01T12:00:00Z").In(berlin).Format("15:04 MST") == "13:00 CET"
     with pytest.raises(ValueError, match="unknown time zone Mars/Base"):
         load_location("Mars/Base")
+    with pytest.raises(ValueError, match="time: invalid location name"):
+        load_location("../etc/passwd")
 
 
 @pytest.mark.parametrize(

@@ -96,6 +96,8 @@ def load_location(name: str) -> Location:
         return UTC_LOCATION
     if name == "Local":
         return LOCAL_LOCATION
+    if ".." in name or name.startswith(("/", "\\")):
+        raise ValueError("time: invalid location name")
     try:
         zone = ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError, OSError) as exc:
