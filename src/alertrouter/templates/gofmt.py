@@ -662,6 +662,16 @@ class _Printer:
             if i >= end:
                 break
             i += 1
+            # Fast path for the commonest verbs: "%s"/"%v" of a string, "%d"/"%v" of an int.
+            if i < end and arg_num < len(args):
+                c = fmt[i]
+                arg = args[arg_num]
+                kind = type(arg)
+                if (kind is str and c in "sv") or (kind is int and c in "dv"):
+                    self.buf.append(arg if kind is str else str(arg))
+                    arg_num += 1
+                    i += 1
+                    continue
             f = self.f = _Flags()
             while i < end:
                 c = fmt[i]
