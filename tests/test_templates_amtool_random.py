@@ -11,6 +11,7 @@ import random
 from collections.abc import Callable
 
 import pytest
+
 from test_templates_oracle import DATA_DIR, Case, differences, needs_amtool
 
 COUNT = int(os.environ.get("TEMPLATE_DIFF_COUNT", "240"))
@@ -23,6 +24,13 @@ DATA_FILES = [
 STRINGS = ['"firing"', '"a<b>&c"', "`raw \\n`", '"x y"', '""', '"ünï"', '"%d%s"', '"Disk"']
 KV_FIELDS = [".GroupLabels", ".CommonLabels", ".CommonAnnotations"]
 ALERT_STR_FIELDS = [".Status", ".GeneratorURL", ".Fingerprint"]
+DEFAULT_NAMES = [
+    "__subject",
+    "__alertmanager",
+    "slack.default.title",
+    "email.default.subject",
+    "__text_alert_list",
+]
 KV_KEYS = ["alertname", "severity", "instance", "summary", "missing", "team", "empty"]
 
 
@@ -61,7 +69,7 @@ class Gen:
                 lambda: f"(slice {r.choice(STRINGS[:2])} 1 {r.randint(1, 3)})",
                 lambda: f"(index .Alerts {r.randint(0, 1)}).{r.choice(['Status', 'Fingerprint'])}",
                 lambda: f"(index (index .Alerts 0).Labels {r.choice(STRINGS)})",
-                lambda: "((index .Alerts 0).StartsAt.Format \"2006-01-02 15:04\")",
+                lambda: '((index .Alerts 0).StartsAt.Format "2006-01-02 15:04")',
                 lambda: self.var_or(self.string),
             )
         finally:
@@ -138,6 +146,8 @@ class Gen:
     def html_slot(self) -> str:
         r = self.r
         e = self.pick(self.string, self.any)
+        # Whole structs are left out of JS: our Data cannot tell a nil map (JSON null) from {}.
+        v = self.pick(self.string, self.integer, self.boolean)
         return r.choice(
             [
                 f'<a href="{{{{ {e} }}}}">l</a>',
@@ -145,7 +155,7 @@ class Gen:
                 f"<a title={{{{ {e} }}}}>t</a>",
                 f"<td title='{{{{ {e} }}}}'>c</td>",
                 f"<b>{{{{ {e} }}}}</b>",
-                f"<script>var v = {{{{ {e} }}}};</script>",
+                f"<script>var v = {{{{ {v} }}}};</script>",
                 f'<script>var s = "{{{{ {e} }}}}";</script>',
                 f"<style>p {{ color: {{{{ {e} }}}} }}</style>",
                 f"<!-- {{{{ {e} }}}} -->",
@@ -185,7 +195,8 @@ class Gen:
         if choice == 9 and self.defines:
             return f'{{{{ template "{r.choice(self.defines)}" {self.any()} }}}}'
         if choice == 10:
-            return f'{{{{ template "{r.choice(["__subject", "__alertmanager", "slack.default.title", "email.default.subject", "__text_alert_list"])}" {r.choice([".", ".Alerts", ".Alerts.Firing"])} }}}}'
+            name = r.choice(DEFAULT_NAMES)
+            return f'{{{{ template "{name}" {r.choice([".", ".Alerts", ".Alerts.Firing"])} }}}}'
         if choice == 11:
             return self.html_slot()
         return self.action()
@@ -210,8 +221,16 @@ class Gen:
     def range_(self, budget: int) -> str:
         r = self.r
         coll = r.choice(
-            [".Alerts", ".Alerts.Firing", ".Alerts.Resolved", ".CommonLabels", ".GroupLabels",
-             ".CommonLabels.SortedPairs", "(stringSlice \"a\" \"b\")", ".CommonLabels.Names"]
+            [
+                ".Alerts",
+                ".Alerts.Firing",
+                ".Alerts.Resolved",
+                ".CommonLabels",
+                ".GroupLabels",
+                ".CommonLabels.SortedPairs",
+                '(stringSlice "a" "b")',
+                ".CommonLabels.Names",
+            ]
         )
         inner: list[str] = []
         decl = ""
@@ -227,11 +246,24 @@ class Gen:
             self.vars += inner
             parts = [self.block(budget)]
             if r.random() < 0.2:
-                parts.append(f"{{{{ if {self.boolean()} }}}}{{{{ {r.choice(['break', 'continue'])} }}}}{{{{ end }}}}")
+                parts.append(
+                    f"{{{{ if {self.boolean()} }}}}"
+                    + r.choice(["{{ break }}", "{{ continue }}"])
+                    + "{{ end }}"
+                )
             if coll.startswith(".Alerts") and r.random() < 0.6:
-                parts.append(r.choice(["{{ .Status }}", "{{ .Labels.instance }}",
-                                       "{{ .Annotations.summary }}", "{{ .StartsAt }}",
-                                       "{{ .EndsAt.Unix }}", "{{ .Labels.SortedPairs }}"]))
+                parts.append(
+                    r.choice(
+                        [
+                            "{{ .Status }}",
+                            "{{ .Labels.instance }}",
+                            "{{ .Annotations.summary }}",
+                            "{{ .StartsAt }}",
+                            "{{ .EndsAt.Unix }}",
+                            "{{ .Labels.SortedPairs }}",
+                        ]
+                    )
+                )
             elif "SortedPairs" in coll:
                 parts.append("{{ .Name }}={{ .Value }};")
             else:
@@ -271,11 +303,11 @@ BREAKERS: list[Callable[[random.Random, str], str]] = [
     lambda r, t: t + '{{ lt "a" 1 }}',
     lambda r, t: t + "{{ index .Alerts 99 }}",
     lambda r, t: t + "{{ $undefined }}",
-    lambda r, t: t + '{{ toUpper 1 }}',
+    lambda r, t: t + "{{ toUpper 1 }}",
     lambda r, t: t + '{{ template "nope" . }}',
     lambda r, t: t + "{{ len 3 }}",
     lambda r, t: t + "{{ if }}x{{ end }}",
-    lambda r, t: t + '{{ printf }}',
+    lambda r, t: t + "{{ printf }}",
     lambda r, t: t + "{{ 1 | 2 }}",
     lambda r, t: t + "{{ range 5 }}x{{ end }}",
     lambda r, t: t + '{{ eq .Alerts "x" }}',
