@@ -24,6 +24,9 @@ DATA_FILES = [
 STRINGS = ['"firing"', '"a<b>&c"', "`raw \\n`", '"x y"', '""', '"ünï"', '"%d%s"', '"Disk"']
 KV_FIELDS = [".GroupLabels", ".CommonLabels", ".CommonAnnotations"]
 ALERT_STR_FIELDS = [".Status", ".GeneratorURL", ".Fingerprint"]
+FLOATS = ["-0.000001", "1e21", "0x1p-2", "3.0", "'\\n'", "1e6", "007", "1.5", "2e3"]
+VERBS = ["%v", "%q", "%s", "%d", "%5.2f", "%-8s|", "%x", "%T", "%+v", "%#v", "%t", "%e", "%08.3f"]
+TIME_METHODS = ["UTC", "Year", 'Format "Mon Jan 2 15:04:05 MST 2006"', "IsZero", "Month"]
 DEFAULT_NAMES = [
     "__subject",
     "__alertmanager",
@@ -71,6 +74,11 @@ class Gen:
                 lambda: f"(index (index .Alerts 0).Labels {r.choice(STRINGS)})",
                 lambda: '((index .Alerts 0).StartsAt.Format "2006-01-02 15:04")',
                 lambda: self.var_or(self.string),
+                lambda: f'(printf "{r.choice(VERBS)}" {self.scalar()})',
+                lambda: f"(index .Alerts 0).StartsAt.{r.choice(TIME_METHODS)}",
+                lambda: f"(index .Alerts.Firing 0).Labels.{r.choice(['alertname', 'instance'])}",
+                lambda: f"{r.choice(['$', '$.CommonLabels'])}.{r.choice(['Status', 'severity'])}",
+                lambda: f"(println {self.any()} {self.any()})",
             )
         finally:
             self.depth -= 1
@@ -104,6 +112,10 @@ class Gen:
         finally:
             self.depth -= 1
 
+    def scalar(self) -> str:
+        # Whole structs are left to %v: gofmt does not print time.Time's fields for %e or %#v.
+        return self.pick(self.string, self.integer, self.boolean, lambda: self.r.choice(FLOATS))
+
     def strlist(self) -> str:
         r = self.r
         return self.pick(
@@ -121,6 +133,7 @@ class Gen:
             self.integer,
             self.boolean,
             lambda: r.choice(["1.5", "2e3", "nil", ".", "$", ".Alerts.Firing", ".GroupLabels"]),
+            lambda: r.choice(FLOATS),
         )
 
     def var_or(self, fallback: Callable[[], str]) -> str:
@@ -175,7 +188,9 @@ class Gen:
 
     def statement(self, budget: int) -> str:
         r = self.r
-        choice = r.randint(0, 11 if self.html else 10)
+        choice = r.randint(0, 14)
+        if choice == 11 and not self.html:
+            choice = 0
         if choice <= 2:
             return self.action()
         if choice == 3:
@@ -199,6 +214,14 @@ class Gen:
             return f'{{{{ template "{name}" {r.choice([".", ".Alerts", ".Alerts.Firing"])} }}}}'
         if choice == 11:
             return self.html_slot()
+        if choice == 12:
+            return (
+                f'{{{{ block "b{r.randint(0, 3)}" {self.any()} }}}}' + self.block(0) + "{{ end }}"
+            )
+        if choice == 13:
+            return f"{{{{ with $w := {self.string()} }}}}{{{{ $w }}}}-{{{{ . }}}}{{{{ end }}}}"
+        if choice == 14:
+            return "{{\n  " + self.string() + "\n}}"
         return self.action()
 
     def scoped(self, body: Callable[[], str]) -> str:
@@ -314,6 +337,16 @@ BREAKERS: list[Callable[[random.Random, str], str]] = [
     lambda r, t: t + "{{ break }}",
     lambda r, t: t + '{{ "unterminated }}',
     lambda r, t: t + "{{ .Status.Foo }}",
+    lambda r, t: t + "{{ with .Status }}a{{ else with .Receiver }}b{{ end }}",
+    lambda r, t: t + '{{ define "x" }}{{ define "y" }}{{ end }}{{ end }}',
+    lambda r, t: t + "{{ 08 }}",
+    lambda r, t: t + "{{ 1e400 }}",
+    lambda r, t: t + "{{ (index .Alerts 0).StartsAt.Format }}",
+    lambda r, t: t + '{{ printf "%d" }}',
+    lambda r, t: t + '{{ slice "abc" 2 1 }}',
+    lambda r, t: t + '<a href="{{ .Receiver }}',
+    lambda r, t: t + "<a {{ .Status }}={{ .Receiver }}>",
+    lambda r, t: t + '{{ "a" | html | toUpper }}',
 ]
 
 

@@ -357,7 +357,7 @@ def css_value_filter(*args: Any) -> str:
         return s
     ident: list[str] = []
     for i, ch in enumerate(s):
-        if ch in "\0\"'()/;@[\\]`{}<>":
+        if ch in "\0\"'()/;@[\\]`{}":
             return FAILSAFE
         if ch == "-" and i != 0 and s[i - 1] == "-":
             return FAILSAFE
