@@ -11,6 +11,7 @@ import random
 from collections.abc import Callable
 
 import pytest
+
 from test_templates_oracle import DATA_DIR, Case, differences, needs_amtool
 
 COUNT = int(os.environ.get("TEMPLATE_DIFF_COUNT", "240"))
@@ -23,6 +24,16 @@ DATA_FILES = [
 STRINGS = ['"firing"', '"a<b>&c"', "`raw \\n`", '"x y"', '""', '"ünï"', '"%d%s"', '"Disk"']
 KV_FIELDS = [".GroupLabels", ".CommonLabels", ".CommonAnnotations"]
 ALERT_STR_FIELDS = [".Status", ".GeneratorURL", ".Fingerprint"]
+FLOATS = ["-0.000001", "1e21", "0x1p-2", "3.0", "'\\n'", "1e6", "007", "1.5", "2e3"]
+VERBS = ["%v", "%q", "%s", "%d", "%5.2f", "%-8s|", "%x", "%T", "%+v", "%#v", "%t", "%e", "%08.3f"]
+TIME_METHODS = ["UTC", "Year", 'Format "Mon Jan 2 15:04:05 MST 2006"', "IsZero", "Month"]
+DEFAULT_NAMES = [
+    "__subject",
+    "__alertmanager",
+    "slack.default.title",
+    "email.default.subject",
+    "__text_alert_list",
+]
 KV_KEYS = ["alertname", "severity", "instance", "summary", "missing", "team", "empty"]
 
 
@@ -61,8 +72,13 @@ class Gen:
                 lambda: f"(slice {r.choice(STRINGS[:2])} 1 {r.randint(1, 3)})",
                 lambda: f"(index .Alerts {r.randint(0, 1)}).{r.choice(['Status', 'Fingerprint'])}",
                 lambda: f"(index (index .Alerts 0).Labels {r.choice(STRINGS)})",
-                lambda: "((index .Alerts 0).StartsAt.Format \"2006-01-02 15:04\")",
+                lambda: '((index .Alerts 0).StartsAt.Format "2006-01-02 15:04")',
                 lambda: self.var_or(self.string),
+                lambda: f'(printf "{r.choice(VERBS)}" {self.scalar()})',
+                lambda: f"(index .Alerts 0).StartsAt.{r.choice(TIME_METHODS)}",
+                lambda: f"(index .Alerts.Firing 0).Labels.{r.choice(['alertname', 'instance'])}",
+                lambda: f"{r.choice(['$', '$.CommonLabels'])}.{r.choice(['Status', 'severity'])}",
+                lambda: f"(println {self.any()} {self.any()})",
             )
         finally:
             self.depth -= 1
@@ -96,6 +112,10 @@ class Gen:
         finally:
             self.depth -= 1
 
+    def scalar(self) -> str:
+        # Whole structs are left to %v: gofmt does not print time.Time's fields for %e or %#v.
+        return self.pick(self.string, self.integer, self.boolean, lambda: self.r.choice(FLOATS))
+
     def strlist(self) -> str:
         r = self.r
         return self.pick(
@@ -113,6 +133,7 @@ class Gen:
             self.integer,
             self.boolean,
             lambda: r.choice(["1.5", "2e3", "nil", ".", "$", ".Alerts.Firing", ".GroupLabels"]),
+            lambda: r.choice(FLOATS),
         )
 
     def var_or(self, fallback: Callable[[], str]) -> str:
@@ -138,6 +159,8 @@ class Gen:
     def html_slot(self) -> str:
         r = self.r
         e = self.pick(self.string, self.any)
+        # Whole structs are left out of JS: our Data cannot tell a nil map (JSON null) from {}.
+        v = self.pick(self.string, self.integer, self.boolean)
         return r.choice(
             [
                 f'<a href="{{{{ {e} }}}}">l</a>',
@@ -145,7 +168,7 @@ class Gen:
                 f"<a title={{{{ {e} }}}}>t</a>",
                 f"<td title='{{{{ {e} }}}}'>c</td>",
                 f"<b>{{{{ {e} }}}}</b>",
-                f"<script>var v = {{{{ {e} }}}};</script>",
+                f"<script>var v = {{{{ {v} }}}};</script>",
                 f'<script>var s = "{{{{ {e} }}}}";</script>',
                 f"<style>p {{ color: {{{{ {e} }}}} }}</style>",
                 f"<!-- {{{{ {e} }}}} -->",
@@ -165,7 +188,9 @@ class Gen:
 
     def statement(self, budget: int) -> str:
         r = self.r
-        choice = r.randint(0, 11 if self.html else 10)
+        choice = r.randint(0, 14)
+        if choice == 11 and not self.html:
+            choice = 0
         if choice <= 2:
             return self.action()
         if choice == 3:
@@ -185,9 +210,18 @@ class Gen:
         if choice == 9 and self.defines:
             return f'{{{{ template "{r.choice(self.defines)}" {self.any()} }}}}'
         if choice == 10:
-            return f'{{{{ template "{r.choice(["__subject", "__alertmanager", "slack.default.title", "email.default.subject", "__text_alert_list"])}" {r.choice([".", ".Alerts", ".Alerts.Firing"])} }}}}'
+            name = r.choice(DEFAULT_NAMES)
+            return f'{{{{ template "{name}" {r.choice([".", ".Alerts", ".Alerts.Firing"])} }}}}'
         if choice == 11:
             return self.html_slot()
+        if choice == 12:
+            return (
+                f'{{{{ block "b{r.randint(0, 3)}" {self.any()} }}}}' + self.block(0) + "{{ end }}"
+            )
+        if choice == 13:
+            return f"{{{{ with $w := {self.string()} }}}}{{{{ $w }}}}-{{{{ . }}}}{{{{ end }}}}"
+        if choice == 14:
+            return "{{\n  " + self.string() + "\n}}"
         return self.action()
 
     def scoped(self, body: Callable[[], str]) -> str:
@@ -210,8 +244,16 @@ class Gen:
     def range_(self, budget: int) -> str:
         r = self.r
         coll = r.choice(
-            [".Alerts", ".Alerts.Firing", ".Alerts.Resolved", ".CommonLabels", ".GroupLabels",
-             ".CommonLabels.SortedPairs", "(stringSlice \"a\" \"b\")", ".CommonLabels.Names"]
+            [
+                ".Alerts",
+                ".Alerts.Firing",
+                ".Alerts.Resolved",
+                ".CommonLabels",
+                ".GroupLabels",
+                ".CommonLabels.SortedPairs",
+                '(stringSlice "a" "b")',
+                ".CommonLabels.Names",
+            ]
         )
         inner: list[str] = []
         decl = ""
@@ -227,11 +269,24 @@ class Gen:
             self.vars += inner
             parts = [self.block(budget)]
             if r.random() < 0.2:
-                parts.append(f"{{{{ if {self.boolean()} }}}}{{{{ {r.choice(['break', 'continue'])} }}}}{{{{ end }}}}")
+                parts.append(
+                    f"{{{{ if {self.boolean()} }}}}"
+                    + r.choice(["{{ break }}", "{{ continue }}"])
+                    + "{{ end }}"
+                )
             if coll.startswith(".Alerts") and r.random() < 0.6:
-                parts.append(r.choice(["{{ .Status }}", "{{ .Labels.instance }}",
-                                       "{{ .Annotations.summary }}", "{{ .StartsAt }}",
-                                       "{{ .EndsAt.Unix }}", "{{ .Labels.SortedPairs }}"]))
+                parts.append(
+                    r.choice(
+                        [
+                            "{{ .Status }}",
+                            "{{ .Labels.instance }}",
+                            "{{ .Annotations.summary }}",
+                            "{{ .StartsAt }}",
+                            "{{ .EndsAt.Unix }}",
+                            "{{ .Labels.SortedPairs }}",
+                        ]
+                    )
+                )
             elif "SortedPairs" in coll:
                 parts.append("{{ .Name }}={{ .Value }};")
             else:
@@ -271,17 +326,27 @@ BREAKERS: list[Callable[[random.Random, str], str]] = [
     lambda r, t: t + '{{ lt "a" 1 }}',
     lambda r, t: t + "{{ index .Alerts 99 }}",
     lambda r, t: t + "{{ $undefined }}",
-    lambda r, t: t + '{{ toUpper 1 }}',
+    lambda r, t: t + "{{ toUpper 1 }}",
     lambda r, t: t + '{{ template "nope" . }}',
     lambda r, t: t + "{{ len 3 }}",
     lambda r, t: t + "{{ if }}x{{ end }}",
-    lambda r, t: t + '{{ printf }}',
+    lambda r, t: t + "{{ printf }}",
     lambda r, t: t + "{{ 1 | 2 }}",
     lambda r, t: t + "{{ range 5 }}x{{ end }}",
     lambda r, t: t + '{{ eq .Alerts "x" }}',
     lambda r, t: t + "{{ break }}",
     lambda r, t: t + '{{ "unterminated }}',
     lambda r, t: t + "{{ .Status.Foo }}",
+    lambda r, t: t + "{{ with .Status }}a{{ else with .Receiver }}b{{ end }}",
+    lambda r, t: t + '{{ define "x" }}{{ define "y" }}{{ end }}{{ end }}',
+    lambda r, t: t + "{{ 08 }}",
+    lambda r, t: t + "{{ 1e400 }}",
+    lambda r, t: t + "{{ (index .Alerts 0).StartsAt.Format }}",
+    lambda r, t: t + '{{ printf "%d" }}',
+    lambda r, t: t + '{{ slice "abc" 2 1 }}',
+    lambda r, t: t + '<a href="{{ .Receiver }}',
+    lambda r, t: t + "<a {{ .Status }}={{ .Receiver }}>",
+    lambda r, t: t + '{{ "a" | html | toUpper }}',
 ]
 
 

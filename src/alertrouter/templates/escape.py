@@ -9,10 +9,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import replace
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from .errors import ExecError
-from .htmlcontext import Context, Delim, JSCtx, State, URLPart, after_text, is_comment, nudge
+from .htmlcontext import Context, Delim, JSCtx, State, URLPart, is_comment, nudge
+from .htmltransitions import after_text
 from .nodes import (
     ActionNode,
     BreakNode,
@@ -151,7 +152,9 @@ class _Escaper:
                 return Context(
                     state=State.ERROR,
                     err=_err_at(
-                        n, n.line, f"predefined escaper {go_quote(head.name)} disallowed in template"
+                        n,
+                        n.line,
+                        f"predefined escaper {go_quote(head.name)} disallowed in template",
                     ),
                 )
         s: list[str] = []
@@ -417,9 +420,7 @@ def _ensure_pipeline_contains(p: PipeNode, s: list[str]) -> None:
             if dup:
                 length -= 1
     new_cmds = p.cmds[:length]
-    inserted = {
-        _norm(c.args[0].name) for c in new_cmds if isinstance(c.args[0], IdentifierNode)
-    }
+    inserted = {_norm(c.args[0].name) for c in new_cmds if isinstance(c.args[0], IdentifierNode)}
     for name in s:
         if _norm(name) not in inserted:
             new_cmds.append(_ident_cmd(name, p))

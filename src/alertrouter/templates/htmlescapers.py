@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-import math
 import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
 from .content import CSS, HTML, JS, URL, HTMLAttr, JSStr, Srcset
-from .gofmt import format_float, sprint
+from .errors import GoError
+from .gofmt import sprint
 from .goreflect import MISSING
-from .htmlcontext import attr_type
+from .htmlattrs import attr_type
 
 __all__ = ["ESCAPERS", "FAILSAFE"]
 
@@ -77,7 +77,8 @@ _nospace_norm = _table(_NOSPACE_NORM_TABLE)
 
 def _strip_tags(s: str) -> str:
     """Text content of an HTML snippet (Go's stripTags), enough for attribute values."""
-    from .htmlcontext import Context, State, after_text
+    from .htmlcontext import Context, State
+    from .htmltransitions import after_text
 
     out: list[str] = []
     c = Context()
@@ -170,9 +171,7 @@ def url_filter(*args: Any) -> str:
 
 
 _URL_RESERVED = frozenset("!#$&*+,/:;=?@[]")
-_URL_UNRESERVED = frozenset(
-    "-._~abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
-)
+_URL_UNRESERVED = frozenset("-._~abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789")
 _HEX = frozenset("0123456789abcdefABCDEF")
 
 
@@ -181,16 +180,16 @@ def _process_url(s: str, norm: bool) -> str:
     out: list[str] = []
     for i, b in enumerate(data):
         ch = chr(b)
-        if ch in _URL_UNRESERVED:
-            out.append(ch)
-        elif ch in _URL_RESERVED and norm:
-            out.append(ch)
-        elif (
-            ch == "%"
-            and norm
-            and i + 2 < len(data)
-            and chr(data[i + 1]) in _HEX
-            and chr(data[i + 2]) in _HEX
+        if (
+            ch in _URL_UNRESERVED
+            or (ch in _URL_RESERVED and norm)
+            or (
+                ch == "%"
+                and norm
+                and i + 2 < len(data)
+                and chr(data[i + 1]) in _HEX
+                and chr(data[i + 2]) in _HEX
+            )
         ):
             out.append(ch)
         else:
@@ -280,86 +279,6 @@ def js_regexp_escaper(*args: Any) -> str:
     return s or "(?:)"
 
 
-_JSON_ESCAPES = {
-    '"': '\\"',
-    "\\": "\\\\",
-    "\n": "\\n",
-    "\r": "\\r",
-    "\t": "\\t",
-    "<": "\\u003c",
-    ">": "\\u003e",
-    "&": "\\u0026",
-    "\u2028": "\\u2028",
-    "\u2029": "\\u2029",
-}
-
-
-def _json_string(s: str) -> str:
-    out = ['"']
-    for ch in s:
-        esc = _JSON_ESCAPES.get(ch)
-        if esc is not None:
-            out.append(esc)
-        elif ch < " ":
-            out.append(f"\\u{ord(ch):04x}")
-        elif "\ud800" <= ch <= "\udfff":
-            out.append("\\ufffd")
-        else:
-            out.append(ch)
-    out.append('"')
-    return "".join(out)
-
-
-class _JSONError(Exception):
-    pass
-
-
-def _json_float(f: float) -> str:
-    if math.isnan(f) or math.isinf(f):
-        raise _JSONError(f"json: unsupported value: {format_float(f, 'g', -1)}")
-    a = abs(f)
-    if a != 0 and (a < 1e-6 or a >= 1e21):
-        s = format_float(f, "e", -1)
-        # Go's encoding/json trims "e-07" to "e-7".
-        return re.sub(r"e([+-])0(\d)$", r"e\1\2", s)
-    return format_float(f, "f", -1)
-
-
-def _json(v: Any) -> str:
-    if v is None or v is MISSING:
-        return "null"
-    if isinstance(v, bool):
-        return "true" if v else "false"
-    if isinstance(v, int):
-        return str(v)
-    if isinstance(v, float):
-        return _json_float(v)
-    if isinstance(v, str):
-        return _json_string(v)
-    if isinstance(v, list | tuple):
-        return "[" + ",".join(_json(x) for x in v) + "]"
-    if isinstance(v, Mapping):
-        return "{" + ",".join(f"{_json_string(str(k))}:{_json(v[k])}" for k in sorted(v)) + "}"
-    fields = getattr(type(v), "go_fields", None)
-    fmt = getattr(v, "Format", None)
-    if fields is None and callable(fmt):
-        # time.Time marshals as RFC 3339 with nanoseconds.
-        return _json_string(str(fmt("2006-01-02T15:04:05.999999999Z07:00")))
-    if fields is not None:
-        tagged = str(getattr(type(v), "go_type", "")).startswith("template.") and type(
-            v
-        ).__name__ not in ("Pair",)
-        items = []
-        for name in fields:
-            key = name[0].lower() + name[1:] if tagged else name
-            items.append(f"{_json_string(key)}:{_json(getattr(v, name))}")
-        return "{" + ",".join(items) + "}"
-    string = getattr(v, "String", None)
-    if callable(string):
-        return _json_string(str(string()))
-    return "{}"
-
-
 def _is_js_ident_part(ch: str) -> bool:
     return ch in "$_" or ch.isalnum()
 
@@ -374,13 +293,16 @@ def js_val_escaper(*args: Any) -> str:
         if isinstance(a, JSStr):
             return '"' + str(a) + '"'
         string = getattr(a, "String", None)
-        if callable(string) and getattr(type(a), "go_fields", None) is None:
+        # A time.Time marshals itself; other Stringers are written as their string.
+        if callable(string) and not callable(getattr(a, "Format", None)):
             a = string()
     else:
         a = sprint(*args)
+    from .functions import go_json
+
     try:
-        b = _json(a)
-    except _JSONError as exc:
+        b = go_json(None if a is MISSING else a)
+    except GoError as exc:
         return f" /* {str(exc).replace('*/', '* /')} */null "
     if not b:
         return " null "
@@ -435,7 +357,7 @@ def css_value_filter(*args: Any) -> str:
         return s
     ident: list[str] = []
     for i, ch in enumerate(s):
-        if ch in "\0\"'()/;@[\\]`{}<>":
+        if ch in "\0\"'()/;@[\\]`{}":
             return FAILSAFE
         if ch == "-" and i != 0 and s[i - 1] == "-":
             return FAILSAFE

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import Any, Final, NoReturn
+from typing import Any, Final
 
 from .builtins import BUILTINS
 from .errors import ExecError, GoError
@@ -46,15 +46,15 @@ _MAX_DEPTH = 100000
 _BUILTIN_VALUES = (str, int, float, complex, list, tuple)
 
 
-class _Break(Exception):
+class _Break(Exception):  # noqa: N818 - control flow for {{break}}, not an error
     pass
 
 
-class _Continue(Exception):
+class _Continue(Exception):  # noqa: N818 - control flow for {{continue}}
     pass
 
 
-class _Failure(Exception):
+class _Failure(Exception):  # noqa: N818 - internal carrier, re-raised as ExecError
     """Internal: carries the finished Go error message up the stack."""
 
 
@@ -104,11 +104,12 @@ class Interpreter:
         loc = self.node.src.location(self.node.pos)
         return f"{loc}: executing {go_quote(self.tmpl_name)} at <{self.node}>"
 
-    def errorf(self, message: str) -> NoReturn:
+    def fail(self, message: str) -> _Failure:
+        """Go's ``state.errorf``: the error, located at the current node, to raise."""
         if self.node is None:
-            raise _Failure(f"template: {self.tmpl_name}: {message}")
+            return _Failure(f"template: {self.tmpl_name}: {message}")
         loc = self.node.src.location(self.node.pos)
-        raise _Failure(
+        return _Failure(
             f"template: {loc}: executing {go_quote(self.tmpl_name)} at <{self.node}>: {message}"
         )
 
@@ -142,7 +143,7 @@ class Interpreter:
         elif isinstance(node, ContinueNode):
             raise _Continue
         else:  # pragma: no cover - the parser makes no other nodes
-            self.errorf(f"unknown node: {node}")
+            raise self.fail(f"unknown node: {node}")
 
     def print_value(self, node: Node, val: Any) -> None:
         self.node = node
@@ -150,7 +151,7 @@ class Interpreter:
             self.out.append("<no value>")
             return
         if kind(val) == "func":
-            self.errorf(f"can't print {node} of type {type_name(val)}")
+            raise self.fail(f"can't print {node} of type {type_name(val)}")
         self.out.append(val if type(val) is str else format_value(val))
 
     def walk_range(self, dot: Any, node: RangeNode) -> None:
@@ -166,7 +167,7 @@ class Interpreter:
         elif k == "invalid":
             items = []
         else:
-            self.errorf(f"range can't iterate over {format_value(val)}")
+            raise self.fail(f"range can't iterate over {format_value(val)}")
         decl = node.pipe.decl
         inner = len(self.vars)
         try:
@@ -197,9 +198,9 @@ class Interpreter:
         self.node = node
         tree = self.lookup(node.name)
         if tree is None:
-            self.errorf(f"template {go_quote(node.name)} not defined")
+            raise self.fail(f"template {go_quote(node.name)} not defined")
         if self.depth == _MAX_DEPTH:
-            self.errorf(f"exceeded maximum template depth ({_MAX_DEPTH})")
+            raise self.fail(f"exceeded maximum template depth ({_MAX_DEPTH})")
         new_dot = self.eval_pipeline(dot, node.pipe) if node.pipe is not None else MISSING
         saved = (self.vars, self.tmpl_name)
         self.vars = [["$", new_dot]]
@@ -218,13 +219,13 @@ class Interpreter:
             if entry[0] == name:
                 entry[1] = value
                 return
-        self.errorf(f"undefined variable: {name}")
+        raise self.fail(f"undefined variable: {name}")
 
     def var_value(self, name: str) -> Any:
         for entry in reversed(self.vars):
             if entry[0] == name:
                 return entry[1]
-        self.errorf(f"undefined variable: {name}")
+        raise self.fail(f"undefined variable: {name}")
 
     # Pipelines and commands.
 
@@ -245,7 +246,7 @@ class Interpreter:
 
     def not_a_function(self, args: list[Node], final: Any) -> None:
         if len(args) > 1 or final is not _NO_FINAL:
-            self.errorf(f"can't give argument to non-function {args[0]}")
+            raise self.fail(f"can't give argument to non-function {args[0]}")
 
     def eval_command(self, dot: Any, cmd: CommandNode, final: Any) -> Any:
         first = cmd.args[0]
@@ -267,20 +268,23 @@ class Interpreter:
         if isinstance(first, DotNode):
             return dot
         if isinstance(first, NilNode):
-            self.errorf("nil is not a command")
+            raise self.fail("nil is not a command")
         if isinstance(first, NumberNode):
             return self.ideal_constant(first)
         if isinstance(first, StringNode):
             return first.text
-        self.errorf(f"can't evaluate command {go_quote(str(first))}")
+        raise self.fail(f"can't evaluate command {go_quote(str(first))}")
 
     def ideal_constant(self, n: NumberNode) -> Any:
         self.node = n
         text = n.text
         if n.as_complex is not None:
             return n.as_complex
-        is_hex_int = len(text) > 2 and text[0] == "0" and text[1] in "xX" and not any(
-            c in text for c in "pP"
+        is_hex_int = (
+            len(text) > 2
+            and text[0] == "0"
+            and text[1] in "xX"
+            and not any(c in text for c in "pP")
         )
         if (
             n.as_float is not None
@@ -292,7 +296,7 @@ class Interpreter:
         if n.as_int is not None:
             return n.as_int
         if n.as_uint is not None:
-            self.errorf(f"{text} overflows int")
+            raise self.fail(f"{text} overflows int")
         return MISSING
 
     def eval_field_node(self, dot: Any, field: FieldNode, args: list[Node], final: Any) -> Any:
@@ -302,7 +306,7 @@ class Interpreter:
     def eval_chain_node(self, dot: Any, chain: ChainNode, args: list[Node], final: Any) -> Any:
         self.node = chain
         if isinstance(chain.node, NilNode):
-            self.errorf(f"indirection through explicit nil in {chain}")
+            raise self.fail(f"indirection through explicit nil in {chain}")
         pipe = self.eval_arg(dot, None, chain.node)
         return self.eval_field_chain(dot, pipe, chain, chain.fields, args, final)
 
@@ -341,10 +345,10 @@ class Interpreter:
     ) -> Any:
         if receiver is MISSING:
             if self.missing_key == "error":
-                self.errorf(f"nil data; no entry for key {go_quote(name)}")
+                raise self.fail(f"nil data; no entry for key {go_quote(name)}")
             return MISSING
         if receiver is None:
-            self.errorf(f"nil pointer evaluating interface {{}}.{name}")
+            raise self.fail(f"nil pointer evaluating interface {{}}.{name}")
         has_args = (args is not None and len(args) > 1) or final is not _NO_FINAL
         is_map = isinstance(receiver, Mapping)
         if name[:1].isupper():
@@ -356,19 +360,19 @@ class Interpreter:
                     return self.eval_call(dot, attr, False, node, name, args, final)
                 if not is_map and not isinstance(receiver, _BUILTIN_VALUES):
                     if has_args:
-                        self.errorf(f"{name} has arguments but cannot be invoked as function")
+                        raise self.fail(f"{name} has arguments but cannot be invoked as function")
                     return attr
         if is_map:
             if has_args:
-                self.errorf(f"{name} is not a method but has arguments")
+                raise self.fail(f"{name} is not a method but has arguments")
             if name in receiver:
                 return receiver[name]
             if self.missing_key == "zero":
                 return getattr(type(receiver), "go_zero_value", None)
             if self.missing_key == "error":
-                self.errorf(f"map has no entry for key {go_quote(name)}")
+                raise self.fail(f"map has no entry for key {go_quote(name)}")
             return MISSING
-        self.errorf(f"can't evaluate field {name} in type {type_name(receiver)}")
+        raise self.fail(f"can't evaluate field {name} in type {type_name(receiver)}")
 
     def eval_function(
         self, dot: Any, node: IdentifierNode, cmd: Node, args: list[Node] | None, final: Any
@@ -379,7 +383,7 @@ class Interpreter:
         if entry is None:
             builtin = BUILTINS.get(node.name)
             if builtin is None:
-                self.errorf(f"{go_quote(node.name)} is not a defined function")
+                raise self.fail(f"{go_quote(node.name)} is not a defined function")
             entry = builtin
             is_builtin = True
         fn, sig = entry
@@ -404,12 +408,12 @@ class Interpreter:
         if sig.variadic is not None:
             num_fixed = len(sig.fixed)
             if num_in < num_fixed:
-                self.errorf(
+                raise self.fail(
                     f"wrong number of args for {name}: want at least {num_fixed} "
                     f"got {len(arg_nodes)}"
                 )
         elif num_in != len(sig.fixed):
-            self.errorf(f"wrong number of args for {name}: want {len(sig.fixed)} got {num_in}")
+            raise self.fail(f"wrong number of args for {name}: want {len(sig.fixed)} got {num_in}")
 
         if is_builtin and name in ("and", "or"):
             want = name == "or"
@@ -441,12 +445,12 @@ class Interpreter:
             return fn(*argv)
         except GoError as exc:
             self.node = node
-            self.errorf(f"error calling {name}: {exc}")
+            raise self.fail(f"error calling {name}: {exc}") from None
         except (_Failure, _Break, _Continue, RecursionError):
             raise
         except Exception as exc:  # a bug in a function: report it as Go reports a panic
             self.node = node
-            self.errorf(f"error calling {name}: {exc}")
+            raise self.fail(f"error calling {name}: {exc}") from exc
 
     # Arguments.
 
@@ -459,7 +463,7 @@ class Interpreter:
                 return MISSING
             if typ is None or typ.kind in ("any", "slice"):
                 return None
-            self.errorf(f"cannot assign nil to {typ.name}")
+            raise self.fail(f"cannot assign nil to {typ.name}")
         if isinstance(n, FieldNode):
             return self.validate_type(self.eval_field_node(dot, n, [n], _NO_FINAL), typ)
         if isinstance(n, VariableNode):
@@ -474,19 +478,19 @@ class Interpreter:
         if k == "bool":
             if isinstance(n, BoolNode):
                 return n.value
-            self.errorf(f"expected bool; found {n}")
+            raise self.fail(f"expected bool; found {n}")
         if k == "float64":
             if isinstance(n, NumberNode) and n.as_float is not None:
                 return n.as_float
-            self.errorf(f"expected float; found {n}")
+            raise self.fail(f"expected float; found {n}")
         if k == "int":
             if isinstance(n, NumberNode) and n.as_int is not None:
                 return n.as_int
-            self.errorf(f"expected integer; found {n}")
+            raise self.fail(f"expected integer; found {n}")
         if k == "string":
             if isinstance(n, StringNode):
                 return n.text
-            self.errorf(f"expected string; found {n}")
+            raise self.fail(f"expected string; found {n}")
         if k in ("any", "value"):
             if isinstance(n, BoolNode):
                 return n.value
@@ -495,7 +499,7 @@ class Interpreter:
             if isinstance(n, StringNode):
                 return n.text
         assert typ is not None
-        self.errorf(f"can't handle {n} for arg of type {typ.name}")
+        raise self.fail(f"can't handle {n} for arg of type {typ.name}")
 
     def validate_type(self, value: Any, typ: GoParam | None) -> Any:
         if typ is None or typ.kind == "value":
@@ -505,7 +509,7 @@ class Interpreter:
                 return None
             if typ.kind == "slice":
                 return []
-            self.errorf(f"invalid value; expected {typ.name}")
+            raise self.fail(f"invalid value; expected {typ.name}")
         k = typ.kind
         ok = True
         if k == "string":
@@ -519,5 +523,5 @@ class Interpreter:
         elif k == "slice":
             ok = isinstance(value, list | tuple)
         if not ok:
-            self.errorf(f"wrong type for value; expected {typ.name}; got {type_name(value)}")
+            raise self.fail(f"wrong type for value; expected {typ.name}; got {type_name(value)}")
         return value

@@ -32,7 +32,7 @@ from .nodes import (
     VariableNode,
     WithNode,
 )
-from .strconv import SyntaxErrorGo, go_quote, parse_float, parse_int, parse_uint, unquote
+from .strconv import GoSyntaxError, go_quote, parse_float, parse_int, parse_uint, unquote
 from .strconv import unquote_char as _unquote_char
 
 __all__ = ["parse"]
@@ -191,7 +191,7 @@ class _Parser:
             raise self.unexpected(token, context)
         try:
             self.name = unquote(token.val)
-        except SyntaxErrorGo as exc:
+        except GoSyntaxError as exc:
             raise self.errorf(str(exc)) from None
         self.expect(_I.RIGHT_DELIM, context)
         self.root, end = self.item_list()
@@ -242,9 +242,7 @@ class _Parser:
         self.backup()
         token = self.peek()
         # Variables declared here persist until the enclosing {{end}}.
-        return ActionNode(
-            token.pos, self.src, token.line, self.pipeline("command", _I.RIGHT_DELIM)
-        )
+        return ActionNode(token.pos, self.src, token.line, self.pipeline("command", _I.RIGHT_DELIM))
 
     def loop_control(self, keyword: Item) -> Node:
         word = "break" if keyword.typ == _I.BREAK else "continue"
@@ -295,7 +293,7 @@ class _Parser:
             raise self.unexpected(token, context)
         try:
             return unquote(token.val)
-        except SyntaxErrorGo as exc:
+        except GoSyntaxError as exc:
             raise self.errorf(str(exc)) from None
 
     def template_control(self) -> Node:
@@ -450,7 +448,7 @@ class _Parser:
         if typ in (_I.STRING, _I.RAW_STRING):
             try:
                 text = unquote(token.val)
-            except SyntaxErrorGo as exc:
+            except GoSyntaxError as exc:
                 raise self.errorf(str(exc)) from None
             return StringNode(token.pos, self.src, token.val, text)
         self.backup()
@@ -471,7 +469,7 @@ class _Parser:
         if token.typ == _I.CHAR_CONSTANT:
             try:
                 ch, tail = _unquote_char(text[1:], text[0])
-            except SyntaxErrorGo as exc:
+            except GoSyntaxError as exc:
                 raise self.errorf(str(exc)) from None
             if tail != "'":
                 raise self.errorf(f"malformed character constant: {text}")

@@ -7,6 +7,7 @@ parameter makes the function variadic; anything else accepts any value (``interf
 
 from __future__ import annotations
 
+import contextlib
 import inspect
 import typing
 from collections.abc import Callable
@@ -93,8 +94,6 @@ def signature_of(fn: Callable[..., Any]) -> Signature:
         elif p.kind == p.VAR_POSITIONAL:
             variadic = _param_type(hints.get(p.name))
     result = Signature(tuple(fixed), variadic)
-    try:
+    with contextlib.suppress(TypeError):  # unhashable callables are not cached
         _CACHE[key] = result
-    except TypeError:
-        pass
     return result

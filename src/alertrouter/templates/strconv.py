@@ -56,7 +56,7 @@ _SIMPLE_UNESCAPES = {
 }
 
 
-class SyntaxErrorGo(ValueError):
+class GoSyntaxError(ValueError):
     """strconv's ``invalid syntax``."""
 
     def __init__(self) -> None:
@@ -66,14 +66,14 @@ class SyntaxErrorGo(ValueError):
 def unquote_char(s: str, quote: str) -> tuple[str, str]:
     """Decode the first character or escape of ``s``; return it and the tail."""
     if not s:
-        raise SyntaxErrorGo
+        raise GoSyntaxError
     c = s[0]
     if c == quote and quote in "'\"":
-        raise SyntaxErrorGo
+        raise GoSyntaxError
     if c != "\\":
         return c, s[1:]
     if len(s) <= 1:
-        raise SyntaxErrorGo
+        raise GoSyntaxError
     c = s[1]
     tail = s[2:]
     if c in _SIMPLE_UNESCAPES:
@@ -82,46 +82,46 @@ def unquote_char(s: str, quote: str) -> tuple[str, str]:
         n = {"x": 2, "u": 4, "U": 8}[c]
         digits = tail[:n]
         if len(digits) < n or not all(d in "0123456789abcdefABCDEF" for d in digits):
-            raise SyntaxErrorGo
+            raise GoSyntaxError
         value = int(digits, 16)
         if c != "x" and (value > 0x10FFFF or 0xD800 <= value <= 0xDFFF):
-            raise SyntaxErrorGo
+            raise GoSyntaxError
         # \xNN is a byte; bytes >= 0x80 alone are invalid UTF-8 in a Go string, which we
         # approximate by the code point (templates rarely use them).
         return chr(value), tail[n:]
     if c in "01234567":
         digits = s[1:4]
         if len(digits) < 3 or not all(d in "01234567" for d in digits):
-            raise SyntaxErrorGo
+            raise GoSyntaxError
         value = int(digits, 8)
         if value > 255:
-            raise SyntaxErrorGo
+            raise GoSyntaxError
         return chr(value), s[4:]
     if c in "'\"":
         if c != quote:
-            raise SyntaxErrorGo
+            raise GoSyntaxError
         return c, tail
-    raise SyntaxErrorGo
+    raise GoSyntaxError
 
 
 def unquote(s: str) -> str:
     """Interpret a Go string, raw string or char literal (``strconv.Unquote``)."""
     if len(s) < 2 or s[0] != s[-1] or s[0] not in "\"'`":
-        raise SyntaxErrorGo
+        raise GoSyntaxError
     quote = s[0]
     body = s[1:-1]
     if quote == "`":
         if "`" in body:
-            raise SyntaxErrorGo
+            raise GoSyntaxError
         return body.replace("\r", "")
     if "\n" in body:
-        raise SyntaxErrorGo
+        raise GoSyntaxError
     out: list[str] = []
     while body:
         ch, body = unquote_char(body, quote)
         out.append(ch)
     if quote == "'" and len(out) != 1:
-        raise SyntaxErrorGo
+        raise GoSyntaxError
     return "".join(out)
 
 
@@ -188,6 +188,6 @@ def parse_float(text: str) -> float | None:
             return None
         return -value if m.group(1) == "-" else value
     if _INT_RE.fullmatch(text):
-        value = _int_value(text)
-        return float(value) if value is not None else None
+        whole = _int_value(text)
+        return float(whole) if whole is not None else None
     return None

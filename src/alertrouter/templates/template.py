@@ -127,7 +127,6 @@ class Template:
         return self._funcs
 
 
-
 class _FuncNames:
     """The function names a parse may use, without copying the map."""
 
