@@ -17,6 +17,7 @@ from alertrouter.errors import NotifierError, PermanentNotifierError, RetryableN
 from alertrouter.notifiers.base import Notification
 from alertrouter.notifiers.email import EmailConfig, EmailNotifier, build_message
 from alertrouter.notifiers.render import digest_lines
+from alertrouter.notifiers.templating import FieldRenderer
 from fakes.smtp import FakeSMTP
 from processes import free_port
 
@@ -172,7 +173,7 @@ async def test_configured_headers_are_templates(
     notifier = make_notifier(
         smtp,
         headers={
-            "Subject": "{{ status | upper }}: {{ alerts | length }} disk alerts",
+            "Subject": "{{ .Status | toUpper }}: {{ .Alerts | len }} disk alerts",
             "X-Team": "storage",
             "Reply-To": "noc@example.com",
         },
@@ -216,7 +217,9 @@ async def test_html_escapes_alert_text(smtp: FakeSMTP, make_notifier: MakeNotifi
 async def test_non_ascii_survives(smtp: FakeSMTP, make_notifier: MakeNotifier) -> None:
     """Non-ASCII summaries and subjects arrive intact in a 7-bit clean message."""
     alert = make_alert(1, summary="Festplatte fast voll – 95 % ✓")
-    notifier = make_notifier(smtp, headers={"Subject": "Störung: {{ alerts[0].labels.instance }}"})
+    notifier = make_notifier(
+        smtp, headers={"Subject": "Störung: {{ (index .Alerts 0).Labels.instance }}"}
+    )
     await notifier.send(notification(alert))
     (mail,) = smtp.received
     assert all(byte < 128 for byte in mail.data)
@@ -229,8 +232,8 @@ async def test_text_and_html_overrides(smtp: FakeSMTP, make_notifier: MakeNotifi
     """``text`` and ``html`` replace the shipped templates; the HTML one is autoescaped."""
     notifier = make_notifier(
         smtp,
-        text="{{ alerts | length }} alerts for {{ receiver }}",
-        html="<p>{{ alerts[0].annotations.summary }}</p>",
+        text="{{ .Alerts | len }} alerts for {{ .Receiver }}",
+        html="<p>{{ (index .Alerts 0).Annotations.summary }}</p>",
     )
     await notifier.send(notification(make_alert(1, summary="a < b")))
     text, html = parts(smtp.messages[0])
@@ -241,9 +244,9 @@ async def test_text_and_html_overrides(smtp: FakeSMTP, make_notifier: MakeNotifi
 @pytest.mark.parametrize(
     "fields",
     [
-        {"text": "{{ alerts | length "},
-        {"html": "{% for a in alerts %}"},
-        {"headers": {"Subject": "{{ .CommonLabels.alertname }}"}},  # a Go template
+        {"text": "{{ .Alerts | len "},
+        {"html": "{{ range .Alerts }}"},
+        {"headers": {"Subject": "{{ .CommonLabels.alertname | nosuchfunction }}"}},
     ],
     ids=["text", "html", "header"],
 )
@@ -427,7 +430,8 @@ def test_build_message_without_server() -> None:
     config = EmailConfig.model_validate(
         {"to": "a@example.com", "from": "b@example.com", "smarthost": "mx:25"}
     )
-    message = build_message(config, THREE)
+    notifier = EmailNotifier(config, None, receiver="r", integration="email[0]")  # type: ignore[arg-type]
+    message = build_message(config, THREE, FieldRenderer(notifier, THREE))
     assert message["Subject"] == "[FIRING:2] DiskAlmostFull"
     assert message.get_content_type() == "multipart/alternative"
 

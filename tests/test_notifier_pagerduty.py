@@ -168,7 +168,9 @@ async def test_event_within_limit_keeps_custom_details(
     pd: FakePagerDuty, session: aiohttp.ClientSession
 ) -> None:
     """Labels, annotations and rendered config details travel in custom_details."""
-    notifier = make(session, pd.events_url, details={"team": "sre", "alert": "{{ labels.job }}"})
+    notifier = make(
+        session, pd.events_url, details={"team": "sre", "alert": "{{ .CommonLabels.job }}"}
+    )
     event = await sent_payload(
         pd, notifier, alert(labels={"job": "api"}, annotations={"summary": "slow"})
     )
@@ -243,7 +245,9 @@ async def test_description_template_sets_the_summary(
     pd: FakePagerDuty, session: aiohttp.ClientSession
 ) -> None:
     """A description template is rendered per alert into payload.summary."""
-    notifier = make(session, pd.events_url, description="{{ labels.alertname }} on {{ receiver }}")
+    notifier = make(
+        session, pd.events_url, description="{{ .CommonLabels.alertname }} on {{ .Receiver }}"
+    )
     event = await sent_payload(pd, notifier)
     assert event["payload"]["summary"] == f"HighLatency on {RECEIVER}"
 
@@ -251,9 +255,9 @@ async def test_description_template_sets_the_summary(
 def test_broken_templates_are_config_errors() -> None:
     """A description or details template that does not compile is rejected at load."""
     with pytest.raises(ValidationError, match="invalid template"):
-        PagerDutyConfig.model_validate({"routing_key": KEY, "description": "{{ .Labels }}"})
+        PagerDutyConfig.model_validate({"routing_key": KEY, "description": "{{ .Labels "})
     with pytest.raises(ValidationError, match="invalid template"):
-        PagerDutyConfig.model_validate({"routing_key": KEY, "details": {"a": "{% if %}"}})
+        PagerDutyConfig.model_validate({"routing_key": KEY, "details": {"a": "{{ if }}"}})
 
 
 async def test_links_images_and_client(pd: FakePagerDuty, session: aiohttp.ClientSession) -> None:

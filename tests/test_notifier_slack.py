@@ -25,6 +25,7 @@ from alertrouter.notifiers.slack import (
     SlackNotifier,
     build_message,
 )
+from alertrouter.notifiers.templating import FieldRenderer
 from fakes.http import ScriptedAnswer
 from fakes.slack import FakeSlack
 
@@ -223,7 +224,7 @@ async def test_digest_header_keeps_count_when_title_is_long(
 ) -> None:
     """Cutting a long digest title to 150 characters keeps the covered count."""
     alerts = [make_alert(index=i) for i in range(12)]
-    await make_notifier(title="{{ 'very long title ' * 20 }}").send(
+    await make_notifier(title="{{ .Status }} very long title " * 20).send(
         make_notification(alerts, digest=True)
     )
 
@@ -237,9 +238,9 @@ async def test_title_and_text_overrides_render(
 ) -> None:
     """``title``, ``text`` and ``color`` templates render with the notification's context."""
     notifier = make_notifier(
-        title="{{ status | upper }}: {{ alerts | length }} in {{ commonLabels.alertname }}",
-        text="{% for a in alerts %}• {{ a.labels.instance }}\n{% endfor %}",
-        color="{{ 'danger' if status == 'firing' else 'good' }}",
+        title="{{ .Status | toUpper }}: {{ .Alerts | len }} in {{ .CommonLabels.alertname }}",
+        text="{{ range .Alerts }}• {{ .Labels.instance }}\n{{ end }}",
+        color='{{ if eq .Status "firing" }}danger{{ else }}good{{ end }}',
     )
     await notifier.send(make_notification([make_alert(index=i) for i in range(2)]))
 
@@ -510,7 +511,8 @@ def test_build_message_without_external_url_has_no_link_block() -> None:
     notification = Notification("r", "slack[0]", (make_alert(),), {})
     config = SlackConfig.model_validate({"api_url": "https://hooks.slack.com/x"})
 
-    message = build_message(notification, config)
+    notifier = SlackNotifier(config, None, receiver="r", integration="slack[0]")  # type: ignore[arg-type]
+    message = build_message(notification, config, FieldRenderer(notifier, notification))
     assert [b["type"] for b in message["blocks"]] == ["header"]
 
 

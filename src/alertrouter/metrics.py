@@ -78,6 +78,12 @@ class Metrics:
             ["receiver", "reason"],
             registry=r,
         )
+        self.template_errors = Counter(
+            p + "template_errors_total",
+            "Receiver field templates that failed at send time (the default was sent).",
+            ["receiver", "integration"],
+            registry=r,
+        )
         self.queue_depth = Gauge(
             p + "queue_depth", "Notifications waiting or in flight.", ["integration"], registry=r
         )

@@ -15,6 +15,7 @@ from alertrouter.cli.service import (
     deliveries_retry_command,
     test_alert_command,
 )
+from alertrouter.cli.template import add_template_parser
 from alertrouter.config.cases import load_cases, run_cases
 from alertrouter.config.loader import RoutingConfig, load_routing_config
 from alertrouter.config.settings import (
@@ -137,6 +138,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     test.add_argument("labels", nargs="*", metavar="name=value")
     test.set_defaults(handler=routes_test_command)
+    add_template_parser(commands)
     return parser
 
 
@@ -220,6 +222,9 @@ def _summary(config: RoutingConfig) -> str:
         lines.append(f"  {len(config.time_intervals)} time interval(s)")
     if config.missing_variables:
         lines.append(f"  unset variables (allowed): {', '.join(config.missing_variables)}")
+    if config.warnings:
+        lines.append(f"  {len(config.warnings)} warning(s):")
+        lines.extend(f"    - {item}" for item in config.warnings)
     if config.ignored:
         lines.append(f"  {len(config.ignored)} ignored key(s):")
         lines.extend(f"    - {item}" for item in config.ignored)

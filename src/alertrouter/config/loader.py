@@ -27,12 +27,14 @@ from alertrouter.config.models import (
     RoutingFileModel,
 )
 from alertrouter.config.plugins import config_model, notifier_types
+from alertrouter.config.templating import default_templates, load_templates
 from alertrouter.config.time_intervals import NamedTimeIntervalConfig
 from alertrouter.config.yaml_source import Path, SourceDocument, parse_yaml
 from alertrouter.errors import ConfigError, ConfigProblem, UnknownNotifierError, format_path
 from alertrouter.router.matchers import Matcher, MatchType, parse_matchers
 from alertrouter.router.time_intervals import TimeInterval
 from alertrouter.router.tree import Route
+from alertrouter.templates import AlertmanagerTemplates
 
 __all__ = [
     "IntegrationSpec",
@@ -75,8 +77,12 @@ class RoutingConfig:
     receivers: Mapping[str, ReceiverConfig]
     time_intervals: Mapping[str, tuple[TimeInterval, ...]]
     ignored: tuple[ConfigProblem, ...] = ()
+    # Valid for Alertmanager but doomed at send time (a field template that does not parse).
+    warnings: tuple[ConfigProblem, ...] = ()
     missing_variables: tuple[str, ...] = ()
     repeat_intervals: tuple[timedelta, ...] = field(default=())
+    # Alertmanager's default templates plus the file's ``templates:``; compared by identity.
+    templates: AlertmanagerTemplates = field(default_factory=default_templates, compare=False)
 
 
 def load_routing_config(
@@ -133,6 +139,7 @@ class _Checker:
         self.lenient_env = lenient_env
         self.problems: list[ConfigProblem] = []
         self.ignored: list[ConfigProblem] = []
+        self.warnings: list[ConfigProblem] = []
 
     def add(self, path: Path, message: str, *, about_variable: bool = False) -> None:
         if not about_variable and self._under_missing_variable(path):
@@ -176,6 +183,8 @@ class _Checker:
         if model is None or receivers is None:
             return None
         compiled_intervals = self._check_time_intervals(model)
+        templates, problems = load_templates(model.templates, self.base_dir, doc.file)
+        self.problems.extend(problems)
         if self.problems:
             return None
         root = _build_route(model.route, "route")
@@ -186,9 +195,15 @@ class _Checker:
             receivers=receivers,
             time_intervals=compiled_intervals,
             ignored=tuple(self.ignored),
+            warnings=tuple(self.warnings),
             missing_variables=doc.unset_variable_names(),
             repeat_intervals=tuple(sorted({r.repeat_interval for r in root.walk()})),
+            templates=templates,
         )
+
+    def _warn(self, path: Path, message: str) -> None:
+        line = self.document.line_of(path)
+        self.warnings.append(ConfigProblem(self.document.file, line, format_path(path), message))
 
     def _ignore(self, path: Path, why: str) -> None:
         line = self.document.line_of(path)
@@ -196,7 +211,7 @@ class _Checker:
 
     def _strip_ignored(self, data: dict[str, Any]) -> dict[str, Any]:
         data = dict(data)
-        for key in ("inhibit_rules", "templates"):
+        for key in ("inhibit_rules",):
             if data.get(key):
                 self._ignore((key,), "Alertmanager-only, ignored")
         glob = data.get("global")
@@ -316,11 +331,15 @@ class _Checker:
                 self.add(item_path, "must be a mapping")
                 continue
             item = self._prepare_integration(item_path, item, model, defaults)
+            template_warnings: list[tuple[str, str]] = []
+            context = {"base_dir": self.base_dir, "template_warnings": template_warnings}
             try:
-                config = model.model_validate(item, context={"base_dir": self.base_dir})
+                config = model.model_validate(item, context=context)
             except ValidationError as exc:
                 self._add_validation_errors(exc, item_path)
                 continue
+            for field_name, message in template_warnings:
+                self._warn((*item_path, field_name) if field_name in item else item_path, message)
             specs.append(IntegrationSpec(type_name, index, config))
         return specs
 

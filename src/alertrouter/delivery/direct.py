@@ -47,7 +47,8 @@ async def send_direct(
     async with aiohttp.ClientSession(timeout=timeout) as session:
         notifiers = [
             (spec.key, notifier_class(spec.type)(
-                spec.config, session, receiver=receiver.name, integration=spec.key
+                spec.config, session, receiver=receiver.name, integration=spec.key,
+                templates=config.templates,
             ))
             for spec in receiver.integrations
         ]  # fmt: skip

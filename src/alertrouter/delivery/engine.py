@@ -16,6 +16,7 @@ from typing import Any
 import aiohttp
 
 from alertrouter.config.loader import IntegrationSpec, RoutingConfig
+from alertrouter.config.templating import default_templates
 from alertrouter.delivery.worker import (
     DEFAULT_TIMING,
     DeadLetterHook,
@@ -59,6 +60,7 @@ class DeliveryEngine:
         self.clock = clock
         self.on_dead_letter = on_dead_letter
         self._workers: dict[str, tuple[IntegrationSpec, IntegrationWorker]] = {}
+        self._templates = default_templates()
         # Other replicas' new jobs (Redis); a single-process store's listen() returns at once.
         self._listener = asyncio.create_task(store.listen(self.wake), name="hear new jobs")
 
@@ -69,9 +71,11 @@ class DeliveryEngine:
             for receiver in config.receivers.values()
             for spec in receiver.integrations
         }
+        self._templates = config.templates
         for queue, (receiver, spec) in wanted.items():
             current = self._workers.get(queue)
             if current is not None and current[0] == spec:
+                current[1].notifier.use_templates(config.templates)
                 continue
             if current is not None:
                 await current[1].stop(grace=10.0)
@@ -112,7 +116,15 @@ class DeliveryEngine:
 
             cls = LogNotifier
             config = LogConfig(send_resolved=spec.config.resolved_wanted)
-        notifier = cls(config, self.session, receiver=receiver, integration=spec.key)
+        errors = self.metrics.template_errors.labels(receiver, spec.type)
+        notifier = cls(
+            config,
+            self.session,
+            receiver=receiver,
+            integration=spec.key,
+            templates=self._templates,
+            on_template_error=errors.inc,
+        )
         return IntegrationWorker(
             receiver=receiver,
             spec=spec,

@@ -7,14 +7,18 @@ reason in Alertmanager's vocabulary. Each plugin declares its limits as class at
 from __future__ import annotations
 
 import abc
-from collections.abc import Mapping
+import logging
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Generic, Literal, TypeVar
 
 import aiohttp
 
 from alertrouter.config.integrations import IntegrationConfig
+from alertrouter.config.templating import default_templates
 from alertrouter.errors import NotifierError, PermanentNotifierError, RetryableNotifierError
+from alertrouter.logs import get_logger, log_event
+from alertrouter.templates import AlertmanagerTemplates
 
 __all__ = [
     "Notification",
@@ -24,6 +28,8 @@ __all__ = [
     "http_status_error",
 ]
 
+
+logger = get_logger(__name__)
 
 ConfigT = TypeVar("ConfigT", bound=IntegrationConfig)
 
@@ -96,11 +102,34 @@ class Notifier(abc.ABC, Generic[ConfigT]):
         *,
         receiver: str,
         integration: str,
+        templates: AlertmanagerTemplates | None = None,
+        on_template_error: Callable[[], None] | None = None,
     ) -> None:
         self.config = config
         self.session = session
         self.receiver = receiver
         self.integration = integration
+        # The routing file's templates (Alertmanager's defaults plus its ``templates:``).
+        self.templates = templates if templates is not None else default_templates()
+        self._on_template_error = on_template_error
+
+    def use_templates(self, templates: AlertmanagerTemplates) -> None:
+        """Render with ``templates`` from now on (a reloaded routing file's)."""
+        self.templates = templates
+
+    def template_failed(self, field: str, error: Exception) -> None:
+        """A field's template failed at send time: log it and count it (the default is sent)."""
+        log_event(
+            logger,
+            logging.WARNING,
+            "template_failed",
+            receiver=self.receiver,
+            integration=self.integration,
+            field=field,
+            error=str(error),
+        )
+        if self._on_template_error is not None:
+            self._on_template_error()
 
     @abc.abstractmethod
     async def send(self, notification: Notification) -> Receipt:

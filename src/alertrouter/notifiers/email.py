@@ -24,10 +24,12 @@ from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
 from alertrouter.config.integrations import IntegrationConfig, TLSConfig
+from alertrouter.config.templating import GoTemplate
 from alertrouter.errors import NotifierError, PermanentNotifierError, RetryableNotifierError
 from alertrouter.notifiers import render
 from alertrouter.notifiers.base import Notification, Notifier, Receipt
 from alertrouter.notifiers.http import tls_context
+from alertrouter.notifiers.templating import FieldRenderer
 from alertrouter.payload import ZERO_TIME
 
 __all__ = [
@@ -47,12 +49,13 @@ _POLICY = email.policy.SMTP.clone(cte_type="7bit")
 class EmailConfig(IntegrationConfig):
     """``email_configs`` entry, with Alertmanager's field names and global SMTP defaults.
 
-    ``html``, ``text`` and ``headers`` values are Jinja2 templates (see render.py); ``to`` may
-    list several addresses, comma-separated.
+    ``to``, ``from``, ``headers`` values, ``text`` and ``html`` are Go templates over
+    Alertmanager's data (``html`` as html/template); ``to`` may list several addresses,
+    comma-separated. Header names are canonicalised as Go's (``subject`` is ``Subject``).
     """
 
-    to: str = ""
-    from_: str = Field("", alias="from")
+    to: GoTemplate = ""
+    from_: GoTemplate = Field("", alias="from")
     smarthost: str = ""
     hello: str = "localhost"
     auth_username: str | None = None
@@ -61,9 +64,9 @@ class EmailConfig(IntegrationConfig):
     auth_identity: str | None = None
     require_tls: bool = True
     tls_config: TLSConfig | None = None
-    headers: dict[str, render.UserTemplate] = Field(default_factory=dict)
-    html: render.UserTemplate | None = None
-    text: render.UserTemplate | None = None
+    headers: dict[str, GoTemplate] = Field(default_factory=dict)
+    html: GoTemplate | None = None
+    text: GoTemplate | None = None
 
     default_send_resolved: ClassVar[bool] = False
     global_defaults: ClassVar[dict[str, str]] = {
@@ -89,9 +92,24 @@ class EmailConfig(IntegrationConfig):
                 )
         return value
 
+    @field_validator("headers")
+    @classmethod
+    def _canonical_headers(cls, value: dict[str, str]) -> dict[str, str]:
+        canonical: dict[str, str] = {}
+        for name, template in value.items():
+            key = canonical_header(name)
+            if key in canonical:
+                raise PydanticCustomError(
+                    "email", 'duplicate header "{name}" in email config', {"name": key}
+                )
+            canonical[key] = template
+        return canonical
+
     @field_validator("to")
     @classmethod
     def _addresses(cls, value: str) -> str:
+        if "{{" in value:
+            return value  # checked once rendered, at send time
         for _, address in getaddresses([value]):
             if "@" not in address:
                 raise PydanticCustomError(
@@ -117,8 +135,13 @@ class EmailConfig(IntegrationConfig):
 
     @property
     def recipients(self) -> list[str]:
-        """The envelope recipients: every address of ``to``."""
+        """The envelope recipients: every address of ``to`` (as written, not rendered)."""
         return [address for _, address in getaddresses([self.to]) if address]
+
+
+def canonical_header(name: str) -> str:
+    """Go's CanonicalMIMEHeaderKey: ``content-type`` -> ``Content-Type``."""
+    return "-".join(part[:1].upper() + part[1:].lower() for part in name.split("-"))
 
 
 @lru_cache(maxsize=1)
@@ -196,32 +219,38 @@ def _header_value(value: str) -> str:
     return " ".join(value.split())
 
 
-def build_message(config: EmailConfig, notification: Notification) -> EmailMessage:
-    """The multipart/alternative message (text, then HTML) for ``notification``."""
-    context = render.template_context(notification)
-    # The per-alert items cost most: build them only for a shipped template.
-    shipped = config.text is None or config.html is None
-    full = email_context(notification, context) if shipped else {}
-    if config.text is not None:
-        text = render.render_template(config.text, context)
-    else:
-        text = _templates().get_template("email.txt.j2").render(**full)
-    if config.html is not None:
-        # Alert text is HTML-escaped in an override too, as in the shipped template.
-        html = render.render_template(config.html, context, autoescape=True)
-    else:
-        html = _templates().get_template("email.html.j2").render(**full)
+def build_message(
+    config: EmailConfig, notification: Notification, fields: FieldRenderer
+) -> EmailMessage:
+    """The multipart/alternative message (text, then HTML) for ``notification``.
 
-    _, sender = parseaddr(config.from_)
-    domain = sender.rpartition("@")[2] or "alertrouter.invalid"
+    Fields the config templates are rendered by ``fields`` (``html`` with html/template's
+    escaping); ``text`` and ``html`` left unset are our own shipped templates.
+    """
+    full: dict[str, Any] | None = None
+
+    def shipped(name: str) -> str:
+        nonlocal full
+        # The per-alert items cost most: build them only for a shipped template.
+        if full is None:
+            full = email_context(notification)
+        return str(_templates().get_template(name).render(**full))
+
+    text = fields.text("text", config.text, lambda: shipped("email.txt.j2"))
+    html = fields.html("html", config.html, lambda: shipped("email.html.j2"))
+    sender = fields.text("from", config.from_)
+    _, address = parseaddr(sender)
+    domain = address.rpartition("@")[2] or "alertrouter.invalid"
     message = EmailMessage(policy=_POLICY)
     message["Subject"] = _header_value(render.notification_title(notification))  # as Alertmanager
-    message["From"] = config.from_
-    message["To"] = config.to
+    message["From"] = _header_value(sender)
+    message["To"] = _header_value(fields.text("to", config.to))
     message["Date"] = format_datetime(datetime.now(UTC))
     message["Message-ID"] = make_msgid(domain=domain)
     for name, template in config.headers.items():
-        value = _header_value(render.render_template(template, context))
+        value = _header_value(fields.text(f"headers.{name}", template))
+        if name == "Subject" and not value:
+            continue  # a subject template that failed or rendered empty: keep ours
         del message[name]
         message[name] = value
     message.set_content(text)
@@ -245,11 +274,9 @@ class EmailNotifier(Notifier[EmailConfig]):
         self,
         config: EmailConfig,
         session: aiohttp.ClientSession,
-        *,
-        receiver: str,
-        integration: str,
+        **options: Any,
     ) -> None:
-        super().__init__(config, session, receiver=receiver, integration=integration)
+        super().__init__(config, session, **options)
         self._tls: ssl.SSLContext | None = None
 
     def _secrets(self) -> list[str]:
@@ -265,9 +292,9 @@ class EmailNotifier(Notifier[EmailConfig]):
     async def send(self, notification: Notification) -> Receipt:
         """Build the message and hand it to the smarthost; the DATA reply is the receipt."""
         started = time.monotonic()
-        message = build_message(self.config, notification)
-        _, sender = parseaddr(self.config.from_)
-        recipients = self.config.recipients
+        message = build_message(self.config, notification, FieldRenderer(self, notification))
+        _, sender = parseaddr(str(message["From"]))
+        recipients = [address for _, address in getaddresses([str(message["To"])]) if address]
         if not recipients:
             raise PermanentNotifierError("clientError", "no recipient address in to")
         response = await self._deliver(sender, recipients, message.as_bytes())

@@ -28,11 +28,13 @@ from alertrouter.config.integrations import (
     IntegrationConfig,
     StrictModel,
 )
+from alertrouter.config.templating import GoTemplate
 from alertrouter.errors import PermanentNotifierError, RetryableNotifierError
 from alertrouter.logs import get_logger, log_event
 from alertrouter.notifiers import render
 from alertrouter.notifiers.base import Notification, Notifier, Receipt, http_status_error
 from alertrouter.notifiers.http import parse_retry_after, request_options
+from alertrouter.notifiers.templating import FieldRenderer
 
 __all__ = [
     "PagerDutyConfig",
@@ -52,43 +54,44 @@ _logger = get_logger(__name__)
 
 
 class PagerDutyLinkConfig(StrictModel):
-    """A link attached to every event."""
+    """A link attached to every event; both fields are templated."""
 
-    href: str
-    text: str = ""
+    href: GoTemplate
+    text: GoTemplate = ""
 
 
 class PagerDutyImageConfig(StrictModel):
     """An image attached to every event."""
 
-    src: str
-    alt: str = ""
-    href: str = ""
+    src: GoTemplate
+    alt: GoTemplate = ""
+    href: GoTemplate = ""
 
 
 class PagerDutyConfig(IntegrationConfig):
     """``pagerduty_configs`` entry (Alertmanager's fields; Events API v2 only).
 
-    ``description`` (the event summary) and ``details`` values are Jinja2 templates; besides
-    the common context they see ``alert``, ``labels`` and ``annotations`` of the one alert.
+    Every field Alertmanager templates (``description``, ``client``, ``client_url``,
+    ``details`` values, ``severity``, ``source``, ``component``, ``group``, ``class``, links and
+    images) is a Go template over Alertmanager's data for the one alert an event carries.
     """
 
     routing_key: SecretStr | None = None
     url: str = DEFAULT_EVENTS_URL
-    client: str = "alertrouter"
-    client_url: str = ""
-    description: render.UserTemplate | None = None
-    severity: str = "error"
+    client: GoTemplate = "alertrouter"
+    client_url: GoTemplate = ""
+    description: GoTemplate | None = None
+    severity: GoTemplate = "error"
     severity_map: dict[str, str] = Field(
         default_factory=lambda: {s: s for s in SEVERITIES},
     )
-    details: dict[str, render.UserTemplate] = Field(default_factory=dict)
+    details: dict[str, GoTemplate] = Field(default_factory=dict)
     links: list[PagerDutyLinkConfig] = Field(default_factory=list)
     images: list[PagerDutyImageConfig] = Field(default_factory=list)
-    source: str | None = None
-    component: str | None = None
-    group: str | None = None
-    class_: str | None = Field(None, alias="class")
+    source: GoTemplate | None = None
+    component: GoTemplate | None = None
+    group: GoTemplate | None = None
+    class_: GoTemplate | None = Field(None, alias="class")
     timeout: Duration = timedelta(seconds=10)
     http_config: HTTPClientConfig = HTTPClientConfig()
 
@@ -119,7 +122,7 @@ class PagerDutyConfig(IntegrationConfig):
     def _key_required(self) -> PagerDutyConfig:
         if self.routing_key is None or not self.routing_key.get_secret_value():
             raise PydanticCustomError("pagerduty", "routing_key (or routing_key_file) is required")
-        if self.severity not in SEVERITIES:
+        if "{{" not in self.severity and self.severity not in SEVERITIES:
             raise PydanticCustomError(
                 "pagerduty", "severity must be one of critical, error, warning, info"
             )
@@ -183,53 +186,66 @@ class PagerDutyNotifier(Notifier[PagerDutyConfig]):
             "event_action": "trigger" if firing else "resolve",
             "dedup_key": dedup_key(self.receiver, fingerprint),
         }
+        # Templates see the one alert this event carries (Alertmanager's data for it).
+        single = dataclasses.replace(notification, alerts=(alert,), digest=False)
+        fields = FieldRenderer(self, single)
         external_url = str(notification.group.get("externalURL") or "")
-        if config.client:
-            event["client"] = config.client
-        if config.client_url or external_url:
-            event["client_url"] = config.client_url or external_url
+        client = fields.text("client", config.client)
+        if client:
+            event["client"] = client
+        client_url = fields.text("client_url", config.client_url) or external_url
+        if client_url:
+            event["client_url"] = client_url
         if not firing:
             return event  # PagerDuty needs only the key to resolve
-        event["payload"] = self._payload(notification, alert, labels, external_url)
-        links = self._links(alert)
+        event["payload"] = self._payload(alert, labels, external_url, fields)
+        links = self._links(alert, fields)
         if links:
             event["links"] = links
         if config.images:
-            event["images"] = self._images
+            event["images"] = self._images(fields)
         return event
 
-    @functools.cached_property
-    def _images(self) -> list[dict[str, str]]:
-        """The configured images without empty fields; shared by events, so never mutated."""
-        return [{k: v for k, v in image.model_dump().items() if v} for image in self.config.images]
+    def _images(self, fields: FieldRenderer) -> list[dict[str, str]]:
+        """The configured images, rendered, without empty fields."""
+        images = []
+        for i, image in enumerate(self.config.images):
+            rendered = {
+                key: fields.text(f"images[{i}].{key}", getattr(image, key))
+                for key in ("src", "alt", "href")
+            }
+            if rendered["src"]:
+                images.append({k: v for k, v in rendered.items() if v})
+        return images
+
+    def _severity(self, labels: Mapping[str, Any], fields: FieldRenderer) -> str:
+        """The severity: a templated ``severity`` when it renders to a valid one; else the
+        alert's ``severity`` label through ``severity_map``; else the configured default."""
+        config = self.config
+        label = str(labels.get("severity", "")).strip()
+        by_label = config.severity_map.get(label) or config.severity_map.get(label.lower())
+        if "{{" in config.severity:
+            rendered = fields.text("severity", config.severity).strip().lower()
+            return rendered if rendered in SEVERITIES else by_label or "error"
+        return by_label or config.severity
 
     def _payload(
         self,
-        notification: Notification,
         alert: Mapping[str, Any],
         labels: Mapping[str, Any],
         external_url: str,
+        fields: FieldRenderer,
     ) -> dict[str, Any]:
         config = self.config
         annotations: Mapping[str, Any] = alert.get("annotations") or {}
-        context: dict[str, Any] | None = None
-        if config.description is not None or config.details:
-            single = dataclasses.replace(notification, alerts=(alert,), digest=False)
-            context = render.template_context(single)
-            context.update(alert=alert, labels=dict(labels), annotations=dict(annotations))
-        summary = ""
-        if config.description is not None and context is not None:
-            summary = render.render_template(config.description, context).strip()
-        severity_label = str(labels.get("severity", "")).strip()
+        summary = fields.text("description", config.description).strip()
         payload: dict[str, Any] = {
             "summary": render.truncate(summary or render.alert_summary(alert), MAX_SUMMARY),
-            "source": config.source
+            "source": fields.text("source", config.source)
             or str(labels.get("instance") or "")
             or urlsplit(external_url).hostname
             or "alertrouter",
-            "severity": config.severity_map.get(severity_label)
-            or config.severity_map.get(severity_label.lower())
-            or config.severity,
+            "severity": self._severity(labels, fields),
         }
         timestamp = _timestamp(alert.get("startsAt"))
         if timestamp:
@@ -239,24 +255,28 @@ class PagerDutyNotifier(Notifier[PagerDutyConfig]):
             ("group", config.group),
             ("class", config.class_),
         ):
-            value = configured or str(labels.get(field) or "")
+            value = fields.text(field, configured) or str(labels.get(field) or "")
             if value:
                 payload[field] = value
         details: dict[str, Any] = {"labels": dict(labels), "annotations": dict(annotations)}
-        for key, template in config.details.items():
-            assert context is not None
-            details[key] = render.render_template(template, context)
+        details.update(fields.texts("details", config.details))
         payload["custom_details"] = details
         return payload
 
-    def _links(self, alert: Mapping[str, Any]) -> list[dict[str, str]]:
+    def _links(self, alert: Mapping[str, Any], fields: FieldRenderer) -> list[dict[str, str]]:
         annotations: Mapping[str, Any] = alert.get("annotations") or {}
         candidates = [
             (alert.get("generatorURL"), "Source"),
             (annotations.get("runbook_url"), "Runbook"),
             (annotations.get("dashboard"), "Dashboard"),
             (annotations.get("dashboard_url"), "Dashboard"),
-            *((link.href, link.text) for link in self.config.links),
+            *(
+                (
+                    fields.text(f"links[{i}].href", link.href),
+                    fields.text(f"links[{i}].text", link.text),
+                )
+                for i, link in enumerate(self.config.links)
+            ),
         ]
         links: list[dict[str, str]] = []
         seen: set[str] = set()

@@ -1,35 +1,24 @@
-"""Text shared by every notifier: Alertmanager-style titles, alert order, digests, templates.
+"""Text shared by every notifier: Alertmanager-style titles, alert order, digests.
 
-User templates (``title`` / ``text`` overrides) are Jinja2 in a sandbox; their context is
-documented in the README (status, alerts, receiver, groupLabels, commonLabels,
-commonAnnotations, externalURL, digest).
+User templates are Go templates (``notifiers.templating``); ``template_context`` is what our
+own shipped email templates see.
 """
 
 from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable, Mapping
-from functools import lru_cache
-from typing import Annotated, Any
+from typing import Any
 
-from jinja2 import StrictUndefined, TemplateError
-from jinja2.sandbox import SandboxedEnvironment
-from pydantic import AfterValidator
-from pydantic_core import PydanticCustomError
-
-from alertrouter.errors import PermanentNotifierError
 from alertrouter.notifiers.base import Notification
 
 __all__ = [
     "SEVERITY_ORDER",
-    "UserTemplate",
     "alert_label_summary",
     "alert_summary",
-    "check_template",
     "common_pairs",
     "digest_lines",
     "notification_title",
-    "render_template",
     "sort_alerts",
     "template_context",
     "truncate",
@@ -126,7 +115,7 @@ def truncate(text: str, limit: int, marker: str = "…") -> str:
 
 
 def template_context(notification: Notification) -> dict[str, Any]:
-    """What a user template sees (documented in the README)."""
+    """What our shipped email templates see."""
     group = notification.group
     return {
         "status": notification.status,
@@ -141,40 +130,3 @@ def template_context(notification: Notification) -> dict[str, Any]:
         "digest": notification.digest,
         "title": notification_title(notification),
     }
-
-
-@lru_cache(maxsize=2)
-def _environment(autoescape: bool) -> SandboxedEnvironment:
-    return SandboxedEnvironment(undefined=StrictUndefined, autoescape=autoescape)
-
-
-# No default for autoescape: lru_cache keys f(s) and f(s, False) apart, splitting the cache.
-@lru_cache(maxsize=256)
-def _compile(source: str, autoescape: bool) -> Any:
-    return _environment(autoescape).from_string(source)
-
-
-def check_template(value: str) -> str:
-    """``value`` if it compiles as a user template; a PydanticCustomError for validators if not."""
-    try:
-        _compile(value, False)
-    except TemplateError as exc:
-        raise PydanticCustomError(
-            "template", "invalid template: {error}", {"error": str(exc)}
-        ) from None
-    return value
-
-
-# A config field holding a user template: checked to compile when the config loads.
-UserTemplate = Annotated[str, AfterValidator(check_template)]
-
-
-def render_template(source: str, context: Mapping[str, Any], *, autoescape: bool = False) -> str:
-    """Render a user template in the sandbox; a broken template is a permanent failure.
-
-    ``autoescape`` HTML-escapes what the template prints (an email ``html`` override).
-    """
-    try:
-        return str(_compile(source, autoescape).render(**context))
-    except TemplateError as exc:
-        raise PermanentNotifierError("other", f"template error: {exc}") from None

@@ -20,13 +20,19 @@ from typing import Any, ClassVar
 from urllib.parse import quote, urlsplit
 
 import aiohttp
-from pydantic import SecretStr, field_validator, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
-from alertrouter.config.integrations import Duration, HTTPClientConfig, IntegrationConfig
+from alertrouter.config.integrations import (
+    Duration,
+    HTTPClientConfig,
+    IntegrationConfig,
+    StrictModel,
+)
+from alertrouter.config.templating import GoTemplate
 from alertrouter.errors import NotifierError, PermanentNotifierError, RetryableNotifierError
 from alertrouter.logs import get_logger, log_event
 from alertrouter.notifiers.base import (
@@ -38,16 +44,14 @@ from alertrouter.notifiers.base import (
 )
 from alertrouter.notifiers.http import parse_retry_after, tls_context
 from alertrouter.notifiers.render import (
-    UserTemplate,
     alert_label_summary,
     alert_summary,
     digest_lines,
     notification_title,
-    render_template,
     sort_alerts,
-    template_context,
     truncate,
 )
+from alertrouter.notifiers.templating import FieldRenderer
 
 __all__ = ["SlackConfig", "SlackNotifier", "build_message"]
 
@@ -90,35 +94,69 @@ _LOG = get_logger(__name__)
 _SDK_LOGGER = logging.Logger("alertrouter.notifiers.slack.sdk", level=logging.CRITICAL + 1)
 
 
+class SlackField(StrictModel):
+    """An attachment field (Alertmanager's ``fields``); ``title`` and ``value`` are templated."""
+
+    title: GoTemplate
+    value: GoTemplate
+    short: bool | None = None
+
+
+class SlackConfirm(StrictModel):
+    """A button's confirmation dialog; every text is templated."""
+
+    text: GoTemplate
+    title: GoTemplate = ""
+    ok_text: GoTemplate = ""
+    dismiss_text: GoTemplate = ""
+
+
+class SlackAction(StrictModel):
+    """An attachment button (Alertmanager's ``actions``); texts and URLs are templated."""
+
+    type: GoTemplate
+    text: GoTemplate
+    url: GoTemplate = ""
+    style: GoTemplate = ""
+    name: GoTemplate = ""
+    value: GoTemplate = ""
+    confirm: SlackConfirm | None = None
+
+
 class SlackConfig(IntegrationConfig):
     """``slack_configs`` entry: Alertmanager's fields plus ``token`` for the Web API.
 
     With ``token`` (and ``channel``) messages go through chat.postMessage at ``api_base_url``;
-    otherwise to the incoming webhook ``api_url``. ``title``, ``text`` and ``color`` are
-    sandboxed Jinja2 templates (context in render.template_context).
+    otherwise to the incoming webhook ``api_url``. Every field Alertmanager templates is a Go
+    template over Alertmanager's data; one left unset keeps our own rendering (Block Kit).
     """
 
     api_url: SecretStr | None = None
     token: SecretStr | None = None
     api_base_url: str = DEFAULT_API_BASE_URL
-    channel: str | None = None
-    username: str | None = None
-    icon_emoji: str | None = None
-    icon_url: str | None = None
-    title: UserTemplate | None = None
-    title_link: str | None = None
-    text: UserTemplate | None = None
-    color: UserTemplate | None = None
+    channel: GoTemplate | None = None
+    username: GoTemplate | None = None
+    icon_emoji: GoTemplate | None = None
+    icon_url: GoTemplate | None = None
+    title: GoTemplate | None = None
+    title_link: GoTemplate | None = None
+    pretext: GoTemplate | None = None
+    text: GoTemplate | None = None
+    fallback: GoTemplate | None = None
+    footer: GoTemplate | None = None
+    color: GoTemplate | None = None
+    callback_id: GoTemplate | None = None
+    image_url: GoTemplate | None = None
+    thumb_url: GoTemplate | None = None
+    fields: list[SlackField] = Field(default_factory=list)
+    short_fields: bool = False
+    actions: list[SlackAction] = Field(default_factory=list)
+    link_names: bool = False
+    mrkdwn_in: list[str] = Field(default_factory=list)
     timeout: Duration = timedelta(seconds=10)
     http_config: HTTPClientConfig = HTTPClientConfig()
 
     default_send_resolved: ClassVar[bool] = False
-    ignored_fields: ClassVar[frozenset[str]] = frozenset(
-        {
-            "pretext", "footer", "fallback", "callback_id", "short_fields", "fields",
-            "link_names", "mrkdwn_in", "actions", "image_url", "thumb_url",
-        }
-    )  # fmt: skip
     global_defaults: ClassVar[dict[str, str]] = {"api_url": "slack_api_url"}
     secret_files: ClassVar[dict[str, str]] = {
         "api_url_file": "api_url",
@@ -149,35 +187,46 @@ class SlackConfig(IntegrationConfig):
 
 
 def build_message(
-    notification: Notification, config: SlackConfig, *, max_bytes: int = MAX_MESSAGE_BYTES
+    notification: Notification,
+    config: SlackConfig,
+    fields: FieldRenderer,
+    *,
+    max_bytes: int = MAX_MESSAGE_BYTES,
 ) -> dict[str, Any]:
-    """The chat.postMessage / incoming-webhook body for ``notification``, within Slack's limits."""
-    # One context for every user template: building it copies the alerts and renders the title.
-    templated = config.title or config.text or config.color
-    context = template_context(notification) if templated else {}
+    """The chat.postMessage / incoming-webhook body for ``notification``, within Slack's limits.
+
+    Fields the config templates are rendered by ``fields``; the rest is our own Block Kit.
+    """
     ordered = sort_alerts(notification.alerts)
     title = notification_title(notification)
-    if config.title:
-        title = render_template(config.title, context).strip() or title
-    payload: dict[str, Any] = {"text": truncate(title, MAX_FALLBACK_CHARS)}
+    if config.title is not None:
+        title = fields.text("title", config.title).strip() or title
+    fallback = fields.text("fallback", config.fallback, title) or title
+    payload: dict[str, Any] = {"text": truncate(fallback, MAX_FALLBACK_CHARS)}
     for key in ("channel", "username", "icon_emoji", "icon_url"):
-        if getattr(config, key):
-            payload[key] = getattr(config, key)
+        value = fields.text(key, getattr(config, key))
+        if value:
+            payload[key] = value
+    if config.link_names:
+        payload["link_names"] = True
     top: list[dict[str, Any]] = [_header_block(notification, title)]
-    link = _title_link(notification, config)
+    link = _title_link(notification, config, fields)
     if link:
         top.append({"type": "context", "elements": [{"type": "mrkdwn", "text": link}]})
     body: list[dict[str, Any]] = []
     if notification.digest:
         body.append(_section(_digest_text(notification)))
     payload["blocks"] = top
-    color = _color(notification, config, context, ordered)
-    payload["attachments"] = [{"color": color, "blocks": body}]
+    color = fields.text("color", config.color).strip() or _default_color(notification, ordered)
+    attachment: dict[str, Any] = {"color": color, "blocks": body}
+    attachment.update(_attachment_fields(config, fields))
+    payload["attachments"] = [attachment]
 
     total = notification.covered
     parts: Iterable[str]
-    if config.text:
-        chunks = _chunks(render_template(config.text, context))
+    text = fields.text("text", config.text) if config.text is not None else ""
+    if text.strip():
+        chunks = _chunks(text)
         parts, count = chunks, len(chunks)
         overflow = f"… message cut to fit Slack ({total} alerts in total)"
     else:
@@ -201,6 +250,45 @@ def build_message(
     return payload
 
 
+def _attachment_fields(config: SlackConfig, fields: FieldRenderer) -> dict[str, Any]:
+    """Alertmanager's attachment fields that the config sets, rendered as Alertmanager does."""
+    out: dict[str, Any] = {}
+    for key in ("pretext", "footer", "callback_id", "image_url", "thumb_url"):
+        value = fields.text(key, getattr(config, key))
+        if value:
+            out[key] = truncate(value, MAX_SECTION_CHARS) if key == "pretext" else value
+    if config.fields:
+        out["fields"] = [
+            {
+                "title": fields.text(f"fields[{i}].title", field.title),
+                "value": fields.text(f"fields[{i}].value", field.value),
+                "short": config.short_fields if field.short is None else field.short,
+            }
+            for i, field in enumerate(config.fields)
+        ]
+    if config.actions:
+        out["actions"] = [_action(i, action, fields) for i, action in enumerate(config.actions)]
+    if config.mrkdwn_in:
+        out["mrkdwn_in"] = list(config.mrkdwn_in)
+    return out
+
+
+def _action(index: int, action: SlackAction, fields: FieldRenderer) -> dict[str, Any]:
+    where = f"actions[{index}]"
+    rendered: dict[str, Any] = {
+        key: fields.text(f"{where}.{key}", getattr(action, key))
+        for key in ("type", "text", "url", "style", "name", "value")
+    }
+    out = {k: v for k, v in rendered.items() if v or k in ("type", "text")}
+    if action.confirm is not None:
+        confirm = action.confirm
+        out["confirm"] = {
+            key: fields.text(f"{where}.confirm.{key}", getattr(confirm, key))
+            for key in ("text", "title", "ok_text", "dismiss_text")
+        }
+    return out
+
+
 def _header_block(notification: Notification, title: str) -> dict[str, Any]:
     emoji = "🔥" if notification.status == "firing" else "✅"
     # Slack counts UTF-16 units: leave room for the emoji's surrogate pair.
@@ -214,9 +302,9 @@ def _header_block(notification: Notification, title: str) -> dict[str, Any]:
     return {"type": "header", "text": {"type": "plain_text", "text": f"{emoji} {text}"}}
 
 
-def _title_link(notification: Notification, config: SlackConfig) -> str:
-    url = config.title_link
-    if url is None:
+def _title_link(notification: Notification, config: SlackConfig, fields: FieldRenderer) -> str:
+    url = fields.text("title_link", config.title_link) if config.title_link is not None else ""
+    if not url:
         external = str(notification.group.get("externalURL") or "").rstrip("/")
         if not external:
             return ""
@@ -224,16 +312,7 @@ def _title_link(notification: Notification, config: SlackConfig) -> str:
     return _link(url, "Open in Alertmanager")
 
 
-def _color(
-    notification: Notification,
-    config: SlackConfig,
-    context: Mapping[str, Any],
-    ordered: Sequence[Mapping[str, Any]],
-) -> str:
-    if config.color:
-        rendered = render_template(config.color, context).strip()
-        if rendered:
-            return rendered
+def _default_color(notification: Notification, ordered: Sequence[Mapping[str, Any]]) -> str:
     if notification.status != "firing":
         return COLOR_RESOLVED
     # sort_alerts ranks every firing alert before any resolved one.
@@ -351,11 +430,9 @@ class SlackNotifier(Notifier[SlackConfig]):
         self,
         config: SlackConfig,
         session: aiohttp.ClientSession,
-        *,
-        receiver: str,
-        integration: str,
+        **options: Any,
     ) -> None:
-        super().__init__(config, session, receiver=receiver, integration=integration)
+        super().__init__(config, session, **options)
         self._timeout = config.timeout.total_seconds()
         self._secrets = _secret_parts(config)
         http = config.http_config
@@ -380,7 +457,7 @@ class SlackNotifier(Notifier[SlackConfig]):
 
     async def send(self, notification: Notification) -> Receipt:
         """Post one message; raise Retryable/PermanentNotifierError classifying any failure."""
-        message = build_message(notification, self.config)
+        message = build_message(notification, self.config, FieldRenderer(self, notification))
         api = "web" if self._web is not None else "webhook"
         started = time.monotonic()
         try:

@@ -141,11 +141,9 @@ class WebhookNotifier(Notifier[WebhookConfig]):
         self,
         config: WebhookConfig,
         session: aiohttp.ClientSession,
-        *,
-        receiver: str,
-        integration: str,
+        **options: Any,
     ) -> None:
-        super().__init__(config, session, receiver=receiver, integration=integration)
+        super().__init__(config, session, **options)
         assert config.url is not None  # the config validator requires it
         self._url = config.url.get_secret_value()
         authorization = authorization_header(config.http_config)

@@ -94,7 +94,7 @@ class Item:
 
 
 def _is_alnum(ch: str) -> bool:
-    return ch == "_" or ch.isalpha() or unicodedata.category(ch) == "Nd"
+    return ch != "" and (ch == "_" or ch.isalpha() or unicodedata.category(ch) == "Nd")
 
 
 def format_rune(ch: str) -> str:
