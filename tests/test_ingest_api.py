@@ -850,6 +850,44 @@ async def test_a_weekend_mute_follows_the_injected_clock(store: Store) -> None:
         assert (await harness.send("repeat"))["queued"] == 1
 
 
+async def test_a_resolve_during_a_mute_closes_what_was_paged(store: Store) -> None:
+    """Paged on Friday night, muted on Saturday: the resolve is still sent (design.md §4),
+    while a firing repeat stays muted."""
+    config = config_from(INTERVALS.format(critical="weekends", warning="always"))
+    # Friday 23:31, then Saturday 07:11: within the claim's life (2 x the 4h repeat interval).
+    clock = FakeClock(START - 7 * 3600 - 40 * 60)
+    async with running(store, config=config, clock=clock) as harness:
+        assert (await harness.send("firing_critical"))["queued"] == 1
+        clock.now = START  # Saturday: muted
+        assert (await harness.send("repeat"))["suppressed"] == 1
+        assert (await harness.send("resolved"))["queued"] == 1
+        (_, resolve) = summarize(await harness.jobs())
+        assert resolve == job(PAGERDUTY, "resolved", HIGH_ERROR)
+
+
+async def test_a_resolve_during_a_mute_for_an_alert_never_paged_is_dropped(store: Store) -> None:
+    """A resolve passing a mute is still deduplicated: never notified, nothing is sent."""
+    config = config_from(INTERVALS.format(critical="weekends", warning="always"))
+    async with running(store, config=config, clock=FakeClock(START)) as harness:
+        assert (await harness.send("firing_critical"))["suppressed"] == 1
+        assert (await harness.send("resolved"))["suppressed"] == 1
+        assert await harness.jobs() == []
+
+
+async def test_resolve_when_muted_false_drops_resolves_as_alertmanager_does(store: Store) -> None:
+    """``resolve_when_muted: false`` on a route keeps Alertmanager's behaviour: muted is muted."""
+    text = INTERVALS.format(critical="weekends", warning="always").replace(
+        "mute_time_intervals: [weekends]",
+        "mute_time_intervals: [weekends]\n          resolve_when_muted: false",
+    )
+    config = config_from(text)
+    clock = FakeClock(START - 7 * 3600 - 40 * 60)
+    async with running(store, config=config, clock=clock) as harness:
+        assert (await harness.send("firing_critical"))["queued"] == 1
+        clock.now = START
+        assert (await harness.send("resolved"))["suppressed"] == 1
+
+
 def test_an_inverted_weekday_range_is_a_config_error() -> None:
     """weekdays 'monday:sunday' is refused (sunday is day 0), as Alertmanager refuses it."""
     with pytest.raises(ConfigError, match="start day cannot be before end day"):

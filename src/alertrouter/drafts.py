@@ -73,6 +73,9 @@ def draft_jobs(
                     route.repeat_interval.total_seconds(),
                 )
             receiver, reason, repeat_interval = target
+            if reason is not None and alert.status == "resolved" and route.resolve_when_muted:
+                # Dedup sends it only where we notified the alert firing (design.md §4).
+                reason = None
             for spec in receiver.integrations:
                 key = ClaimKey(receiver.name, spec.key, fingerprint)
                 if key in seen:

@@ -410,6 +410,7 @@ def _build_route(
     route_id: str,
     inherited_receiver: str = "",
     inherited_repeat: timedelta = DEFAULT_REPEAT_INTERVAL,
+    inherited_resolve_when_muted: bool = True,
 ) -> Route:
     matchers: list[Matcher] = [
         Matcher.create(name, MatchType.EQUAL, value) for name, value in config.match.items()
@@ -424,8 +425,13 @@ def _build_route(
         matchers.extend(parse_matchers(entry))
     receiver = config.receiver or inherited_receiver
     repeat = config.repeat_interval or inherited_repeat
+    resolve_when_muted = (
+        inherited_resolve_when_muted
+        if config.resolve_when_muted is None
+        else config.resolve_when_muted
+    )
     children = [
-        _build_route(child, f"{route_id}.routes[{i}]", receiver, repeat)
+        _build_route(child, f"{route_id}.routes[{i}]", receiver, repeat, resolve_when_muted)
         for i, child in enumerate(config.routes)
     ]
     return Route(
@@ -437,6 +443,7 @@ def _build_route(
         routes=tuple(children),
         mute_time_intervals=tuple(config.mute_time_intervals),
         active_time_intervals=tuple(config.active_time_intervals),
+        resolve_when_muted=resolve_when_muted,
     )
 
 

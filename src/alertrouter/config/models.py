@@ -84,6 +84,10 @@ class RouteConfig(StrictModel):
     repeat_interval: Duration | None = None
     mute_time_intervals: list[str] = Field(default_factory=list)
     active_time_intervals: list[str] = Field(default_factory=list)
+    # alertrouter's: a resolve for an alert we notified is sent while the route is muted
+    # (or outside its active times), so a page opened before a maintenance window can close.
+    # Inherited; default true. Alertmanager drops it (prometheus/alertmanager#3664).
+    resolve_when_muted: bool | None = None
     group_by: list[str] | None = None
     group_wait: Duration | None = None
     group_interval: Duration | None = None

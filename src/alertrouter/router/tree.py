@@ -29,6 +29,7 @@ class Route:
     routes: tuple[Route, ...]
     mute_time_intervals: tuple[str, ...] = ()
     active_time_intervals: tuple[str, ...] = ()
+    resolve_when_muted: bool = True  # resolves of notified alerts pass a mute (see config)
 
     def match(self, labels: Mapping[str, str]) -> list[Route]:
         """The matching nodes for ``labels`` in tree order; empty when this node doesn't match."""
