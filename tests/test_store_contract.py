@@ -501,6 +501,14 @@ async def test_list_jobs_per_state_oldest_first(store: Store) -> None:
     assert ids(await store.list_jobs("dead")) == [c]
 
 
+async def test_list_jobs_newest_first_takes_the_newest(store: Store) -> None:
+    """newest_first lists the ``limit`` most recent jobs of a state, most recent first."""
+    drafts = [make_draft(fp, integration=f"slack[{n}]") for n, fp in enumerate("abcd")]
+    a, b, c, d = (await store.claim_and_enqueue(drafts, T0)).job_ids
+    assert ids(await store.list_jobs("pending", newest_first=True)) == [d, c, b, a]
+    assert ids(await store.list_jobs("pending", limit=2, newest_first=True)) == [d, c]
+
+
 async def test_stats_count_jobs_per_queue(store: Store) -> None:
     """Pending, inflight and dead are counted per queue, with the oldest pending creation time."""
     assert await store.stats() == StoreStats()

@@ -84,13 +84,17 @@ def job_summary(job: Job) -> dict[str, Any]:
 
 
 async def list_deliveries(request: web.Request) -> web.Response:
-    """``?state=pending|inflight|dead|done&limit=N`` (pending by default)."""
+    """``?state=pending|inflight|dead|done|all&limit=N&order=oldest|newest`` (pending, oldest
+    first by default); ``all`` is the newest of every state, newest first."""
     service = _service(request)
     state = request.query.get("state", "pending")
-    if state not in _STATES:
+    order = request.query.get("order", "newest" if state == "all" else "oldest")
+    if state not in (*_STATES, "all"):
+        message = f"want one of {', '.join(_STATES)}, all"
+        return web.json_response({"errors": [{"field": "state", "message": message}]}, status=400)
+    if order not in ("oldest", "newest"):
         return web.json_response(
-            {"errors": [{"field": "state", "message": f"want one of {', '.join(_STATES)}"}]},
-            status=400,
+            {"errors": [{"field": "order", "message": "want oldest or newest"}]}, status=400
         )
     try:
         limit = max(1, min(1000, int(request.query.get("limit", "100"))))
@@ -98,8 +102,15 @@ async def list_deliveries(request: web.Request) -> web.Response:
         return web.json_response(
             {"errors": [{"field": "limit", "message": "want a number"}]}, status=400
         )
-    jobs = await service.store.list_jobs(cast(JobState, state), limit)
-    return web.json_response({"deliveries": [job_summary(job) for job in jobs]})
+    newest = order == "newest"
+    states = _STATES if state == "all" else (state,)
+    jobs = [
+        job
+        for each in states
+        for job in await service.store.list_jobs(cast(JobState, each), limit, newest_first=newest)
+    ]
+    jobs.sort(key=lambda job: job.id, reverse=newest)
+    return web.json_response({"deliveries": [job_summary(job) for job in jobs[:limit]]})
 
 
 async def get_delivery(request: web.Request) -> web.Response:

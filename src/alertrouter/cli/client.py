@@ -56,9 +56,12 @@ class ServiceClient:
         result: dict[str, Any] = self._request("GET", f"/api/v1/deliveries/{job_id}")
         return result
 
-    def deliveries(self, state: str, limit: int = 100) -> list[dict[str, Any]]:
-        """Deliveries in ``state``."""
-        result = self._request("GET", "/api/v1/deliveries", params={"state": state, "limit": limit})
+    def deliveries(
+        self, state: str, limit: int = 100, order: str = "oldest"
+    ) -> list[dict[str, Any]]:
+        """Deliveries in ``state`` (``all`` for every state), oldest or newest first."""
+        params = {"state": state, "limit": limit, "order": order}
+        result = self._request("GET", "/api/v1/deliveries", params=params)
         deliveries: list[dict[str, Any]] = result["deliveries"]
         return deliveries
 

@@ -27,7 +27,7 @@ from alertrouter.config.settings import (
 from alertrouter.constants import EXIT_FAILED, EXIT_OK, EXIT_USAGE
 from alertrouter.durations import format_duration
 from alertrouter.errors import ConfigError, MatcherSyntaxError, ServeError, StoreError
-from alertrouter.router.matchers import parse_label_set
+from alertrouter.router.matchers import format_label_set, parse_label_set
 from alertrouter.router.report import render_explain, render_tree
 from alertrouter.router.tree import Router
 
@@ -97,7 +97,10 @@ def build_parser() -> argparse.ArgumentParser:
     listing = deliveries_commands.add_parser("list", help="list deliveries")
     _client_flags(listing, token_env="ALERTROUTER_ADMIN_TOKEN")
     listing.add_argument(
-        "--state", default="pending", choices=["pending", "inflight", "dead", "done"]
+        "--state",
+        default="all",
+        choices=["all", "pending", "inflight", "dead", "done"],
+        help="only deliveries in this state (default: every state, newest first)",
     )
     listing.add_argument("--limit", type=int, default=100)
     listing.add_argument("--json", action="store_true", help="print JSON")
@@ -279,7 +282,7 @@ def _run_cases(router: Router, cases_file: str) -> int:
             print(f"PASS {case.name}")
             continue
         print(f"FAIL {case.name} ({cases_file}:{case.line})")
-        print(f"  labels: {dict(case.labels)}")
+        print(f"  labels: {format_label_set(case.labels)}")
         print(f"  - expected: {','.join(case.expect)}")
         print(f"  + got:      {','.join(result.got)}")
     print(f"{len(results) - len(failures)} of {len(results)} cases passed")

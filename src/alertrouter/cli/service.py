@@ -135,10 +135,10 @@ def _follow(client: ServiceClient, job_ids: list[int], timeout: float) -> bool:
 
 
 def deliveries_list_command(args: argparse.Namespace) -> int:
-    """List deliveries in a state, as a table or JSON."""
+    """List recent deliveries (every state, or ``--state``), newest first, as a table or JSON."""
     try:
         with ServiceClient(args.url, _token(args)) as client:
-            found = client.deliveries(args.state, args.limit)
+            found = client.deliveries(args.state, args.limit, order="newest")
     except ClientError as exc:
         print(f"alertrouter: {exc}", file=sys.stderr)
         return EXIT_FAILED
@@ -160,7 +160,8 @@ def deliveries_list_command(args: argparse.Namespace) -> int:
         for d in found
     ]
     headers = ["ID", "STATE", "RECEIVER", "INTEGRATION", "ATTEMPTS", "AGE", "ALERTS", "LAST ERROR"]
-    print(format_table(headers, rows) if rows else f"no {args.state} deliveries")
+    which = "" if args.state == "all" else f"{args.state} "
+    print(format_table(headers, rows) if rows else f"no {which}deliveries")
     return EXIT_OK
 
 

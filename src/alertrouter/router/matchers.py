@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 import re
 import warnings
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -16,6 +16,7 @@ from alertrouter.errors import MatcherSyntaxError
 __all__ = [
     "MatchType",
     "Matcher",
+    "format_label_set",
     "parse_label_assignment",
     "parse_label_set",
     "parse_matcher",
@@ -137,8 +138,18 @@ class Matcher:
         return found if kind is MatchType.REGEX else not found
 
     def __str__(self) -> str:
-        escaped = self.value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
-        return f'{self.name}{self.type.value}"{escaped}"'
+        return f"{self.name}{self.type.value}{quote_label_value(self.value)}"
+
+
+def quote_label_value(value: str) -> str:
+    """A label value as Alertmanager prints it: double-quoted, with \\, \" and \\n escaped."""
+    escaped = value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+    return f'"{escaped}"'
+
+
+def format_label_set(labels: Mapping[str, str]) -> str:
+    """``{a="b", c="d"}``, sorted by name, as Alertmanager prints a label set."""
+    return "{" + ", ".join(f"{k}={quote_label_value(labels[k])}" for k in sorted(labels)) + "}"
 
 
 def parse_matchers(text: str) -> list[Matcher]:

@@ -301,8 +301,10 @@ class Store(abc.ABC):
         """One job by id, in any state."""
 
     @abc.abstractmethod
-    async def list_jobs(self, state: JobState, limit: int = 100) -> list[Job]:
-        """Jobs in ``state``, oldest first."""
+    async def list_jobs(
+        self, state: JobState, limit: int = 100, *, newest_first: bool = False
+    ) -> list[Job]:
+        """Jobs in ``state``, oldest first (the ``limit`` newest, newest first, if asked)."""
 
     @abc.abstractmethod
     async def get_claim(self, key: ClaimKey) -> ClaimState | None:

@@ -110,9 +110,12 @@ class InstrumentedStore(Store):
         """Timed get_job."""
         return await self._timed("get_job", self.inner.get_job(job_id))
 
-    async def list_jobs(self, state: JobState, limit: int = 100) -> list[Job]:
+    async def list_jobs(
+        self, state: JobState, limit: int = 100, *, newest_first: bool = False
+    ) -> list[Job]:
         """Timed list_jobs."""
-        return await self._timed("list_jobs", self.inner.list_jobs(state, limit))
+        listed = self.inner.list_jobs(state, limit, newest_first=newest_first)
+        return await self._timed("list_jobs", listed)
 
     async def get_claim(self, key: ClaimKey) -> ClaimState | None:
         """Timed get_claim."""

@@ -132,10 +132,12 @@ class MemoryStore(Store):
         """By id."""
         return self._jobs.get(job_id)
 
-    async def list_jobs(self, state: JobState, limit: int = 100) -> list[Job]:
-        """Oldest first."""
+    async def list_jobs(
+        self, state: JobState, limit: int = 100, *, newest_first: bool = False
+    ) -> list[Job]:
+        """Oldest first, or newest first."""
         found = [job for job in self._jobs.values() if job.state == state]
-        return sorted(found, key=lambda j: j.id)[:limit]
+        return sorted(found, key=lambda j: j.id, reverse=newest_first)[:limit]
 
     async def get_claim(self, key: ClaimKey) -> ClaimState | None:
         """The stored claim."""

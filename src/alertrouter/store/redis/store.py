@@ -376,8 +376,10 @@ class RedisStore(Store):
             fields = _text_map(await self.client.hgetall(self.keys.job(job_id)))
         return _job_from_hash(fields) if fields else None
 
-    async def list_jobs(self, state: JobState, limit: int = 100) -> list[Job]:
-        """Oldest first, from the state's index; expired done jobs are dropped from it."""
+    async def list_jobs(
+        self, state: JobState, limit: int = 100, *, newest_first: bool = False
+    ) -> list[Job]:
+        """Oldest (or newest) first, from the state's index; expired done jobs are dropped."""
         if limit <= 0:
             return []  # ZRANGE 0 -1 would mean everything
         index = self.keys.state_index(state)
@@ -385,7 +387,9 @@ class RedisStore(Store):
         offset = 0
         with _redis_errors("list_jobs"):
             while len(jobs) < limit:
-                job_ids = await self.client.zrange(index, offset, offset + limit - len(jobs) - 1)
+                job_ids = await self.client.zrange(
+                    index, offset, offset + limit - len(jobs) - 1, desc=newest_first
+                )
                 if not job_ids:
                     break
                 async with self.client.pipeline(transaction=False) as pipe:

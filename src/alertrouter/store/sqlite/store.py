@@ -414,12 +414,15 @@ class SQLiteStore(Store):
 
         return await self._run(read)
 
-    async def list_jobs(self, state: JobState, limit: int = 100) -> list[Job]:
-        """Oldest first."""
+    async def list_jobs(
+        self, state: JobState, limit: int = 100, *, newest_first: bool = False
+    ) -> list[Job]:
+        """Oldest first, or newest first."""
+        order = "DESC" if newest_first else "ASC"
 
         def read(c: sqlite3.Connection) -> list[Job]:
             rows = c.execute(
-                f"{SELECT_JOB} WHERE j.state=? ORDER BY j.id LIMIT ?",
+                f"{SELECT_JOB} WHERE j.state=? ORDER BY j.id {order} LIMIT ?",
                 (state, limit),
             ).fetchall()
             return [job_from_row(row) for row in rows]
