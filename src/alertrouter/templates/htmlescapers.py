@@ -370,10 +370,10 @@ def css_value_filter(*args: Any) -> str:
 
 
 def eval_args(*args: Any) -> str:
-    """``_eval_args_``: print the arguments as text/template's escapers do."""
+    """``_eval_args_``: html/template's evalArgs, ``fmt.Sprint`` (nil prints ``<nil>``)."""
     if len(args) == 1 and type(args[0]) is str:
         return str(args[0])
-    return sprint(*("<no value>" if a is None or a is MISSING else a for a in args))
+    return sprint(*(None if a is MISSING else a for a in args))
 
 
 ESCAPERS: dict[str, Callable[..., str]] = {
