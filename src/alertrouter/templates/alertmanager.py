@@ -15,6 +15,7 @@ from typing import Any, Literal
 
 from .errors import ParseError
 from .nodes import Tree
+from .parser import parse as parse_text
 from .template import Template
 
 __all__ = ["DEFAULT_TEMPLATE_FILES", "AlertmanagerTemplates", "from_globs", "render"]
@@ -44,10 +45,10 @@ class AlertmanagerTemplates:
 
     def parse_file(self, path: Path, name: str | None = None) -> None:
         """Parse one file into both sets as template ``name`` (its base name by default)."""
-        text = path.read_text(encoding="utf-8", errors="surrogateescape")
         tname = path.name if name is None else name
-        self.text.parse(text, tname)
-        self.html.parse(text, tname)
+        trees = _parse_file_cached(path, tname, self.text.function_names())
+        self.text.add_parse_trees(trees)
+        self.html.add_parse_trees(trees)
         self._compiled.clear()
 
     def parse_glob(self, pattern: str) -> None:
@@ -88,6 +89,28 @@ class AlertmanagerTemplates:
             return ""
         clone, tree = self._compile(True, text)
         return clone.execute_tree(tree, data)
+
+
+_FILE_CACHE: OrderedDict[tuple[str, int, int, str, frozenset[str]], dict[str, Tree]] = OrderedDict()
+_FILE_CACHE_LOCK = threading.Lock()
+
+
+def _parse_file_cached(path: Path, name: str, funcs: frozenset[str]) -> dict[str, Tree]:
+    """Parse a template file once per content version (trees are never mutated after parse)."""
+    st = path.stat()
+    key = (str(path), st.st_mtime_ns, st.st_size, name, funcs)
+    with _FILE_CACHE_LOCK:
+        hit = _FILE_CACHE.get(key)
+        if hit is not None:
+            _FILE_CACHE.move_to_end(key)
+            return hit
+    text = path.read_text(encoding="utf-8", errors="surrogateescape")
+    trees = parse_text(name, text, funcs)
+    with _FILE_CACHE_LOCK:
+        _FILE_CACHE[key] = trees
+        if len(_FILE_CACHE) > _CACHE_SIZE:
+            _FILE_CACHE.popitem(last=False)
+    return trees
 
 
 def from_globs(
