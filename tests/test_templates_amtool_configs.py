@@ -1,4 +1,4 @@
-"""Real-world configs' templated receiver fields, and our default templates, rendered as amtool does.
+"""Real-world configs' templated receiver fields and our default templates, as amtool renders.
 
 For every config in ``/work/shared/amconfigs`` that ``amtool check-config`` accepts: each receiver
 string with ``{{`` and each of Alertmanager's default field templates (which the config's own files
@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 import yaml
+
 from test_templates_oracle import AMTOOL, DATA_DIR, Case, differences, needs_amtool
 
 CONFIGS_DIR = Path("/work/shared/amconfigs")
@@ -35,19 +36,41 @@ DEFAULT_FIELDS = [
     ("pushover", "text", '{{ if eq .Status "firing" }}2{{ else }}0{{ end }}'),
 ] + [
     ("any", "text", f'{{{{ template "{name}" . }}}}')
-    for name in (
-        "discord.default.message discord.default.title opsgenie.default.description "
-        "opsgenie.default.message opsgenie.default.source pagerduty.default.client "
-        "pagerduty.default.clientURL pagerduty.default.description pushover.default.message "
-        "pushover.default.title pushover.default.url slack.default.callbackid "
-        "slack.default.fallback slack.default.footer slack.default.iconemoji "
-        "slack.default.iconurl slack.default.pretext slack.default.text slack.default.title "
-        "slack.default.titlelink slack.default.username sns.default.message sns.default.subject "
-        "telegram.default.message victorops.default.entity_display_name "
-        "victorops.default.monitoring_tool victorops.default.state_message "
-        "webex.default.message wechat.default.agent_id wechat.default.message "
-        "wechat.default.to_party wechat.default.to_tag wechat.default.to_user"
-    ).split()
+    for name in [
+        "discord.default.message",
+        "discord.default.title",
+        "opsgenie.default.description",
+        "opsgenie.default.message",
+        "opsgenie.default.source",
+        "pagerduty.default.client",
+        "pagerduty.default.clientURL",
+        "pagerduty.default.description",
+        "pushover.default.message",
+        "pushover.default.title",
+        "pushover.default.url",
+        "slack.default.callbackid",
+        "slack.default.fallback",
+        "slack.default.footer",
+        "slack.default.iconemoji",
+        "slack.default.iconurl",
+        "slack.default.pretext",
+        "slack.default.text",
+        "slack.default.title",
+        "slack.default.titlelink",
+        "slack.default.username",
+        "sns.default.message",
+        "sns.default.subject",
+        "telegram.default.message",
+        "victorops.default.entity_display_name",
+        "victorops.default.monitoring_tool",
+        "victorops.default.state_message",
+        "webex.default.message",
+        "wechat.default.agent_id",
+        "wechat.default.message",
+        "wechat.default.to_party",
+        "wechat.default.to_tag",
+        "wechat.default.to_user",
+    ]
 ]
 
 

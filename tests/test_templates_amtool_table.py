@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from test_templates_oracle import DATA_DIR, Case, differences, needs_amtool
 
 RESOLVED = str(DATA_DIR / "realistic_resolved.json")
@@ -65,7 +66,8 @@ TEXT = [
     "{{ slice .Status 1 3 }} {{ slice .Status 2 }} {{ slice .Alerts 1 2 }}",
     '{{ print 1 2 "a" "b" 3 }} {{ print nil }} {{ println 1 "x" }}',
     '{{ printf "%s|%q|%v|%d|%5.1f|%-4s|%x|%T" .Status .Status .Alerts 42 3.14159 "ab" "hi" 1 }}',
-    '{{ printf "%d %s" "x" 2 }} {{ printf "%!" }} {{ printf "%d" }} {{ printf "%[2]s %[1]s" "a" "b" }}',
+    '{{ printf "%d %s" "x" 2 }} {{ printf "%!" }} {{ printf "%d" }}',
+    '{{ printf "%[2]s %[1]s" "a" "b" }}',
     '{{ html "<a href=\'x\'>&amp;</a>" }} {{ html 1 "<" }} {{ html nil }}',
     '{{ js "it\'s <b>\\"x\\"</b> & =" }} {{ js "\\u2028" }}',
     '{{ urlquery "a b&c=d/é" }} {{ urlquery 1 2 }}',
