@@ -433,6 +433,8 @@ def _finish_error(message: str, name: str) -> str:
     if message.startswith("\0"):
         _, line, text = message.split("\0", 2)
         return f"html/template:{name}:{line}: {text}"
+    if not name:
+        return f"html/template: {message}"
     return f"html/template:{name}: {message}"
 
 
