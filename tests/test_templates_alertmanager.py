@@ -1,4 +1,4 @@
-"""Alertmanager's template set: default files, config globs, ExecuteTextString/HTMLString, render."""
+"""Alertmanager's template set: defaults, config globs, Execute{Text,HTML}String, render."""
 
 from __future__ import annotations
 

@@ -50,7 +50,8 @@ def run(text: str, data: Any = DATA) -> str:
         ),
         (
             '<script>var s = "{{ .R }}";</script>',
-            '<script>var s = "team-\\u003cops\\u003e \\u0026 \\u0022on\\u0027call\\u0022";</script>',
+            '<script>var s = "team-\\u003cops\\u003e \\u0026 '
+            '\\u0022on\\u0027call\\u0022";</script>',
         ),
         ('<a onclick="f({{ .N }})">', '<a onclick="f( 3 )">'),
         ("<style>p { color: {{ .E }}red }</style>", "<style>p { color: red }</style>"),
@@ -64,7 +65,8 @@ def run(text: str, data: Any = DATA) -> str:
         ('{{ .H }} <a title="{{ .H }}">', '<b>bold</b> <a title="bold">'),
         (
             '{{ .R | html }} {{ html .R "x" }}',
-            "team-&lt;ops&gt; &amp; &#34;on&#39;call&#34; team-&lt;ops&gt; &amp; &#34;on&#39;call&#34;x",
+            "team-&lt;ops&gt; &amp; &#34;on&#39;call&#34; "
+            "team-&lt;ops&gt; &amp; &#34;on&#39;call&#34;x",
         ),
         (
             '{{ define "c" }}<td>{{ . }}</td>{{ end }}{{ template "c" .R }}',
