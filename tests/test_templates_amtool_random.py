@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import random
+import re
 from collections.abc import Callable
 
 import pytest
@@ -34,6 +35,10 @@ DEFAULT_NAMES = [
     "email.default.subject",
     "__text_alert_list",
 ]
+ROOT_FIELDS = "Status|Receiver|ExternalURL|Alerts|GroupLabels|CommonLabels|CommonAnnotations"
+# Inside range and with, dot is no longer the data: generated references go through $.
+_ROOTED = re.compile(rf"(?<=[\s(|])\.({ROOT_FIELDS})\b")
+KEEP = "\N{SECTION SIGN}"  # marks a reference to the range element, left as is
 KV_KEYS = ["alertname", "severity", "instance", "summary", "missing", "team", "empty"]
 
 
@@ -70,14 +75,14 @@ class Gen:
                 lambda: f'(reReplaceAll "[aeiou]" "_" {self.string()})',
                 lambda: f"({self.string()} | {r.choice(['toUpper', 'html', 'js', 'urlquery'])})",
                 lambda: f"(slice {r.choice(STRINGS[:2])} 1 {r.randint(1, 3)})",
-                lambda: f"(index .Alerts {r.randint(0, 1)}).{r.choice(['Status', 'Fingerprint'])}",
+                lambda: f"(index .Alerts 0).{r.choice(['Status', 'Fingerprint'])}",
                 lambda: f"(index (index .Alerts 0).Labels {r.choice(STRINGS)})",
                 lambda: '((index .Alerts 0).StartsAt.Format "2006-01-02 15:04")',
                 lambda: self.var_or(self.string),
                 lambda: f'(printf "{r.choice(VERBS)}" {self.scalar()})',
                 lambda: f"(index .Alerts 0).StartsAt.{r.choice(TIME_METHODS)}",
-                lambda: f"(index .Alerts.Firing 0).Labels.{r.choice(['alertname', 'instance'])}",
-                lambda: f"{r.choice(['$', '$.CommonLabels'])}.{r.choice(['Status', 'severity'])}",
+                lambda: f"(index .Alerts 0).Labels.{r.choice(['alertname', 'instance'])}",
+                lambda: r.choice(["$.Status", "$.CommonLabels.severity"]),
                 lambda: f"(println {self.any()} {self.any()})",
             )
         finally:
@@ -208,21 +213,26 @@ class Gen:
         if choice == 8:
             return "{{/* a comment */}}" if r.random() < 0.5 else "{{- /* trim */ -}}"
         if choice == 9 and self.defines:
-            return f'{{{{ template "{r.choice(self.defines)}" {self.any()} }}}}'
+            arg = "$" if r.random() < 0.9 else self.any()
+            return f'{{{{ template "{r.choice(self.defines)}" {arg} }}}}'
         if choice == 10:
             name = r.choice(DEFAULT_NAMES)
-            return f'{{{{ template "{name}" {r.choice([".", ".Alerts", ".Alerts.Firing"])} }}}}'
+            arg = r.choice([".Alerts", ".Alerts.Firing"]) if name == "__text_alert_list" else "."
+            return f'{{{{ template "{name}" {arg} }}}}'
         if choice == 11:
             return self.html_slot()
         if choice == 12:
-            return (
-                f'{{{{ block "b{r.randint(0, 3)}" {self.any()} }}}}' + self.block(0) + "{{ end }}"
-            )
+            return f'{{{{ block "b{r.randint(0, 3)}" . }}}}' + self.block(0) + "{{ end }}"
         if choice == 13:
             return f"{{{{ with $w := {self.string()} }}}}{{{{ $w }}}}-{{{{ . }}}}{{{{ end }}}}"
         if choice == 14:
             return "{{\n  " + self.string() + "\n}}"
         return self.action()
+
+    @staticmethod
+    def rooted(text: str) -> str:
+        """Point data references at the root, for a body where dot has changed."""
+        return _ROOTED.sub(r"$.\1", text)
 
     def scoped(self, body: Callable[[], str]) -> str:
         saved = list(self.vars)
@@ -267,7 +277,7 @@ class Gen:
 
         def body() -> str:
             self.vars += inner
-            parts = [self.block(budget)]
+            parts = [self.rooted(self.block(budget))]
             if r.random() < 0.2:
                 parts.append(
                     f"{{{{ if {self.boolean()} }}}}"
@@ -278,7 +288,7 @@ class Gen:
                 parts.append(
                     r.choice(
                         [
-                            "{{ .Status }}",
+                            f"{{{{ {KEEP}.Status }}}}",
                             "{{ .Labels.instance }}",
                             "{{ .Annotations.summary }}",
                             "{{ .StartsAt }}",
@@ -301,7 +311,7 @@ class Gen:
     def with_(self, budget: int) -> str:
         r = self.r
         subject = r.choice([*KV_FIELDS, ".Alerts.Firing", ".Alerts.Resolved", self.string()])
-        out = f"{{{{ with {subject} }}}}" + self.scoped(lambda: self.block(budget))
+        out = f"{{{{ with {subject} }}}}" + self.scoped(lambda: self.rooted(self.block(budget)))
         if r.random() < 0.4:
             out += "{{ else }}empty"
         return out + "{{ end }}"
@@ -310,7 +320,7 @@ class Gen:
         r = self.r
         out = []
         if r.random() < 0.3:
-            name = f"t{r.randint(0, 9)}"
+            name = f"t{r.randint(0, 99)}"
             body = self.scoped(lambda: self.block(1))
             out.append(f'{{{{ define "{name}" }}}}{body}{{{{ end }}}}')
             self.defines.append(name)
@@ -356,7 +366,7 @@ def make_cases(seed: int, count: int) -> list[Case]:
     cases = []
     for _ in range(count):
         html = rng.random() < 0.4
-        text = Gen(rng, html).template()
+        text = Gen(rng, html).template().replace(KEEP, "")
         if rng.random() < 0.1:
             text = rng.choice(BREAKERS)(rng, text)
         cases.append(Case(text, "html" if html else "text", rng.choice(DATA_FILES)))
