@@ -27,7 +27,13 @@ KV_FIELDS = [".GroupLabels", ".CommonLabels", ".CommonAnnotations"]
 ALERT_STR_FIELDS = [".Status", ".GeneratorURL", ".Fingerprint"]
 FLOATS = ["-0.000001", "1e21", "0x1p-2", "3.0", "'\\n'", "1e6", "007", "1.5", "2e3"]
 VERBS = ["%v", "%q", "%s", "%d", "%5.2f", "%-8s|", "%x", "%T", "%+v", "%#v", "%t", "%e", "%08.3f"]
-TIME_METHODS = ['UTC.Format "15:04"', "Year", 'Format "Mon Jan 2 15:04:05 MST 2006"', "IsZero", "Month"]
+TIME_METHODS = [
+    'UTC.Format "15:04"',
+    "Year",
+    'Format "Mon Jan 2 15:04:05 MST 2006"',
+    "IsZero",
+    "Month",
+]
 DEFAULT_NAMES = [
     "__subject",
     "__alertmanager",

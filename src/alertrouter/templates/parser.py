@@ -477,7 +477,16 @@ class _Parser:
             n.as_float = float(ord(ch))
             return n
         if token.typ == _I.COMPLEX:
-            raise self.errorf(f"illegal number syntax: {go_quote(text)}")
+            try:
+                value = complex(text.replace("_", "")[:-1] + "j")
+            except ValueError:
+                raise self.errorf(f"illegal number syntax: {go_quote(text)}") from None
+            n.as_complex = value
+            if value.imag == 0:
+                n.as_float = value.real
+                if value.real.is_integer():
+                    n.as_int = n.as_uint = int(value.real)
+            return n
         if text.endswith("i"):
             f = parse_float(text[:-1])
             if f is not None:
