@@ -125,7 +125,7 @@ class Gen:
 
     def scalar(self) -> str:
         # Whole structs are left to %v: gofmt does not print time.Time's fields for %e or %#v.
-        return self.pick(self.string, self.integer, self.boolean, lambda: self.r.choice(FLOATS))
+        return self.pick(self.string, self.integer, lambda: self.r.choice(FLOATS))
 
     def strlist(self) -> str:
         r = self.r

@@ -11,6 +11,7 @@ from .errors import GoError
 from .gofmt import sprint
 from .goreflect import MISSING
 from .htmlattrs import attr_type
+from .htmltransitions import decode_css
 
 __all__ = ["ESCAPERS", "FAILSAFE"]
 
@@ -365,6 +366,7 @@ def css_value_filter(*args: Any) -> str:
     s, t = _stringify(args)
     if t is CSS:
         return s
+    s = decode_css(s)
     ident: list[str] = []
     for i, ch in enumerate(s):
         if ch in "\0\"'()/;@[\\]`{}":

@@ -21,7 +21,7 @@ from .htmlcontext import (
     error_context,
 )
 
-__all__ = ["after_text"]
+__all__ = ["after_text", "decode_css"]
 
 
 _SPACE = " \t\n\f\r"
@@ -373,6 +373,43 @@ def _t_css(c: Context, s: str) -> tuple[Context, int]:
         k = i + 1
 
 
+_HEX_DIGITS = frozenset("0123456789abcdefABCDEF")
+
+
+def decode_css(s: str) -> str:
+    """Resolve CSS backslash escapes (``\\41 `` is ``A``, ``\\"`` is ``"``), as Go's decodeCSS."""
+    if "\\" not in s:
+        return s
+    out: list[str] = []
+    i = 0
+    while i < len(s):
+        j = s.find("\\", i)
+        if j < 0:
+            out.append(s[i:])
+            break
+        out.append(s[i:j])
+        if j + 1 >= len(s):
+            break
+        if s[j + 1] in _HEX_DIGITS:
+            k = j + 2
+            while k < len(s) and k < j + 7 and s[k] in _HEX_DIGITS:
+                k += 1
+            code = int(s[j + 1 : k], 16)
+            if code > 0x10FFFF:
+                code, k = code // 16, k - 1
+            out.append(chr(code) if not 0xD800 <= code <= 0xDFFF else "\ufffd")
+            # One optional space ends the escape; CRLF counts as one.
+            if s.startswith("\r\n", k):
+                k += 2
+            elif k < len(s) and s[k] in " \t\n\f\r":
+                k += 1
+            i = k
+        else:
+            out.append(s[j + 1])
+            i = j + 2
+    return "".join(out)
+
+
 def _t_css_str(c: Context, s: str) -> tuple[Context, int]:
     if c.state in (State.CSS_DQ_STR, State.CSS_DQ_URL):
         end_and_esc = '\\"'
@@ -384,8 +421,8 @@ def _t_css_str(c: Context, s: str) -> tuple[Context, int]:
     while True:
         i = next((j for j in range(k, len(s)) if s[j] in end_and_esc), -1)
         if i < 0:
-            c2, nread = _t_url(c, s[k:])
-            return c2, k + nread
+            c2, _ = _t_url(c, decode_css(s[k:]))
+            return c2, len(s)
         if s[i] == "\\":
             i += 1
             if i == len(s):
@@ -394,7 +431,7 @@ def _t_css_str(c: Context, s: str) -> tuple[Context, int]:
                 )
         else:
             return replace(c, state=State.CSS), i + 1
-        c, _ = _t_url(c, s[: i + 1])
+        c, _ = _t_url(c, decode_css(s[: i + 1]))
         k = i + 1
 
 
