@@ -211,7 +211,8 @@ HTML = [
     '<a onclick=\'var x = "{{ .Receiver }}"\'><p x={{ "a" }}{{ "b" }}>',
     '<svg><a href="{{ .ExternalURL }}"></a></svg><a href="{{ "" }}"><a href="{{ . }}">',
     '{{ "<" }}a{{ "b>" }}',
-    "<style>p { color: {{ `\\41 B\\\\x` }} } a { background: url(\"{{ .ExternalURL }}\\3f x\") }</style>",
+    "<style>p { color: {{ `\\41 B\\\\x` }} } "
+    'a { background: url("{{ .ExternalURL }}\\3f x") }</style>',
 ]
 
 
