@@ -9,6 +9,7 @@ import pytest
 
 import alertrouter.templates as templates
 from alertrouter.templates import ExecError, ParseError, from_globs, render
+from alertrouter.templates.alertmanager import go_glob
 from alertrouter.templates.data import data_from_webhook
 
 DATA_DIR = Path(__file__).parent / "data" / "templates"
@@ -93,3 +94,14 @@ def test_render_html_kind_escapes() -> None:
     """render with kind html escapes like amtool --template.type=html."""
     payload = {"receiver": "<r>", "status": "firing", "alerts": []}
     assert render([], "<b>{{ .Receiver }}</b>", payload, "html") == "<b>&lt;r&gt;</b>"
+
+
+def test_globs_follow_go_syntax(tmp_path: Path) -> None:
+    """Globs match dot files, negate classes with ^, sort, and reject a malformed pattern."""
+    for name in ("b.tmpl", "a.tmpl", ".hidden.tmpl", "c.txt"):
+        (tmp_path / name).write_text("")
+    names = [Path(p).name for p in go_glob(str(tmp_path / "*.tmpl"))]
+    assert names == [".hidden.tmpl", "a.tmpl", "b.tmpl"]
+    assert [Path(p).name for p in go_glob(str(tmp_path / "[^a.]*"))] == ["b.tmpl", "c.txt"]
+    with pytest.raises(ParseError, match="syntax error in pattern"):
+        go_glob(str(tmp_path / "[ab"))

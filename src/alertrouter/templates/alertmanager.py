@@ -18,7 +18,13 @@ from .nodes import Tree
 from .parser import parse as parse_text
 from .template import Template
 
-__all__ = ["DEFAULT_TEMPLATE_FILES", "AlertmanagerTemplates", "from_globs", "render"]
+__all__ = [
+    "DEFAULT_TEMPLATE_FILES",
+    "AlertmanagerTemplates",
+    "from_globs",
+    "go_glob",
+    "render",
+]
 
 DEFAULT_TEMPLATE_FILES: tuple[Path, ...] = (
     Path(__file__).parent / "defaults" / "default.tmpl",
@@ -31,6 +37,44 @@ def _default_funcs() -> Mapping[str, Callable[..., Any]]:
     from .functions import alertmanager_funcs
 
     return alertmanager_funcs()
+
+
+def _python_pattern(pattern: str) -> str:
+    """Go's filepath.Match syntax in Python's glob syntax; ValueError for a bad pattern."""
+    out: list[str] = []
+    i = 0
+    while i < len(pattern):
+        ch = pattern[i]
+        if ch == "\\":
+            if i + 1 >= len(pattern):
+                raise ValueError("syntax error in pattern")
+            out.append(f"[{pattern[i + 1]}]")
+            i += 2
+            continue
+        if ch == "[":
+            end = pattern.find("]", i + 2)
+            if end < 0:
+                raise ValueError("syntax error in pattern")
+            body = pattern[i + 1 : end]
+            if body.startswith("^"):
+                body = "!" + body[1:]
+            elif body.startswith("!"):
+                body = "\\!" + body[1:]
+            out.append(f"[{body}]")
+            i = end + 1
+            continue
+        out.append(ch)
+        i += 1
+    return "".join(out)
+
+
+def go_glob(pattern: str) -> list[str]:
+    """Go's ``filepath.Glob``: sorted matches, dot files included; ParseError if malformed."""
+    try:
+        translated = _python_pattern(pattern)
+    except ValueError as exc:
+        raise ParseError(str(exc)) from None
+    return sorted(globmod.glob(translated, include_hidden=True))
 
 
 class AlertmanagerTemplates:
@@ -53,7 +97,7 @@ class AlertmanagerTemplates:
 
     def parse_glob(self, pattern: str) -> None:
         """Parse every file ``pattern`` matches, in sorted order; no match is fine."""
-        for match in sorted(globmod.glob(pattern, include_hidden=True)):
+        for match in go_glob(pattern):
             if os.path.isdir(match):
                 # Go's ParseGlob fails reading a directory.
                 raise ParseError(f"read {match}: is a directory")
