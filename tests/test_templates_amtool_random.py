@@ -32,7 +32,6 @@ TIME_METHODS = [
     "Year",
     'Format "Mon Jan 2 15:04:05 MST 2006"',
     "IsZero",
-    "Month",
 ]
 DEFAULT_NAMES = [
     "__subject",
