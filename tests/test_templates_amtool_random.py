@@ -171,6 +171,7 @@ class Gen:
         e = self.pick(self.string, self.any)
         # Whole structs are left out of JS: our Data cannot tell a nil map (JSON null) from {}.
         v = self.pick(self.string, self.integer, self.boolean)
+        b = self.boolean()
         return r.choice(
             [
                 f'<a href="{{{{ {e} }}}}">l</a>',
@@ -185,6 +186,13 @@ class Gen:
                 f"<textarea>{{{{ {e} }}}}</textarea>",
                 f'<img src="{{{{ {e} }}}}" alt="{{{{ {e} }}}}">',
                 f'<a href="{{{{ {e} }}}}/path?q={{{{ {e} }}}}">x</a>',
+                f'<p class="{{{{ if {b} }}}}a{{{{ else }}}}{{{{ {e} }}}}{{{{ end }}}}">',
+                '<a href="/x?{{ range $.CommonLabels.Names }}{{ . }}=1&{{ end }}">r</a>',
+                f'<td style="color: {{{{ {v} }}}}">s</td>',
+                f'<a onclick="f({{{{ {v} }}}})">j</a>',
+                f"<script>var re = /{{{{ {v} }}}}/;</script>",
+                f'<a title="{{{{ template "__alertmanager" $ }}}}-{{{{ {e} }}}}">t</a>',
+                f"<title>{{{{ {e} }}}}</title>",
             ]
         )
 
