@@ -15,7 +15,7 @@ import pytest
 
 from test_templates_oracle import DATA_DIR, Case, differences, needs_amtool
 
-COUNT = int(os.environ.get("TEMPLATE_DIFF_COUNT", "240"))
+COUNT = int(os.environ.get("TEMPLATE_DIFF_COUNT", "300"))
 DATA_FILES = [
     str(DATA_DIR / name)
     for name in ("realistic_group.json", "realistic_resolved.json", "mixed.json", "sparse.json")
