@@ -14,7 +14,7 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import Any, ClassVar
 
-from .gotime import GoDuration, GoTime, parse_rfc3339
+from .gotime import GoDuration, GoTime, parse_rfc3339, parse_time
 
 __all__ = [
     "KV",
@@ -29,6 +29,7 @@ __all__ = [
 ]
 
 _ALERT_NAME = "alertname"
+_RFC3339_LAYOUT = "2006-01-02T15:04:05Z07:00"
 _LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
@@ -85,6 +86,15 @@ class KV(dict[str, str]):
 
     go_type = "template.KV"
     go_zero_value: ClassVar[str] = ""
+    # True for Go's nil map (a field absent or null in the JSON): %#v and toJson tell it apart.
+    go_nil = False
+
+    @classmethod
+    def nil(cls) -> KV:
+        """Go's nil ``template.KV``: empty, but printed ``template.KV(nil)`` by ``%#v``."""
+        kv = cls()
+        kv.go_nil = True
+        return kv
 
     def SortedPairs(self) -> Pairs:
         """Pairs sorted by name, except that ``alertname`` always comes first."""
@@ -163,6 +173,14 @@ class Alerts(list[Alert]):
     """The alerts of a notification (``template.Alerts``)."""
 
     go_type = "template.Alerts"
+    go_nil = False
+
+    @classmethod
+    def nil(cls) -> Alerts:
+        """Go's nil ``template.Alerts`` (no ``alerts`` in the JSON)."""
+        alerts = cls()
+        alerts.go_nil = True
+        return alerts
 
     def Firing(self) -> AlertList:
         """The alerts whose status is ``firing``."""
@@ -271,7 +289,7 @@ def _json_kind(value: Any) -> str:
 
 def _kv(value: Any, where: str) -> KV:
     if value is None:
-        return KV()
+        return KV.nil()
     if not isinstance(value, Mapping):
         raise WebhookDataError(
             f"json: cannot unmarshal {_json_kind(value)} into Go struct field {where} "
@@ -291,12 +309,18 @@ def _time(value: Any, where: str) -> GoTime:
     try:
         return parse_rfc3339(value)
     except ValueError as exc:
+        # Go parses the JSON string, quotes included, with a quoted RFC 3339 layout: its error
+        # message shows both quoted.
+        try:
+            parse_time(f'"{_RFC3339_LAYOUT}"', f'"{value}"')
+        except ValueError as go_error:
+            raise WebhookDataError(str(go_error)) from exc
         raise WebhookDataError(str(exc)) from exc
 
 
 def _alert(value: Any) -> Alert:
     if value is None:
-        return Alert()
+        return Alert(Labels=KV.nil(), Annotations=KV.nil())
     if not isinstance(value, Mapping):
         raise WebhookDataError(
             f"json: cannot unmarshal {_json_kind(value)} into Go struct field Data.alerts "
@@ -326,7 +350,7 @@ def data_from_webhook(payload: Mapping[str, Any]) -> Data:
     return Data(
         Receiver=_string(f.get("Receiver"), "Data.receiver"),
         Status=_string(f.get("Status"), "Data.status"),
-        Alerts=Alerts(_alert(a) for a in raw_alerts or ()),
+        Alerts=Alerts.nil() if raw_alerts is None else Alerts(_alert(a) for a in raw_alerts),
         GroupLabels=_kv(f.get("GroupLabels"), "Data.groupLabels"),
         CommonLabels=_kv(f.get("CommonLabels"), "Data.commonLabels"),
         CommonAnnotations=_kv(f.get("CommonAnnotations"), "Data.commonAnnotations"),

@@ -13,6 +13,7 @@ import base64
 import binascii
 import unicodedata
 from collections.abc import Callable, Mapping
+from functools import lru_cache
 from typing import Any
 from urllib.parse import unquote_to_bytes
 
@@ -150,8 +151,12 @@ def _go_only_rejections(pattern: str) -> None:
         i += 1
 
 
+@lru_cache(maxsize=512)
 def compile_go_regexp(pattern: str) -> Any:
-    """Compile ``pattern`` with Go's syntax; raise ``GoError`` worded as Go's parser words it."""
+    """Compile ``pattern`` with Go's syntax; raise ``GoError`` worded as Go's parser words it.
+
+    Compiled patterns are cached: templates apply the same few patterns to every alert.
+    """
     _go_only_rejections(pattern)
     try:
         return re2.compile(pattern, _RE2_OPTIONS)
@@ -268,7 +273,7 @@ def _json_float(v: float) -> str:
 
 def go_json(value: Any) -> str:
     """Encode ``value`` as Go's ``json.Marshal`` would (sorted maps, HTML-safe escapes)."""
-    if value is None:
+    if value is None or getattr(value, "go_nil", False):
         return "null"
     if isinstance(value, bool):
         return "true" if value else "false"

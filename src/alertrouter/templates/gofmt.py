@@ -251,14 +251,11 @@ def go_type_name(v: Any) -> str:
     if isinstance(v, str):
         # Named string types we meet are html/template's typed content (template.HTML, …).
         return "template." + type(v).__name__
+    # Plain containers come from list, append and dict, whose Go types hold interface{} values;
+    # typed ones (KV, Strings, Alerts) declare go_type.
     if isinstance(v, Mapping):
-        values = list(v.values())
-        if values and all(type(x) is str for x in values):
-            return "map[string]string"
         return "map[string]interface {}"
     if isinstance(v, list | tuple):
-        if v and all(type(x) is str for x in v):
-            return "[]string"
         return "[]interface {}"
     return type(v).__name__
 
@@ -288,6 +285,8 @@ class _Printer:
         self.buf: list[str] = []
         self.f = _Flags()
         self.erroring = False
+        # The operand being printed, as given: error annotations name its Go type.
+        self.operand: Any = None
 
     # -- padding
 
@@ -310,7 +309,7 @@ class _Printer:
         if verb in "tv":
             self.pad("true" if v else "false")
         else:
-            self.bad_verb(verb, v)
+            self.bad_verb(verb, self.operand)
 
     def fmt_integer(self, v: int, verb: str) -> None:
         if verb in "vd":
@@ -331,7 +330,7 @@ class _Printer:
         elif verb == "U":
             self._unicode(v % _U64)
         else:
-            self.bad_verb(verb, v)
+            self.bad_verb(verb, self.operand)
 
     def _integer(self, v: int, base: int, verb: str, upper: bool) -> None:
         f = self.f
@@ -400,7 +399,7 @@ class _Printer:
         elif verb == "F":
             self._float(v, "f", 6)
         else:
-            self.bad_verb(verb, v)
+            self.bad_verb(verb, self.operand)
 
     def _float(self, v: float, verb: str, prec: int) -> None:
         f = self.f
@@ -478,7 +477,7 @@ class _Printer:
         elif verb == "q":
             self._fmt_q(s)
         else:
-            self.bad_verb(verb, s)
+            self.bad_verb(verb, self.operand)
 
     def _fmt_q(self, s: str) -> None:
         s = self._truncate(s)
@@ -521,9 +520,15 @@ class _Printer:
     # -- composite values
 
     def _handle_methods(self, arg: Any, verb: str) -> bool:
-        if self.erroring or self.f.sharp_v or verb not in "vsxXq":
+        if self.erroring or type(arg) in _BASIC_TYPES:
             return False
-        if type(arg) in _BASIC_TYPES:
+        if self.f.sharp_v:
+            go_string = getattr(arg, "GoString", None)
+            if callable(go_string):
+                self.pad(str(go_string()))
+                return True
+            return False
+        if verb not in "vsxXq":
             return False
         error = getattr(arg, "Error", None)
         if callable(error):
@@ -545,6 +550,7 @@ class _Printer:
         if verb == "T":
             self.pad(self._truncate(go_type_name(arg)))
             return
+        self.operand = arg
         # Exact types only: a subclass is a Go named type and may have a String method.
         kind = type(arg)
         if kind is bool:
@@ -561,6 +567,7 @@ class _Printer:
     def print_value(self, value: Any, verb: str, depth: int) -> None:
         if depth > 0 and self._handle_methods(value, verb):
             return
+        self.operand = value
         if value is None:
             if depth == 0:
                 self.buf.append("<invalid reflect.Value>")
@@ -587,6 +594,9 @@ class _Printer:
 
     def _print_map(self, value: Mapping[Any, Any], verb: str, depth: int) -> None:
         sharp_v = self.f.sharp_v
+        if sharp_v and getattr(value, "go_nil", False):
+            self.buf.append(go_type_name(value) + "(nil)")
+            return
         self.buf.append(go_type_name(value) + "{" if sharp_v else "map[")
         for i, key in enumerate(sorted(value, key=_sort_key)):
             if i:
@@ -598,6 +608,9 @@ class _Printer:
 
     def _print_slice(self, value: Sequence[Any], verb: str, depth: int) -> None:
         if self.f.sharp_v:
+            if getattr(value, "go_nil", False):
+                self.buf.append(go_type_name(value) + "(nil)")
+                return
             self.buf.append(go_type_name(value) + "{")
             for i, item in enumerate(value):
                 if i:
@@ -649,6 +662,16 @@ class _Printer:
             if i >= end:
                 break
             i += 1
+            # Fast path for the commonest verbs: "%s"/"%v" of a string, "%d"/"%v" of an int.
+            if i < end and arg_num < len(args):
+                c = fmt[i]
+                arg = args[arg_num]
+                kind = type(arg)
+                if (kind is str and c in "sv") or (kind is int and c in "dv"):
+                    self.buf.append(arg if kind is str else str(arg))
+                    arg_num += 1
+                    i += 1
+                    continue
             f = self.f = _Flags()
             while i < end:
                 c = fmt[i]
@@ -807,16 +830,12 @@ def sprintf(fmt: str, *args: Any) -> str:
     return "".join(p.buf)
 
 
-def _is_string_kind(arg: Any) -> bool:
-    return isinstance(arg, str)
-
-
 def sprint(*args: Any) -> str:
     """Go's ``fmt.Sprint``: a space between operands only when neither is a string."""
     p = _Printer()
     prev_string = False
     for n, arg in enumerate(args):
-        is_string = _is_string_kind(arg)
+        is_string = isinstance(arg, str)  # Go: reflect.Kind String
         if n > 0 and not is_string and not prev_string:
             p.buf.append(" ")
         p.print_arg(arg, "v")

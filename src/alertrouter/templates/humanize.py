@@ -136,6 +136,10 @@ def humanize_timestamp(value: Any) -> str:
     v = to_float(value)
     if math.isnan(v) or math.isinf(v):
         return sprintf("%.4g", v)
-    sec = math.floor(v)
-    nsec = round((v - sec) * 1e9)
-    return GoTime(int(sec), int(nsec)).String()
+    if abs(v * 1e9) >= 2.0**63:
+        raise GoError(f"{sprintf('%v', v)} cannot be represented as a nanoseconds timestamp")
+    # Prometheus goes through model.Time, which keeps whole milliseconds (truncated like Go).
+    nanos = int(v * 1e9)
+    millis = abs(nanos) // 1_000_000 * (1 if nanos >= 0 else -1)
+    sec = abs(millis) // 1000 * (1 if millis >= 0 else -1)
+    return GoTime(sec, (millis - sec * 1000) * 1_000_000).String()
