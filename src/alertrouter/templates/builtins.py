@@ -85,7 +85,11 @@ def slice_(item: Any, *indexes: Any) -> Any:
     part = data[idx[0] : idx[1]]
     if k == "string":
         return part.decode("utf-8", "replace")
-    return list(part)
+    # Slicing keeps the named slice type (template.Alerts keeps .Firing).
+    try:
+        return type(item)(part)
+    except TypeError:
+        return list(part)
 
 
 def length(item: Any) -> int:
