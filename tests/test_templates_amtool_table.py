@@ -65,6 +65,7 @@ TEXT = [
     '{{ index .CommonLabels "team" }} [{{ index .CommonLabels "nope" }}] {{ index "abc" 1 }}',
     "{{ slice .Status 1 3 }} {{ slice .Status 2 }} {{ slice .Alerts 1 2 }}",
     '{{ (slice .Alerts 0 2).Firing | len }} {{ printf "%T" (slice .Alerts 1) }}',
+    '{{ printf "%T %v %c" (index "a" 0) (index "a" 0) (index "a" 0) }} {{ lt (index "a" 0) 98 }}',
     '{{ print 1 2 "a" "b" 3 }} {{ print nil }} {{ println 1 "x" }}',
     '{{ printf "%s|%q|%v|%d|%5.1f|%-4s|%x|%T" .Status .Status .Alerts 42 3.14159 "ab" "hi" 1 }}',
     '{{ printf "%d %s" "x" 2 }} {{ printf "%!" }} {{ printf "%d" }}',
