@@ -213,7 +213,8 @@ HTML = [
     '<a onclick=\'var x = "{{ .Receiver }}"\'><p x={{ "a" }}{{ "b" }}>',
     '<svg><a href="{{ .ExternalURL }}"></a></svg><a href="{{ "" }}"><a href="{{ . }}">',
     '{{ "<" }}a{{ "b>" }}',
-    '<p {{ "type" }}="x" {{ "rel" }}="y" {{ "srcdoc" }}="z" {{ "srclang" }}="w" {{ "data-x" }}="v">',
+    '<p {{ "type" }}="x" {{ "rel" }}="y" {{ "srcdoc" }}="z" {{ "srclang" }}="w">',
+    '<p {{ "data-x" }}="v" {{ "content" }}="u">',
     '<meta content="{{ "javascript:x" }}"><iframe srcdoc="{{ "<b>" }}"></iframe>',
     "<style>p { color: {{ `\\41 B\\\\x` }} } "
     'a { background: url("{{ .ExternalURL }}\\3f x") }</style>',
