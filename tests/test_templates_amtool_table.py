@@ -216,6 +216,8 @@ HTML = [
     '<p {{ "type" }}="x" {{ "rel" }}="y" {{ "srcdoc" }}="z" {{ "srclang" }}="w">',
     '<p {{ "data-x" }}="v" {{ "content" }}="u">',
     '<meta content="{{ "javascript:x" }}"><iframe srcdoc="{{ "<b>" }}"></iframe>',
+    "<script>function f() { } /{{ .Status }}/.test(x); x = y / {{ 2 }} / 3; "
+    "return /{{ .Status }}/; a++ / {{ 1 }}; a+ /{{ .Status }}/ </script>",
     "<style>p { color: {{ `\\41 B\\\\x` }} } "
     'a { background: url("{{ .ExternalURL }}\\3f x") }</style>',
 ]

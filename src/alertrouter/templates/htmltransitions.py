@@ -242,16 +242,18 @@ def _next_js_ctx(s: str, preceding: JSCtx) -> JSCtx:
         if n != 1 and "0" <= s[n - 2] <= "9":
             return JSCtx.DIV_OP
         return JSCtx.REGEXP
-    if c in ",<>=*%&|^?!~:;({[":
+    if c in ",<>=*%&|^?!~:;({[}":
         return JSCtx.REGEXP
-    if c in "$_" or c.isalnum():
-        j = n
-        while j > 0 and (s[j - 1] in "$_" or s[j - 1].isalnum()):
-            j -= 1
-        if s[j:] in _JS_KEYWORDS_BEFORE_REGEXP:
-            return JSCtx.REGEXP
-        return JSCtx.DIV_OP
+    j = n
+    while j > 0 and _is_js_ident_part(s[j - 1]):
+        j -= 1
+    if s[j:] in _JS_KEYWORDS_BEFORE_REGEXP:
+        return JSCtx.REGEXP
     return JSCtx.DIV_OP
+
+
+def _is_js_ident_part(ch: str) -> bool:
+    return ch in "$_" or ("0" <= ch <= "9") or ("a" <= ch <= "z") or ("A" <= ch <= "Z")
 
 
 def _t_js(c: Context, s: str) -> tuple[Context, int]:
