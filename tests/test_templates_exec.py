@@ -116,6 +116,14 @@ def test_missingkey_options() -> None:
         run("{{ .M.nope }}", missingkey="error")
 
 
+def test_option_sets_missingkey_as_go() -> None:
+    """Option("missingkey=zero") behaves as the constructor argument; others are refused."""
+    tmpl = Template().option("missingkey=zero").parse("[{{ .K.nope }}]")
+    assert tmpl.execute("", DATA) == "[]"
+    with pytest.raises(ValueError, match="unrecognized option"):
+        Template().option("delims={{")
+
+
 def test_functions_from_the_map_are_called_with_go_arity_and_types() -> None:
     """A Python function's parameters give Go's arity and string/int checks."""
 

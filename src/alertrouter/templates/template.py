@@ -40,6 +40,15 @@ class Template:
         if funcs:
             self.add_funcs(funcs)
 
+    def option(self, *options: str) -> Template:
+        """Go's ``Option``: only ``missingkey=default|invalid|zero|error`` exists."""
+        for opt in options:
+            key, sep, value = opt.partition("=")
+            if key != "missingkey" or not sep or value not in _MISSING_KEY:
+                raise ValueError(f"unrecognized option: {opt}")
+            self.missing_key = _MISSING_KEY[value]
+        return self
+
     def add_funcs(self, funcs: Mapping[str, Callable[..., Any]]) -> Template:
         """Add functions (Go's ``Funcs``); a name may replace a builtin."""
         for name, fn in funcs.items():
