@@ -11,7 +11,7 @@ from .errors import GoError
 from .gofmt import sprint
 from .goreflect import MISSING
 from .htmlattrs import attr_type
-from .htmltransitions import decode_css
+from .htmlscripts import decode_css
 
 __all__ = ["ESCAPERS", "FAILSAFE"]
 
