@@ -87,6 +87,7 @@ def _is_js_ident_part(ch: str) -> bool:
 
 
 def js(c: Context, s: str) -> tuple[Context, int]:
+    """JS code: find where a string, regexp or comment starts."""
     m = re.search(r"[\"'/`]", s)
     if m is None:
         return replace(c, js_ctx=_next_js_ctx(s, c.js_ctx)), len(s)
@@ -116,6 +117,7 @@ def js(c: Context, s: str) -> tuple[Context, int]:
 
 
 def js_delimited(c: Context, s: str) -> tuple[Context, int]:
+    """Inside a JS string or regexp literal: find its end."""
     specials = '\\"'
     if c.state == State.JS_SQ_STR:
         specials = "\\'"
@@ -149,6 +151,7 @@ def js_delimited(c: Context, s: str) -> tuple[Context, int]:
 
 
 def block_cmt(c: Context, s: str) -> tuple[Context, int]:
+    """Inside a ``/* */`` comment (JS or CSS): find its end."""
     i = s.find("*/")
     if i < 0:
         return c, len(s)
@@ -157,6 +160,7 @@ def block_cmt(c: Context, s: str) -> tuple[Context, int]:
 
 
 def line_cmt(c: Context, s: str) -> tuple[Context, int]:
+    """Inside a ``//`` comment (JS or CSS): find the line end."""
     if c.state == State.JS_LINE_CMT:
         terminators, end = "\n\r\u2028\u2029", State.JS
     else:
@@ -179,6 +183,7 @@ def _ends_with_css_keyword(b: str, kw: str) -> bool:
 
 
 def css(c: Context, s: str) -> tuple[Context, int]:
+    """CSS: find where a string, ``url(``, or comment starts."""
     k = 0
     while True:
         i = next((j for j in range(k, len(s)) if s[j] in "(\"'/"), -1)
@@ -245,6 +250,7 @@ def decode_css(s: str) -> str:
 
 
 def css_str(c: Context, s: str) -> tuple[Context, int]:
+    """Inside a CSS string or ``url(…)``: track the URL part, find the end."""
     if c.state in (State.CSS_DQ_STR, State.CSS_DQ_URL):
         end_and_esc = '\\"'
     elif c.state in (State.CSS_SQ_STR, State.CSS_SQ_URL):
