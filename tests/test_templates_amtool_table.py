@@ -249,3 +249,21 @@ def test_text_constructs_in_html_templates_render_as_amtool_renders_them() -> No
     """The text table rendered as html templates agrees with amtool too."""
     report = differences(Case(t, "html", RESOLVED) for t in TEXT)
     assert not report, "\n".join(report)
+
+
+EXAMPLE_DATA = [
+    '{{ template "slack.default.title" . }}|{{ template "pagerduty.default.instances" .Alerts }}',
+    '{{ template "email.default.subject" . }} {{ .Receiver }} {{ .Status }} {{ .ExternalURL }}',
+    "{{ range .Alerts }}{{ .Labels }} {{ .Annotations }} {{ .Fingerprint }};{{ end }}",
+    "{{ .GroupLabels }} {{ .CommonLabels }} {{ .CommonAnnotations }} {{ len .Alerts.Firing }}",
+    # amtool reads the clock once per timestamp, so durations between them vary by nanoseconds.
+    "{{ range .Alerts }}{{ .StartsAt.Before .EndsAt }} {{ .EndsAt.IsZero }};{{ end }}",
+]
+
+
+@pytest.mark.amtool
+@needs_amtool
+def test_amtool_example_data_renders_as_amtool_renders_it() -> None:
+    """Without a data file both use amtool's built-in example alerts (time-free fields)."""
+    report = differences(Case(t, kind, None) for t in EXAMPLE_DATA for kind in ("text", "html"))
+    assert not report, "\n".join(report)
