@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
+
 import pytest
 
-from alertrouter.templates import ParseError, Template
+from alertrouter.templates import ExecError, ParseError, Template
 from alertrouter.templates.lexer import ItemType, lex
 from alertrouter.templates.parser import parse
 
@@ -116,3 +118,49 @@ def test_clone_is_independent_of_the_original() -> None:
     assert base.lookup("y") is None
     assert clone.execute("x", None) == "clone"
     assert clone.names() == ["", "x", "y"]
+
+
+TRUNCATED = [
+    "{{ abc",
+    "{{ .abc",
+    "{{ $abc",
+    "{{ 12",
+    "{{ true",
+    '{{ "x"',
+    "{{ 'x'",
+    "{{ (",
+    "{{ .X.",
+    "{{ $",
+    "{{ .",
+    "{{-",
+    "{{",
+    "{{ /*",
+    "{{/* */",
+    "{{ 1 |",
+    "{{ $x :",
+]
+
+
+@pytest.mark.parametrize("text", TRUNCATED)
+def test_truncated_actions_fail_to_parse(text: str) -> None:
+    """An action cut off at end of input is a parse error, never a crash."""
+    with pytest.raises(ParseError):
+        Template().parse(text)
+
+
+def test_every_prefix_of_a_rich_template_parses_or_fails_cleanly() -> None:
+    """Cutting a template anywhere gives a tree or a ParseError, and executing never crashes."""
+    text = (
+        '{{ define "d" }}{{ range $i, $e := . }}{{ if eq $i 1 }}{{ break }}{{ end }}'
+        '{{ $e | printf "%q" }}{{ else }}none{{ end }}{{ end }}'
+        '{{- /* c */ -}} {{ with $x := .L }}{{ template "d" $x }}{{ end }}'
+        "{{ (index .L 0) }} {{ 'a' }} {{ 0x1F }} {{ `raw` }} {{ .M.k }}{{ len .L -}}  x"
+    )
+    data = {"L": [1, 2, 3], "M": {"k": "v"}}
+    for end in range(len(text) + 1):
+        try:
+            tmpl = Template().parse(text[:end])
+        except ParseError:
+            continue
+        with contextlib.suppress(ExecError):
+            tmpl.execute("", data)
