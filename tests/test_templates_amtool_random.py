@@ -342,6 +342,7 @@ class Gen:
 
 
 BREAKERS: list[Callable[[random.Random, str], str]] = [
+    lambda r, t: t[: r.randint(0, len(t))],
     lambda r, t: t.replace("}}", "", 1),
     lambda r, t: t + "{{ end }}",
     lambda r, t: t + "{{ nosuchfunc . }}",

@@ -5,8 +5,10 @@ from __future__ import annotations
 import contextlib
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from alertrouter.templates import ExecError, ParseError, Template
+from alertrouter.templates import ExecError, ParseError, Template, TemplateError
 from alertrouter.templates.lexer import ItemType, lex
 from alertrouter.templates.parser import parse
 
@@ -164,3 +166,67 @@ def test_every_prefix_of_a_rich_template_parses_or_fails_cleanly() -> None:
             continue
         with contextlib.suppress(ExecError):
             tmpl.execute("", data)
+
+
+TOKENS = [
+    "{{",
+    "}}",
+    "{{- ",
+    " -}}",
+    "/*",
+    "*/",
+    " ",
+    "\n",
+    ".",
+    "$",
+    "$x",
+    ":=",
+    "=",
+    "|",
+    "(",
+    ")",
+    '"s"',
+    "`r`",
+    "'c'",
+    "1",
+    "-2",
+    "0x1F",
+    "1.5",
+    "if",
+    "else",
+    "end",
+    "range",
+    "with",
+    "define",
+    "template",
+    "block",
+    "break",
+    "continue",
+    "nil",
+    "true",
+    "len",
+    "index",
+    "printf",
+    "eq",
+    "and",
+    ".A",
+    ".B.C",
+    ",",
+    "@",
+    "é",
+    "<b>",
+    "x",
+]
+
+
+@settings(max_examples=300, derandomize=True, deadline=None)
+@given(st.lists(st.sampled_from(TOKENS), max_size=24))
+def test_token_soup_parses_or_fails_cleanly(tokens: list[str]) -> None:
+    """Any mix of template tokens gives a tree or a TemplateError: no other exception."""
+    text = "".join(tokens)
+    for html in (False, True):
+        try:
+            out = Template(html=html).parse(text).execute("", {"A": [1, 2], "B": {"C": "v"}})
+        except TemplateError:
+            continue
+        assert isinstance(out, str)
