@@ -220,10 +220,12 @@ HTML = [
     '<a href="{{ if .Alerts }}/x?y={{ else }}/z{{ end }}{{ .Status }}">',
     '<a href="/x{{ if .Alerts }}?y=1{{ end }}&z={{ .Status }}">',
     '<script>var a = {{ if .Alerts }}1{{ else }}"x"{{ end }} / {{ .Status }};</script>',
-    '{{ define "rec" }}{{ if . }}<b>{{ template "rec" (slice . 1) }}</b>{{ end }}{{ end }}{{ template "rec" .Alerts }}',
+    '{{ define "rec" }}{{ if . }}<b>{{ template "rec" (slice . 1) }}</b>{{ end }}{{ end }}'
+    '{{ template "rec" .Alerts }}',
     '{{ define "open" }}<a href="{{ . }}{{ end }}{{ template "open" .Status }}">',
     '{{ define "q" }}?q={{ . }}{{ end }}<a href="/x{{ template "q" .Status }}">',
-    '{{ define "t" }}{{ . }}{{ end }}<script>var x = {{ template "t" .Status }};</script><p>{{ template "t" .Status }}</p><a title={{ template "t" .Receiver }}>',
+    '{{ define "t" }}{{ . }}{{ end }}<script>var x = {{ template "t" .Status }};</script>'
+    '<p>{{ template "t" .Status }}</p><a title={{ template "t" .Receiver }}>',
     '{{ define "bad" }}<a href="{{ end }}{{ if .Alerts }}{{ template "bad" }}{{ end }}">',
     '<a title="{{ range .Alerts }}{{ .Status }},{{ end }}">',
     "<script>{{ range .Alerts }}x = {{ .Status }};{{ end }}</script>",
