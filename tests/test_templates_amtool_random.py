@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import os
 import random
+import re
 from collections.abc import Callable
 
 import pytest
 
 from test_templates_oracle import DATA_DIR, Case, differences, needs_amtool
 
-COUNT = int(os.environ.get("TEMPLATE_DIFF_COUNT", "240"))
+COUNT = int(os.environ.get("TEMPLATE_DIFF_COUNT", "300"))
 DATA_FILES = [
     str(DATA_DIR / name)
     for name in ("realistic_group.json", "realistic_resolved.json", "mixed.json", "sparse.json")
@@ -26,7 +27,12 @@ KV_FIELDS = [".GroupLabels", ".CommonLabels", ".CommonAnnotations"]
 ALERT_STR_FIELDS = [".Status", ".GeneratorURL", ".Fingerprint"]
 FLOATS = ["-0.000001", "1e21", "0x1p-2", "3.0", "'\\n'", "1e6", "007", "1.5", "2e3"]
 VERBS = ["%v", "%q", "%s", "%d", "%5.2f", "%-8s|", "%x", "%T", "%+v", "%#v", "%t", "%e", "%08.3f"]
-TIME_METHODS = ["UTC", "Year", 'Format "Mon Jan 2 15:04:05 MST 2006"', "IsZero", "Month"]
+TIME_METHODS = [
+    'UTC.Format "15:04"',
+    "Year",
+    'Format "Mon Jan 2 15:04:05 MST 2006"',
+    "IsZero",
+]
 DEFAULT_NAMES = [
     "__subject",
     "__alertmanager",
@@ -34,6 +40,10 @@ DEFAULT_NAMES = [
     "email.default.subject",
     "__text_alert_list",
 ]
+ROOT_FIELDS = "Status|Receiver|ExternalURL|Alerts|GroupLabels|CommonLabels|CommonAnnotations"
+# Inside range and with, dot is no longer the data: generated references go through $.
+_ROOTED = re.compile(rf"(?<=[\s(|])\.({ROOT_FIELDS})\b")
+KEEP = "\N{SECTION SIGN}"  # marks a reference to the range element, left as is
 KV_KEYS = ["alertname", "severity", "instance", "summary", "missing", "team", "empty"]
 
 
@@ -70,14 +80,14 @@ class Gen:
                 lambda: f'(reReplaceAll "[aeiou]" "_" {self.string()})',
                 lambda: f"({self.string()} | {r.choice(['toUpper', 'html', 'js', 'urlquery'])})",
                 lambda: f"(slice {r.choice(STRINGS[:2])} 1 {r.randint(1, 3)})",
-                lambda: f"(index .Alerts {r.randint(0, 1)}).{r.choice(['Status', 'Fingerprint'])}",
+                lambda: f"(index .Alerts 0).{r.choice(['Status', 'Fingerprint'])}",
                 lambda: f"(index (index .Alerts 0).Labels {r.choice(STRINGS)})",
                 lambda: '((index .Alerts 0).StartsAt.Format "2006-01-02 15:04")',
                 lambda: self.var_or(self.string),
                 lambda: f'(printf "{r.choice(VERBS)}" {self.scalar()})',
                 lambda: f"(index .Alerts 0).StartsAt.{r.choice(TIME_METHODS)}",
-                lambda: f"(index .Alerts.Firing 0).Labels.{r.choice(['alertname', 'instance'])}",
-                lambda: f"{r.choice(['$', '$.CommonLabels'])}.{r.choice(['Status', 'severity'])}",
+                lambda: f"(index .Alerts 0).Labels.{r.choice(['alertname', 'instance'])}",
+                lambda: r.choice(["$.Status", "$.CommonLabels.severity"]),
                 lambda: f"(println {self.any()} {self.any()})",
             )
         finally:
@@ -114,7 +124,7 @@ class Gen:
 
     def scalar(self) -> str:
         # Whole structs are left to %v: gofmt does not print time.Time's fields for %e or %#v.
-        return self.pick(self.string, self.integer, self.boolean, lambda: self.r.choice(FLOATS))
+        return self.pick(self.string, self.integer, lambda: self.r.choice(FLOATS))
 
     def strlist(self) -> str:
         r = self.r
@@ -161,6 +171,7 @@ class Gen:
         e = self.pick(self.string, self.any)
         # Whole structs are left out of JS: our Data cannot tell a nil map (JSON null) from {}.
         v = self.pick(self.string, self.integer, self.boolean)
+        b = self.boolean()
         return r.choice(
             [
                 f'<a href="{{{{ {e} }}}}">l</a>',
@@ -175,6 +186,13 @@ class Gen:
                 f"<textarea>{{{{ {e} }}}}</textarea>",
                 f'<img src="{{{{ {e} }}}}" alt="{{{{ {e} }}}}">',
                 f'<a href="{{{{ {e} }}}}/path?q={{{{ {e} }}}}">x</a>',
+                f'<p class="{{{{ if {b} }}}}a{{{{ else }}}}{{{{ {e} }}}}{{{{ end }}}}">',
+                '<a href="/x?{{ range $.CommonLabels.Names }}{{ . }}=1&{{ end }}">r</a>',
+                f'<td style="color: {{{{ {v} }}}}">s</td>',
+                f'<a onclick="f({{{{ {v} }}}})">j</a>',
+                f"<script>var re = /{{{{ {v} }}}}/;</script>",
+                f'<a title="{{{{ template "__alertmanager" $ }}}}-{{{{ {e} }}}}">t</a>',
+                f"<title>{{{{ {e} }}}}</title>",
             ]
         )
 
@@ -208,21 +226,26 @@ class Gen:
         if choice == 8:
             return "{{/* a comment */}}" if r.random() < 0.5 else "{{- /* trim */ -}}"
         if choice == 9 and self.defines:
-            return f'{{{{ template "{r.choice(self.defines)}" {self.any()} }}}}'
+            arg = "$" if r.random() < 0.9 else self.any()
+            return f'{{{{ template "{r.choice(self.defines)}" {arg} }}}}'
         if choice == 10:
             name = r.choice(DEFAULT_NAMES)
-            return f'{{{{ template "{name}" {r.choice([".", ".Alerts", ".Alerts.Firing"])} }}}}'
+            arg = r.choice([".Alerts", ".Alerts.Firing"]) if name == "__text_alert_list" else "."
+            return f'{{{{ template "{name}" {arg} }}}}'
         if choice == 11:
             return self.html_slot()
         if choice == 12:
-            return (
-                f'{{{{ block "b{r.randint(0, 3)}" {self.any()} }}}}' + self.block(0) + "{{ end }}"
-            )
+            return f'{{{{ block "b{r.randint(0, 3)}" . }}}}' + self.block(0) + "{{ end }}"
         if choice == 13:
             return f"{{{{ with $w := {self.string()} }}}}{{{{ $w }}}}-{{{{ . }}}}{{{{ end }}}}"
         if choice == 14:
             return "{{\n  " + self.string() + "\n}}"
         return self.action()
+
+    @staticmethod
+    def rooted(text: str) -> str:
+        """Point data references at the root, for a body where dot has changed."""
+        return _ROOTED.sub(r"$.\1", text)
 
     def scoped(self, body: Callable[[], str]) -> str:
         saved = list(self.vars)
@@ -267,7 +290,7 @@ class Gen:
 
         def body() -> str:
             self.vars += inner
-            parts = [self.block(budget)]
+            parts = [self.rooted(self.block(budget))]
             if r.random() < 0.2:
                 parts.append(
                     f"{{{{ if {self.boolean()} }}}}"
@@ -278,7 +301,7 @@ class Gen:
                 parts.append(
                     r.choice(
                         [
-                            "{{ .Status }}",
+                            f"{{{{ {KEEP}.Status }}}}",
                             "{{ .Labels.instance }}",
                             "{{ .Annotations.summary }}",
                             "{{ .StartsAt }}",
@@ -301,7 +324,7 @@ class Gen:
     def with_(self, budget: int) -> str:
         r = self.r
         subject = r.choice([*KV_FIELDS, ".Alerts.Firing", ".Alerts.Resolved", self.string()])
-        out = f"{{{{ with {subject} }}}}" + self.scoped(lambda: self.block(budget))
+        out = f"{{{{ with {subject} }}}}" + self.scoped(lambda: self.rooted(self.block(budget)))
         if r.random() < 0.4:
             out += "{{ else }}empty"
         return out + "{{ end }}"
@@ -310,7 +333,7 @@ class Gen:
         r = self.r
         out = []
         if r.random() < 0.3:
-            name = f"t{r.randint(0, 9)}"
+            name = f"t{r.randint(0, 99)}"
             body = self.scoped(lambda: self.block(1))
             out.append(f'{{{{ define "{name}" }}}}{body}{{{{ end }}}}')
             self.defines.append(name)
@@ -319,6 +342,7 @@ class Gen:
 
 
 BREAKERS: list[Callable[[random.Random, str], str]] = [
+    lambda r, t: t[: r.randint(0, len(t))],
     lambda r, t: t.replace("}}", "", 1),
     lambda r, t: t + "{{ end }}",
     lambda r, t: t + "{{ nosuchfunc . }}",
@@ -356,7 +380,7 @@ def make_cases(seed: int, count: int) -> list[Case]:
     cases = []
     for _ in range(count):
         html = rng.random() < 0.4
-        text = Gen(rng, html).template()
+        text = Gen(rng, html).template().replace(KEEP, "")
         if rng.random() < 0.1:
             text = rng.choice(BREAKERS)(rng, text)
         cases.append(Case(text, "html" if html else "text", rng.choice(DATA_FILES)))

@@ -15,9 +15,16 @@ from typing import Any, Literal
 
 from .errors import ParseError
 from .nodes import Tree
+from .parser import parse as parse_text
 from .template import Template
 
-__all__ = ["DEFAULT_TEMPLATE_FILES", "AlertmanagerTemplates", "from_globs", "render"]
+__all__ = [
+    "DEFAULT_TEMPLATE_FILES",
+    "AlertmanagerTemplates",
+    "from_globs",
+    "go_glob",
+    "render",
+]
 
 DEFAULT_TEMPLATE_FILES: tuple[Path, ...] = (
     Path(__file__).parent / "defaults" / "default.tmpl",
@@ -32,6 +39,44 @@ def _default_funcs() -> Mapping[str, Callable[..., Any]]:
     return alertmanager_funcs()
 
 
+def _python_pattern(pattern: str) -> str:
+    """Go's filepath.Match syntax in Python's glob syntax; ValueError for a bad pattern."""
+    out: list[str] = []
+    i = 0
+    while i < len(pattern):
+        ch = pattern[i]
+        if ch == "\\":
+            if i + 1 >= len(pattern):
+                raise ValueError("syntax error in pattern")
+            out.append(f"[{pattern[i + 1]}]")
+            i += 2
+            continue
+        if ch == "[":
+            end = pattern.find("]", i + 2)
+            if end < 0:
+                raise ValueError("syntax error in pattern")
+            body = pattern[i + 1 : end]
+            if body.startswith("^"):
+                body = "!" + body[1:]
+            elif body.startswith("!"):
+                body = "\\!" + body[1:]
+            out.append(f"[{body}]")
+            i = end + 1
+            continue
+        out.append(ch)
+        i += 1
+    return "".join(out)
+
+
+def go_glob(pattern: str) -> list[str]:
+    """Go's ``filepath.Glob``: sorted matches, dot files included; ParseError if malformed."""
+    try:
+        translated = _python_pattern(pattern)
+    except ValueError as exc:
+        raise ParseError(str(exc)) from None
+    return sorted(globmod.glob(translated, include_hidden=True))
+
+
 class AlertmanagerTemplates:
     """A text set and an html set parsed from the same files, with ``missingkey=zero``."""
 
@@ -44,15 +89,15 @@ class AlertmanagerTemplates:
 
     def parse_file(self, path: Path, name: str | None = None) -> None:
         """Parse one file into both sets as template ``name`` (its base name by default)."""
-        text = path.read_text(encoding="utf-8", errors="surrogateescape")
         tname = path.name if name is None else name
-        self.text.parse(text, tname)
-        self.html.parse(text, tname)
+        trees = _parse_file_cached(path, tname, self.text.function_names())
+        self.text.add_parse_trees(trees)
+        self.html.add_parse_trees(trees)
         self._compiled.clear()
 
     def parse_glob(self, pattern: str) -> None:
         """Parse every file ``pattern`` matches, in sorted order; no match is fine."""
-        for match in sorted(globmod.glob(pattern, include_hidden=True)):
+        for match in go_glob(pattern):
             if os.path.isdir(match):
                 # Go's ParseGlob fails reading a directory.
                 raise ParseError(f"read {match}: is a directory")
@@ -88,6 +133,28 @@ class AlertmanagerTemplates:
             return ""
         clone, tree = self._compile(True, text)
         return clone.execute_tree(tree, data)
+
+
+_FILE_CACHE: OrderedDict[tuple[str, int, int, str, frozenset[str]], dict[str, Tree]] = OrderedDict()
+_FILE_CACHE_LOCK = threading.Lock()
+
+
+def _parse_file_cached(path: Path, name: str, funcs: frozenset[str]) -> dict[str, Tree]:
+    """Parse a template file once per content version (trees are never mutated after parse)."""
+    st = path.stat()
+    key = (str(path), st.st_mtime_ns, st.st_size, name, funcs)
+    with _FILE_CACHE_LOCK:
+        hit = _FILE_CACHE.get(key)
+        if hit is not None:
+            _FILE_CACHE.move_to_end(key)
+            return hit
+    text = path.read_text(encoding="utf-8", errors="surrogateescape")
+    trees = parse_text(name, text, funcs)
+    with _FILE_CACHE_LOCK:
+        _FILE_CACHE[key] = trees
+        if len(_FILE_CACHE) > _CACHE_SIZE:
+            _FILE_CACHE.popitem(last=False)
+    return trees
 
 
 def from_globs(

@@ -16,6 +16,13 @@ __all__ = ["BUILTINS", "html_escape", "js_escape", "url_query_escape"]
 VALUE = GoParam("reflect.Value", "value")
 
 
+class Byte(int):
+    """A byte of a string (Go's ``uint8``), as ``index`` returns it."""
+
+    __slots__ = ()
+    go_type = "uint8"
+
+
 def _int_index(index: Any, cap: int) -> int:
     k = kind(index)
     if k == "invalid":
@@ -49,7 +56,7 @@ def index(item: Any, *indexes: Any) -> Any:
             x = _int_index(idx, len(seq))
             if x == len(seq):
                 raise GoError(f"reflect: {k} index out of range")
-            item = seq[x]
+            item = Byte(seq[x]) if k == "string" else seq[x]
         elif k == "map":
             item = _map_get(item, idx)
         elif item is MISSING or item is None:
@@ -85,7 +92,11 @@ def slice_(item: Any, *indexes: Any) -> Any:
     part = data[idx[0] : idx[1]]
     if k == "string":
         return part.decode("utf-8", "replace")
-    return list(part)
+    # Slicing keeps the named slice type (template.Alerts keeps .Firing).
+    try:
+        return type(item)(part)
+    except TypeError:
+        return list(part)
 
 
 def length(item: Any) -> int:

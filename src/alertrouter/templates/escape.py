@@ -66,16 +66,6 @@ def _err_at(node: Node | None, line: int, message: str) -> str:
     return message
 
 
-def _ctx_str(c: Context) -> str:
-    parts = [f"state{c.state.name.title().replace('_', '')}"]
-    parts.append(f"delim{c.delim.name.title().replace('_', '')}")
-    parts.append(f"urlPart{c.url_part.name.title().replace('_', '')}")
-    parts.append(f"jsCtx{c.js_ctx.name.title().replace('_', '')}")
-    parts.append(f"attr{c.attr.name.title().replace('_', '')}")
-    parts.append(f"element{c.element.name.title()}")
-    return "{" + " ".join(parts) + "}"
-
-
 class _Shared:
     """State every escaper of one escaping run shares: the set and private tree copies."""
 
@@ -242,7 +232,7 @@ class _Escaper:
             err=_err_at(
                 node,
                 0,
-                f"{{{{{name}}}}} branches end in different contexts: {_ctx_str(a)}, {_ctx_str(b)}",
+                f"{{{{{name}}}}} branches end in different contexts: {a}, {b}",
             ),
         )
 
@@ -433,6 +423,8 @@ def _finish_error(message: str, name: str) -> str:
     if message.startswith("\0"):
         _, line, text = message.split("\0", 2)
         return f"html/template:{name}:{line}: {text}"
+    if not name:
+        return f"html/template: {message}"
     return f"html/template:{name}: {message}"
 
 
@@ -457,7 +449,7 @@ def escape_tree(tmpl: Template, tree: Tree) -> tuple[Tree, Callable[[str], Tree 
     if c.state == State.ERROR:
         message = _finish_error(c.err, tree.name)
     elif c.state != State.TEXT:
-        message = f"html/template:{tree.name}: ends in a non-text context: {_ctx_str(c)}"
+        message = _finish_error(f"ends in a non-text context: {c}", tree.name)
     if message:
         cache[key] = (tree, message, None)
         raise ExecError(message)

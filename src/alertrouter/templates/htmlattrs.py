@@ -129,8 +129,14 @@ _PLAIN_ATTRS = frozenset(
 )
 
 
+_UNSAFE_ATTRS = frozenset(["content", "http-equiv", "rel", "sandbox", "type"])
+
+
 def attr_type(name: str) -> str:
-    """The content kind of attribute ``name``: url, css, js, srcset or plain (Go's attrType)."""
+    """The content kind of attribute ``name`` (Go's attrType).
+
+    One of url, css, js, srcset, html (``srcdoc``), unsafe (``type``, ``rel``, …) or plain.
+    """
     if name.startswith("data-"):
         name = name[5:]
     elif ":" in name:
@@ -144,6 +150,10 @@ def attr_type(name: str) -> str:
         return "css"
     if name == "srcset":
         return "srcset"
+    if name == "srcdoc":
+        return "html"
+    if name in _UNSAFE_ATTRS:
+        return "unsafe"
     if name in _PLAIN_ATTRS:
         return "plain"
     if name.startswith("on"):

@@ -102,6 +102,69 @@ class Attr(IntEnum):
     SRCSET = 5
 
 
+_STATE_NAMES = {
+    State.TEXT: "stateText",
+    State.TAG: "stateTag",
+    State.ATTR_NAME: "stateAttrName",
+    State.AFTER_NAME: "stateAfterName",
+    State.BEFORE_VALUE: "stateBeforeValue",
+    State.HTML_CMT: "stateHTMLCmt",
+    State.RCDATA: "stateRCDATA",
+    State.ATTR: "stateAttr",
+    State.URL: "stateURL",
+    State.SRCSET: "stateSrcset",
+    State.JS: "stateJS",
+    State.JS_DQ_STR: "stateJSDqStr",
+    State.JS_SQ_STR: "stateJSSqStr",
+    State.JS_BQ_STR: "stateJSBqStr",
+    State.JS_REGEXP: "stateJSRegexp",
+    State.JS_BLOCK_CMT: "stateJSBlockCmt",
+    State.JS_LINE_CMT: "stateJSLineCmt",
+    State.CSS: "stateCSS",
+    State.CSS_DQ_STR: "stateCSSDqStr",
+    State.CSS_SQ_STR: "stateCSSSqStr",
+    State.CSS_DQ_URL: "stateCSSDqURL",
+    State.CSS_SQ_URL: "stateCSSSqURL",
+    State.CSS_URL: "stateCSSURL",
+    State.CSS_BLOCK_CMT: "stateCSSBlockCmt",
+    State.CSS_LINE_CMT: "stateCSSLineCmt",
+    State.ERROR: "stateError",
+    State.DEAD: "stateDead",
+}
+_DELIM_NAMES = {
+    Delim.NONE: "delimNone",
+    Delim.DOUBLE_QUOTE: "delimDoubleQuote",
+    Delim.SINGLE_QUOTE: "delimSingleQuote",
+    Delim.SPACE_OR_TAG_END: "delimSpaceOrTagEnd",
+}
+_URL_PART_NAMES = {
+    URLPart.NONE: "urlPartNone",
+    URLPart.PRE_QUERY: "urlPartPreQuery",
+    URLPart.QUERY_OR_FRAG: "urlPartQueryOrFrag",
+    URLPart.UNKNOWN: "urlPartUnknown",
+}
+_JS_CTX_NAMES = {
+    JSCtx.REGEXP: "jsCtxRegexp",
+    JSCtx.DIV_OP: "jsCtxDivOp",
+    JSCtx.UNKNOWN: "jsCtxUnknown",
+}
+_ATTR_NAMES = {
+    Attr.NONE: "attrNone",
+    Attr.SCRIPT: "attrScript",
+    Attr.SCRIPT_TYPE: "attrScriptType",
+    Attr.STYLE: "attrStyle",
+    Attr.URL: "attrURL",
+    Attr.SRCSET: "attrSrcset",
+}
+_ELEMENT_NAMES_GO = {
+    Element.NONE: "elementNone",
+    Element.SCRIPT: "elementScript",
+    Element.STYLE: "elementStyle",
+    Element.TEXTAREA: "elementTextarea",
+    Element.TITLE: "elementTitle",
+}
+
+
 @dataclass(frozen=True, slots=True)
 class Context:
     """A point in the HTML document; ``err`` is set in the ERROR state."""
@@ -122,18 +185,26 @@ class Context:
         """A template name unique to this context (Go's ``mangle``)."""
         if self.state == State.TEXT:
             return name
-        s = f"{name}$htmltemplate_state{self.state.name.title().replace('_', '')}"
+        s = f"{name}$htmltemplate_{_STATE_NAMES[self.state]}"
         if self.delim != Delim.NONE:
-            s += f"_delim{self.delim.name.title().replace('_', '')}"
+            s += "_" + _DELIM_NAMES[self.delim]
         if self.url_part != URLPart.NONE:
-            s += f"_urlPart{self.url_part.name.title().replace('_', '')}"
+            s += "_" + _URL_PART_NAMES[self.url_part]
         if self.js_ctx != JSCtx.REGEXP:
-            s += f"_jsCtx{self.js_ctx.name.title().replace('_', '')}"
+            s += "_" + _JS_CTX_NAMES[self.js_ctx]
         if self.attr != Attr.NONE:
-            s += f"_attr{self.attr.name.title().replace('_', '')}"
+            s += "_" + _ATTR_NAMES[self.attr]
         if self.element != Element.NONE:
-            s += f"_element{self.element.name.title()}"
+            s += "_" + _ELEMENT_NAMES_GO[self.element]
         return s
+
+    def __str__(self) -> str:
+        """Go's ``%v`` of a context, as escaping errors print it."""
+        return (
+            f"{{{_STATE_NAMES[self.state]} {_DELIM_NAMES[self.delim]} "
+            f"{_URL_PART_NAMES[self.url_part]} {_JS_CTX_NAMES[self.js_ctx]} "
+            f"{_ATTR_NAMES[self.attr]} {_ELEMENT_NAMES_GO[self.element]} <nil>}}"
+        )
 
 
 def error_context(message: str) -> Context:

@@ -11,6 +11,7 @@ from .errors import GoError
 from .gofmt import sprint
 from .goreflect import MISSING
 from .htmlattrs import attr_type
+from .htmlscripts import decode_css
 
 __all__ = ["ESCAPERS", "FAILSAFE"]
 
@@ -209,21 +210,31 @@ def url_escaper(*args: Any) -> str:
     return _process_url(s, t is URL)
 
 
+_HTML_SPACE = " \t\n\f\r"
+
+
+def _srcset_element(s: str) -> str:
+    """One comma-separated srcset candidate: a safe URL, then spaces and alphanumerics only."""
+    start = 0
+    while start < len(s) and s[start] in _HTML_SPACE:
+        start += 1
+    end = next((i for i in range(start, len(s)) if s[i] in _HTML_SPACE), len(s))
+    url = s[start:end]
+    if _is_safe_url(url) and all(
+        ch in _HTML_SPACE or (ch < "\x80" and ch.isalnum()) for ch in s[end:]
+    ):
+        return s[:start] + _process_url(url, True) + s[end:]
+    return "#" + FAILSAFE
+
+
 def srcset_escaper(*args: Any) -> str:
-    """A ``srcset`` value: each URL normalised and filtered."""
+    """A ``srcset`` value: each candidate's URL filtered and normalised."""
     s, t = _stringify(args)
     if t is Srcset:
         return s
     if t is URL:
-        return _process_url(s, True)
-    parts = []
-    for candidate in s.split(","):
-        stripped = candidate.strip(" \t\n\f\r")
-        url = stripped.split(" ", 1)[0] if stripped else ""
-        if url and not _is_safe_url(url):
-            return "#" + FAILSAFE
-        parts.append(_process_url(candidate, True))
-    return ",".join(parts)
+        return _process_url(s, True).replace(",", "%2c")
+    return ",".join(_srcset_element(part) for part in s.split(","))
 
 
 _LOW_UNICODE = {chr(i): f"\\u{i:04x}" for i in range(0x20)}
@@ -355,6 +366,7 @@ def css_value_filter(*args: Any) -> str:
     s, t = _stringify(args)
     if t is CSS:
         return s
+    s = decode_css(s)
     ident: list[str] = []
     for i, ch in enumerate(s):
         if ch in "\0\"'()/;@[\\]`{}":
@@ -370,10 +382,10 @@ def css_value_filter(*args: Any) -> str:
 
 
 def eval_args(*args: Any) -> str:
-    """``_eval_args_``: print the arguments as text/template's escapers do."""
+    """``_eval_args_``: html/template's evalArgs, ``fmt.Sprint`` (nil prints ``<nil>``)."""
     if len(args) == 1 and type(args[0]) is str:
         return str(args[0])
-    return sprint(*("<no value>" if a is None or a is MISSING else a for a in args))
+    return sprint(*(None if a is MISSING else a for a in args))
 
 
 ESCAPERS: dict[str, Callable[..., str]] = {

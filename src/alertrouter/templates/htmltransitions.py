@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import html as htmllib
-import re
 from dataclasses import replace
 
+from . import htmlscripts as scripts
 from .htmlattrs import attr_type, is_js_type
 from .htmlcontext import (
     ATTR_START,
@@ -15,11 +15,10 @@ from .htmlcontext import (
     Context,
     Delim,
     Element,
-    JSCtx,
     State,
-    URLPart,
     error_context,
 )
+from .strconv import go_quote
 
 __all__ = ["after_text"]
 
@@ -57,9 +56,7 @@ def _eat_tag_name(s: str, i: int) -> tuple[int, Element]:
     return j, ELEMENT_NAMES.get(s[i:j].lower(), Element.NONE)
 
 
-def _go_q(s: str) -> str:
-    from .strconv import go_quote
-
+def go_q(s: str) -> str:
     return go_quote(s)
 
 
@@ -69,7 +66,7 @@ def _eat_attr_name(s: str, i: int) -> tuple[int, str]:
         if ch in " \t\n\f\r=>":
             return j, ""
         if ch in "'\"<":
-            return -1, f"{_go_q(ch)} in attribute name: {_go_q(s[:32])}"
+            return -1, f"{go_q(ch)} in attribute name: {go_q(s[:32])}"
     return len(s), ""
 
 
@@ -106,7 +103,7 @@ def _t_tag(c: Context, s: str) -> tuple[Context, int]:
         return error_context(err), len(s)
     if i == j:
         return (
-            error_context(f"expected space, attr name, or end of tag, but got {_go_q(s[i:])}"),
+            error_context(f"expected space, attr name, or end of tag, but got {go_q(s[i:])}"),
             len(s),
         )
     name = s[i:j].lower()
@@ -197,207 +194,6 @@ def _t_attr(c: Context, s: str) -> tuple[Context, int]:
     return c, len(s)
 
 
-def _t_url(c: Context, s: str) -> tuple[Context, int]:
-    if "#" in s or "?" in s:
-        c = replace(c, url_part=URLPart.QUERY_OR_FRAG)
-    elif len(s) != _eat_space(s, 0) and c.url_part == URLPart.NONE:
-        c = replace(c, url_part=URLPart.PRE_QUERY)
-    return c, len(s)
-
-
-_JS_KEYWORDS_BEFORE_REGEXP = frozenset(
-    [
-        "break",
-        "case",
-        "continue",
-        "delete",
-        "do",
-        "else",
-        "finally",
-        "in",
-        "instanceof",
-        "return",
-        "throw",
-        "try",
-        "typeof",
-        "void",
-    ]
-)
-
-
-def _next_js_ctx(s: str, preceding: JSCtx) -> JSCtx:
-    s = s.rstrip("\t\n\f\r \u2028\u2029")
-    if not s:
-        return preceding
-    c = s[-1]
-    n = len(s)
-    if c in "+-":
-        start = n - 1
-        while start > 0 and s[start - 1] == c:
-            start -= 1
-        if (n - start) & 1 == 1:
-            return JSCtx.REGEXP
-        return JSCtx.DIV_OP
-    if c == ".":
-        if n != 1 and "0" <= s[n - 2] <= "9":
-            return JSCtx.DIV_OP
-        return JSCtx.REGEXP
-    if c in ",<>=*%&|^?!~:;({[":
-        return JSCtx.REGEXP
-    if c in "$_" or c.isalnum():
-        j = n
-        while j > 0 and (s[j - 1] in "$_" or s[j - 1].isalnum()):
-            j -= 1
-        if s[j:] in _JS_KEYWORDS_BEFORE_REGEXP:
-            return JSCtx.REGEXP
-        return JSCtx.DIV_OP
-    return JSCtx.DIV_OP
-
-
-def _t_js(c: Context, s: str) -> tuple[Context, int]:
-    m = re.search(r"[\"'/`]", s)
-    if m is None:
-        return replace(c, js_ctx=_next_js_ctx(s, c.js_ctx)), len(s)
-    i = m.start()
-    c = replace(c, js_ctx=_next_js_ctx(s[:i], c.js_ctx))
-    ch = s[i]
-    if ch == '"':
-        c = replace(c, state=State.JS_DQ_STR, js_ctx=JSCtx.REGEXP)
-    elif ch == "'":
-        c = replace(c, state=State.JS_SQ_STR, js_ctx=JSCtx.REGEXP)
-    elif ch == "`":
-        # Go 1.19.8 tracks template literals only to refuse actions inside them.
-        c = replace(c, state=State.JS_BQ_STR, js_ctx=JSCtx.REGEXP)
-    elif i + 1 < len(s) and s[i + 1] == "/":
-        c, i = replace(c, state=State.JS_LINE_CMT), i + 1
-    elif i + 1 < len(s) and s[i + 1] == "*":
-        c, i = replace(c, state=State.JS_BLOCK_CMT), i + 1
-    elif c.js_ctx == JSCtx.REGEXP:
-        c = replace(c, state=State.JS_REGEXP)
-    elif c.js_ctx == JSCtx.DIV_OP:
-        c = replace(c, js_ctx=JSCtx.REGEXP)
-    else:
-        return error_context(f"'/' could start a division or regexp: {_go_q(s[i : i + 32])}"), len(
-            s
-        )
-    return c, i + 1
-
-
-def _t_js_delimited(c: Context, s: str) -> tuple[Context, int]:
-    specials = '\\"'
-    if c.state == State.JS_SQ_STR:
-        specials = "\\'"
-    elif c.state == State.JS_BQ_STR:
-        specials = "\\`"
-    elif c.state == State.JS_REGEXP:
-        specials = "\\/[]"
-    k = 0
-    in_charset = False
-    while True:
-        i = next((j for j in range(k, len(s)) if s[j] in specials), -1)
-        if i < 0:
-            break
-        ch = s[i]
-        if ch == "\\":
-            i += 1
-            if i == len(s):
-                return error_context(f"unfinished escape sequence in JS string: {_go_q(s)}"), len(s)
-        elif ch == "[":
-            in_charset = True
-        elif ch == "]":
-            in_charset = False
-        elif not in_charset:
-            return replace(c, state=State.JS, js_ctx=JSCtx.DIV_OP), i + 1
-        k = i + 1
-    if in_charset:
-        return error_context(f"unfinished JS regexp charset: {_go_q(s)}"), len(s)
-    return c, len(s)
-
-
-def _t_block_cmt(c: Context, s: str) -> tuple[Context, int]:
-    i = s.find("*/")
-    if i < 0:
-        return c, len(s)
-    state = State.JS if c.state == State.JS_BLOCK_CMT else State.CSS
-    return replace(c, state=state), i + 2
-
-
-def _t_line_cmt(c: Context, s: str) -> tuple[Context, int]:
-    if c.state == State.JS_LINE_CMT:
-        terminators, end = "\n\r\u2028\u2029", State.JS
-    else:
-        terminators, end = "\n\f\r", State.CSS
-    i = next((j for j, ch in enumerate(s) if ch in terminators), -1)
-    if i < 0:
-        return c, len(s)
-    return replace(c, state=end), i
-
-
-def _ends_with_css_keyword(b: str, kw: str) -> bool:
-    i = len(b) - len(kw)
-    if i < 0:
-        return False
-    if i != 0:
-        r = b[i - 1]
-        if r.isalnum() or r in "-_" or ord(r) >= 0x80:
-            return False
-    return b[i:].lower() == kw
-
-
-def _t_css(c: Context, s: str) -> tuple[Context, int]:
-    k = 0
-    while True:
-        i = next((j for j in range(k, len(s)) if s[j] in "(\"'/"), -1)
-        if i < 0:
-            return c, len(s)
-        ch = s[i]
-        if ch == "(":
-            p = s[:i].rstrip("\t\n\f\r ")
-            if _ends_with_css_keyword(p, "url"):
-                j = len(s) - len(s[i + 1 :].lstrip("\t\n\f\r "))
-                if j != len(s) and s[j] == '"':
-                    return replace(c, state=State.CSS_DQ_URL), j + 1
-                if j != len(s) and s[j] == "'":
-                    return replace(c, state=State.CSS_SQ_URL), j + 1
-                return replace(c, state=State.CSS_URL), j
-        elif ch == "/":
-            if i + 1 < len(s):
-                if s[i + 1] == "/":
-                    return replace(c, state=State.CSS_LINE_CMT), i + 2
-                if s[i + 1] == "*":
-                    return replace(c, state=State.CSS_BLOCK_CMT), i + 2
-        elif ch == '"':
-            return replace(c, state=State.CSS_DQ_STR), i + 1
-        elif ch == "'":
-            return replace(c, state=State.CSS_SQ_STR), i + 1
-        k = i + 1
-
-
-def _t_css_str(c: Context, s: str) -> tuple[Context, int]:
-    if c.state in (State.CSS_DQ_STR, State.CSS_DQ_URL):
-        end_and_esc = '\\"'
-    elif c.state in (State.CSS_SQ_STR, State.CSS_SQ_URL):
-        end_and_esc = "\\'"
-    else:
-        end_and_esc = "\\\t\n\f\r )"
-    k = 0
-    while True:
-        i = next((j for j in range(k, len(s)) if s[j] in end_and_esc), -1)
-        if i < 0:
-            c2, nread = _t_url(c, s[k:])
-            return c2, k + nread
-        if s[i] == "\\":
-            i += 1
-            if i == len(s):
-                return error_context(f"unfinished escape sequence in CSS string: {_go_q(s)}"), len(
-                    s
-                )
-        else:
-            return replace(c, state=State.CSS), i + 1
-        c, _ = _t_url(c, s[: i + 1])
-        k = i + 1
-
-
 def _t_error(c: Context, s: str) -> tuple[Context, int]:
     return c, len(s)
 
@@ -411,23 +207,23 @@ _TRANSITIONS = {
     State.HTML_CMT: _t_html_cmt,
     State.RCDATA: _t_special_tag_end,
     State.ATTR: _t_attr,
-    State.URL: _t_url,
-    State.SRCSET: _t_url,
-    State.JS: _t_js,
-    State.JS_DQ_STR: _t_js_delimited,
-    State.JS_SQ_STR: _t_js_delimited,
-    State.JS_REGEXP: _t_js_delimited,
-    State.JS_BQ_STR: _t_js_delimited,
-    State.JS_BLOCK_CMT: _t_block_cmt,
-    State.JS_LINE_CMT: _t_line_cmt,
-    State.CSS: _t_css,
-    State.CSS_DQ_STR: _t_css_str,
-    State.CSS_SQ_STR: _t_css_str,
-    State.CSS_DQ_URL: _t_css_str,
-    State.CSS_SQ_URL: _t_css_str,
-    State.CSS_URL: _t_css_str,
-    State.CSS_BLOCK_CMT: _t_block_cmt,
-    State.CSS_LINE_CMT: _t_line_cmt,
+    State.URL: scripts.url,
+    State.SRCSET: scripts.url,
+    State.JS: scripts.js,
+    State.JS_DQ_STR: scripts.js_delimited,
+    State.JS_SQ_STR: scripts.js_delimited,
+    State.JS_REGEXP: scripts.js_delimited,
+    State.JS_BQ_STR: scripts.js_delimited,
+    State.JS_BLOCK_CMT: scripts.block_cmt,
+    State.JS_LINE_CMT: scripts.line_cmt,
+    State.CSS: scripts.css,
+    State.CSS_DQ_STR: scripts.css_str,
+    State.CSS_SQ_STR: scripts.css_str,
+    State.CSS_DQ_URL: scripts.css_str,
+    State.CSS_SQ_URL: scripts.css_str,
+    State.CSS_URL: scripts.css_str,
+    State.CSS_BLOCK_CMT: scripts.block_cmt,
+    State.CSS_LINE_CMT: scripts.line_cmt,
     State.ERROR: _t_error,
 }
 
@@ -451,7 +247,7 @@ def after_text(c: Context, s: str) -> tuple[Context, int]:
         j = next((k for k in range(i) if s[k] in "\"'<=`"), -1)
         if j >= 0:
             return (
-                error_context(f"{_go_q(s[j])} in unquoted attr: {_go_q(s[:i])}"),
+                error_context(f"{go_q(s[j])} in unquoted attr: {go_q(s[:i])}"),
                 len(s),
             )
     if i == len(s):

@@ -117,15 +117,21 @@ class Interpreter:
 
     def walk(self, dot: Any, node: Node) -> None:
         self.node = node
-        if isinstance(node, TextNode):
-            self.out.append(node.text)
-        elif isinstance(node, ActionNode):
-            val = self.eval_pipeline(dot, node.pipe)
-            if not node.pipe.decl:
+        t = type(node)
+        if t is TextNode:
+            self.out.append(node.text)  # type: ignore[attr-defined]
+        elif t is ActionNode:
+            pipe = node.pipe  # type: ignore[attr-defined]
+            val = self.eval_pipeline(dot, pipe)
+            if not pipe.decl:
                 self.print_value(node, val)
-        elif isinstance(node, ListNode):
-            for n in node.nodes:
-                self.walk(dot, n)
+        elif t is ListNode:
+            out = self.out
+            for n in node.nodes:  # type: ignore[attr-defined]
+                if type(n) is TextNode:
+                    out.append(n.text)
+                else:
+                    self.walk(dot, n)
         elif isinstance(node, IfNode | WithNode):
             mark = len(self.vars)
             val = self.eval_pipeline(dot, node.pipe)
@@ -250,7 +256,7 @@ class Interpreter:
 
     def eval_command(self, dot: Any, cmd: CommandNode, final: Any) -> Any:
         first = cmd.args[0]
-        if isinstance(first, FieldNode):
+        if type(first) is FieldNode:
             return self.eval_field_node(dot, first, cmd.args, final)
         if isinstance(first, ChainNode):
             return self.eval_chain_node(dot, first, cmd.args, final)

@@ -94,6 +94,7 @@ class Item:
 
 
 def _is_alnum(ch: str) -> bool:
+    """Go's isAlphaNumeric: underscore, letter or decimal digit (False at end of input)."""
     return ch != "" and (ch == "_" or ch.isalpha() or unicodedata.category(ch) == "Nd")
 
 
@@ -312,7 +313,7 @@ class _Lexer:
         return r == "" or r in _SPACE or r in ".,|:)(" or r == _RIGHT[0]
 
     def lex_identifier(self) -> bool:
-        while _is_alnum(self.peek()) and self.peek() != "":
+        while _is_alnum(self.peek()):
             self.next()
         if not self.at_terminator():
             return self.error(f"bad character {format_rune(self.peek())}")
@@ -340,7 +341,7 @@ class _Lexer:
         if self.at_terminator():
             self.emit(ItemType.VARIABLE if typ == ItemType.VARIABLE else ItemType.DOT)
             return True
-        while self.peek() != "" and _is_alnum(self.peek()):
+        while _is_alnum(self.peek()):
             self.next()
         if not self.at_terminator():
             return self.error(f"bad character {format_rune(self.peek())}")
@@ -421,7 +422,7 @@ class _Lexer:
             self.accept("+-")
             self.accept_run("0123456789_")
         self.accept("i")
-        if self.peek() != "" and _is_alnum(self.peek()):
+        if _is_alnum(self.peek()):
             self.next()
             return False
         return True

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Container
 
 from .errors import ParseError
@@ -32,8 +31,8 @@ from .nodes import (
     VariableNode,
     WithNode,
 )
-from .strconv import GoSyntaxError, go_quote, parse_float, parse_int, parse_uint, unquote
-from .strconv import unquote_char as _unquote_char
+from .numbers import set_number_kinds
+from .strconv import GoSyntaxError, go_quote, unquote
 
 __all__ = ["parse"]
 
@@ -464,53 +463,11 @@ class _Parser:
         return v
 
     def new_number(self, token: Item) -> NumberNode:
-        text = token.val
-        n = NumberNode(token.pos, self.src, text)
-        if token.typ == _I.CHAR_CONSTANT:
-            try:
-                ch, tail = _unquote_char(text[1:], text[0])
-            except GoSyntaxError as exc:
-                raise self.errorf(str(exc)) from None
-            if tail != "'":
-                raise self.errorf(f"malformed character constant: {text}")
-            n.as_int = n.as_uint = ord(ch)
-            n.as_float = float(ord(ch))
-            return n
-        if token.typ == _I.COMPLEX:
-            raise self.errorf(f"illegal number syntax: {go_quote(text)}")
-        if text.endswith("i"):
-            f = parse_float(text[:-1])
-            if f is not None:
-                n.as_complex = complex(0, f)
-                if f == 0:
-                    n.as_int = n.as_uint = 0
-                    n.as_float = 0.0
-                return n
-        u = parse_uint(text)
-        i = parse_int(text)
-        if u is not None:
-            n.as_uint = u
-        if i is not None:
-            n.as_int = i
-            if i == 0:
-                n.as_uint = 0
-        if n.as_int is not None:
-            n.as_float = float(n.as_int)
-        elif n.as_uint is not None:
-            n.as_float = float(n.as_uint)
-        else:
-            f = parse_float(text)
-            if f is not None:
-                if not any(c in text for c in ".eEpP"):
-                    raise self.errorf(f"integer overflow: {go_quote(text)}")
-                n.as_float = f
-                if math.isfinite(f) and f == int(f):
-                    if -(1 << 63) <= int(f) < (1 << 63):
-                        n.as_int = int(f)
-                    if 0 <= int(f) < (1 << 64):
-                        n.as_uint = int(f)
-        if n.as_int is None and n.as_uint is None and n.as_float is None:
-            raise self.errorf(f"illegal number syntax: {go_quote(text)}")
+        n = NumberNode(token.pos, self.src, token.val)
+        try:
+            set_number_kinds(n, token.typ == _I.CHAR_CONSTANT, token.typ == _I.COMPLEX)
+        except ValueError as exc:
+            raise self.errorf(str(exc)) from None
         return n
 
 

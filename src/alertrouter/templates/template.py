@@ -40,6 +40,15 @@ class Template:
         if funcs:
             self.add_funcs(funcs)
 
+    def option(self, *options: str) -> Template:
+        """Go's ``Option``: only ``missingkey=default|invalid|zero|error`` exists."""
+        for opt in options:
+            key, sep, value = opt.partition("=")
+            if key != "missingkey" or not sep or value not in _MISSING_KEY:
+                raise ValueError(f"unrecognized option: {opt}")
+            self.missing_key = _MISSING_KEY[value]
+        return self
+
     def add_funcs(self, funcs: Mapping[str, Callable[..., Any]]) -> Template:
         """Add functions (Go's ``Funcs``); a name may replace a builtin."""
         for name, fn in funcs.items():
@@ -58,13 +67,21 @@ class Template:
         As Go associates trees: a later definition replaces an earlier one unless it is empty.
         """
         trees = parse_text(name, text, _FuncNames(self), parse_name=parse_name)
+        self.add_parse_trees(trees)
+        return trees[name]
+
+    def add_parse_trees(self, trees: Mapping[str, Tree]) -> None:
+        """Add parsed trees (Go's ``AddParseTree``): an empty tree never replaces a template."""
         self._escaped.clear()
         for tname, tree in trees.items():
             old = self._trees.get(tname)
             if old is not None and tree.is_empty():
                 continue
             self._trees[tname] = tree
-        return trees[name]
+
+    def function_names(self) -> frozenset[str]:
+        """Names a template text may call: builtins and the function map."""
+        return frozenset(self._funcs) | frozenset(BUILTINS)
 
     def parse(self, text: str, name: str = "") -> Template:
         """Parse ``text`` as template ``name`` (and its ``define``s) into this set."""
