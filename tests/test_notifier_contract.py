@@ -34,18 +34,22 @@ from alertrouter.notifiers.base import Notification, Notifier, Receipt
 from alertrouter.notifiers.email import EmailNotifier
 from alertrouter.notifiers.log import LogNotifier
 from alertrouter.notifiers.pagerduty import PagerDutyNotifier
+from alertrouter.notifiers.pushover import PushoverNotifier
 from alertrouter.notifiers.registry import notifier_class
 from alertrouter.notifiers.slack import SlackNotifier
 from alertrouter.notifiers.webhook import WebhookNotifier
 from factories import make_alert
 from fakes.http import ScriptedAnswer
 from fakes.pagerduty import FakePagerDuty
+from fakes.pushover import FakePushover
 from fakes.slack import FakeSlack
 from fakes.smtp import FakeSMTP
 from fakes.webhook import FakeWebhookReceiver
 from plugins.echo_plugin import installed_echo_plugin
 
 PD_KEY = "R0uT1nGkEy0123456789abcdefABCDEF"
+PUSHOVER_TOKEN = "azGDORePK8gMaC0QOYAMyEEuzJnyUi"
+PUSHOVER_USER = "uQiRzpo4DXghDmr9QzzfQu27cmVRsG"
 SLACK_TOKEN = "xoxb-1234-5678-sEcReTtOkEn"
 SLACK_SEGMENT = "hUnTeR2sEcReTpAtH"
 SLACK_PATH = f"T0SECRET/B0SECRET/{SLACK_SEGMENT}"
@@ -124,6 +128,17 @@ TARGETS: dict[str, Target] = {
         delivered=lambda pd: len(pd.events),
         echo=lambda text: ScriptedAnswer(500, json.dumps({"message": text, "errors": [text]})),
     ),
+    "pushover": Target(
+        PushoverNotifier,
+        lambda: FakePushover(token=PUSHOVER_TOKEN, user=PUSHOVER_USER),
+        lambda po, credential: {
+            "token": credential or PUSHOVER_TOKEN,
+            "user_key": PUSHOVER_USER,
+            "api_url": po.messages_url,
+        },
+        delivered=lambda po: len(po.messages),
+        echo=lambda text: ScriptedAnswer(500, json.dumps({"errors": [text], "status": 0})),
+    ),
     "slack_webhook": Target(
         SlackNotifier,
         FakeSlack,
@@ -168,6 +183,7 @@ TARGETS: dict[str, Target] = {
 
 P, R = PermanentNotifierError, RetryableNotifierError
 RETRY_IN_3 = {"Retry-After": "3"}
+PUSHOVER_INVALID = json.dumps({"message": "cannot be blank", "errors": ["bad"], "status": 0})
 PD_INVALID = json.dumps(
     {"status": "invalid event", "message": "Event object is invalid", "errors": ["bad"]}
 )
@@ -182,6 +198,12 @@ OUTCOMES: list[tuple[str, Failure, type[NotifierError], str, float | None]] = [
     ("pagerduty", ScriptedAnswer(500), R, "serverError", None),
     ("pagerduty", ScriptedAnswer(503), R, "serverError", None),
     ("pagerduty", Setup.REFUSED, R, "other", None),
+    ("pushover", ScriptedAnswer(400, PUSHOVER_INVALID), P, "clientError", None),
+    ("pushover", Setup.WRONG_SECRET, P, "authError", None),  # 400 {"token": "invalid"}
+    ("pushover", ScriptedAnswer(401), P, "authError", None),
+    ("pushover", ScriptedAnswer(429, headers=RETRY_IN_3), R, "rateLimited", 3.0),
+    ("pushover", ScriptedAnswer(500), R, "serverError", None),
+    ("pushover", Setup.REFUSED, R, "other", None),
     ("slack_webhook", FakeSlack.webhook_error(400, "invalid_payload"), P, "clientError", None),
     ("slack_webhook", FakeSlack.webhook_error(404, "no_service"), P, "clientError", None),
     ("slack_webhook", FakeSlack.webhook_error(403, "action_prohibited"), P, "authError", None),

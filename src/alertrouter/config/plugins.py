@@ -26,6 +26,7 @@ BUILTIN_NOTIFIERS: dict[str, str] = {
     "email": "alertrouter.notifiers.email:EmailNotifier",
     "log": "alertrouter.notifiers.log:LogNotifier",
     "pagerduty": "alertrouter.notifiers.pagerduty:PagerDutyNotifier",
+    "pushover": "alertrouter.notifiers.pushover:PushoverNotifier",
     "slack": "alertrouter.notifiers.slack:SlackNotifier",
     "webhook": "alertrouter.notifiers.webhook:WebhookNotifier",
 }
