@@ -37,6 +37,7 @@ from alertrouter.notifiers.pagerduty import PagerDutyNotifier
 from alertrouter.notifiers.pushover import PushoverNotifier
 from alertrouter.notifiers.registry import notifier_class
 from alertrouter.notifiers.slack import SlackNotifier
+from alertrouter.notifiers.victorops import VictorOpsNotifier
 from alertrouter.notifiers.webhook import WebhookNotifier
 from factories import make_alert
 from fakes.http import ScriptedAnswer
@@ -44,12 +45,14 @@ from fakes.pagerduty import FakePagerDuty
 from fakes.pushover import FakePushover
 from fakes.slack import FakeSlack
 from fakes.smtp import FakeSMTP
+from fakes.victorops import FakeVictorOps
 from fakes.webhook import FakeWebhookReceiver
 from plugins.echo_plugin import installed_echo_plugin
 
 PD_KEY = "R0uT1nGkEy0123456789abcdefABCDEF"
 PUSHOVER_TOKEN = "azGDORePK8gMaC0QOYAMyEEuzJnyUi"
 PUSHOVER_USER = "uQiRzpo4DXghDmr9QzzfQu27cmVRsG"
+VICTOROPS_KEY = "0b1e2c3d-4f5a-6b7c-8d9e-a0b1c2d3e4f5"
 SLACK_TOKEN = "xoxb-1234-5678-sEcReTtOkEn"
 SLACK_SEGMENT = "hUnTeR2sEcReTpAtH"
 SLACK_PATH = f"T0SECRET/B0SECRET/{SLACK_SEGMENT}"
@@ -158,6 +161,17 @@ TARGETS: dict[str, Target] = {
         delivered=lambda slack: len(slack.messages),
         echo=lambda text: FakeSlack.api_error(f"invalid_auth {text}"),
     ),
+    "victorops": Target(
+        VictorOpsNotifier,
+        lambda: FakeVictorOps(api_key=VICTOROPS_KEY),
+        lambda vo, credential: {
+            "api_key": credential or VICTOROPS_KEY,
+            "routing_key": "ops",
+            "api_url": vo.api_url,
+        },
+        delivered=lambda vo: len(vo.events),
+        echo=lambda text: ScriptedAnswer(500, json.dumps({"result": "failure", "message": text})),
+    ),
     "email": Target(
         EmailNotifier,
         lambda: FakeSMTP(auth=(SMTP_USER, SMTP_PASSWORD), starttls=True),
@@ -184,6 +198,7 @@ TARGETS: dict[str, Target] = {
 P, R = PermanentNotifierError, RetryableNotifierError
 RETRY_IN_3 = {"Retry-After": "3"}
 PUSHOVER_INVALID = json.dumps({"message": "cannot be blank", "errors": ["bad"], "status": 0})
+VO_FAILURE = json.dumps({"result": "failure", "message": "bad event"})
 PD_INVALID = json.dumps(
     {"status": "invalid event", "message": "Event object is invalid", "errors": ["bad"]}
 )
@@ -218,6 +233,13 @@ OUTCOMES: list[tuple[str, Failure, type[NotifierError], str, float | None]] = [
     ("slack_web_api", FakeSlack.api_error("internal_error"), R, "serverError", None),
     ("slack_web_api", ScriptedAnswer(503, content_type="text/plain"), R, "serverError", None),
     ("slack_web_api", Setup.REFUSED, R, "other", None),
+    ("victorops", ScriptedAnswer(400, VO_FAILURE), P, "clientError", None),
+    ("victorops", Setup.WRONG_SECRET, P, "clientError", None),  # 404: no such organization
+    ("victorops", ScriptedAnswer(401), P, "authError", None),
+    ("victorops", ScriptedAnswer(403), P, "authError", None),
+    ("victorops", ScriptedAnswer(429, headers=RETRY_IN_3), R, "rateLimited", 3.0),
+    ("victorops", ScriptedAnswer(500), R, "serverError", None),
+    ("victorops", Setup.REFUSED, R, "other", None),
     ("email", SMTPReply("550 5.1.1 no such user", on="RCPT"), P, "clientError", None),
     ("email", SMTPReply("554 5.7.1 message rejected"), P, "clientError", None),
     ("email", Setup.WRONG_SECRET, P, "authError", None),  # 535 from the server's AUTH
