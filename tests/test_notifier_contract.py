@@ -37,6 +37,7 @@ from alertrouter.notifiers.pagerduty import PagerDutyNotifier
 from alertrouter.notifiers.pushover import PushoverNotifier
 from alertrouter.notifiers.registry import notifier_class
 from alertrouter.notifiers.slack import SlackNotifier
+from alertrouter.notifiers.sns import SNSNotifier
 from alertrouter.notifiers.victorops import VictorOpsNotifier
 from alertrouter.notifiers.webhook import WebhookNotifier
 from factories import make_alert
@@ -45,6 +46,7 @@ from fakes.pagerduty import FakePagerDuty
 from fakes.pushover import FakePushover
 from fakes.slack import FakeSlack
 from fakes.smtp import FakeSMTP
+from fakes.sns import FakeSNS, sns_error
 from fakes.victorops import FakeVictorOps
 from fakes.webhook import FakeWebhookReceiver
 from plugins.echo_plugin import installed_echo_plugin
@@ -52,6 +54,8 @@ from plugins.echo_plugin import installed_echo_plugin
 PD_KEY = "R0uT1nGkEy0123456789abcdefABCDEF"
 PUSHOVER_TOKEN = "azGDORePK8gMaC0QOYAMyEEuzJnyUi"
 PUSHOVER_USER = "uQiRzpo4DXghDmr9QzzfQu27cmVRsG"
+SNS_ACCESS_KEY = "AKIAIOSFODNN7EXAMPLE"
+SNS_SECRET_KEY = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
 VICTOROPS_KEY = "0b1e2c3d-4f5a-6b7c-8d9e-a0b1c2d3e4f5"
 SLACK_TOKEN = "xoxb-1234-5678-sEcReTtOkEn"
 SLACK_SEGMENT = "hUnTeR2sEcReTpAtH"
@@ -123,6 +127,14 @@ def _email_fields(smtp: FakeSMTP, credential: str | None) -> dict[str, Any]:
     }
 
 
+def _sns_answer(
+    status: int, code: str, message: str, headers: dict[str, str] | None = None
+) -> ScriptedAnswer:
+    """SNS's XML error answer."""
+    body = sns_error(status, code, message)
+    return ScriptedAnswer(status, body, headers or {}, content_type="text/xml")
+
+
 TARGETS: dict[str, Target] = {
     "pagerduty": Target(
         PagerDutyNotifier,
@@ -160,6 +172,21 @@ TARGETS: dict[str, Target] = {
         },
         delivered=lambda slack: len(slack.messages),
         echo=lambda text: FakeSlack.api_error(f"invalid_auth {text}"),
+    ),
+    "sns": Target(
+        SNSNotifier,
+        lambda: FakeSNS(access_key=SNS_ACCESS_KEY, secret_key=SNS_SECRET_KEY),
+        lambda sns, credential: {
+            "api_url": f"{sns.url}/",
+            "topic_arn": "arn:aws:sns:us-east-1:123456789012:alerts",
+            "sigv4": {
+                "region": "us-east-1",
+                "access_key": SNS_ACCESS_KEY,
+                "secret_key": credential or SNS_SECRET_KEY,
+            },
+        },
+        delivered=lambda sns: len(sns.published),
+        echo=lambda text: _sns_answer(500, "InternalError", text),
     ),
     "victorops": Target(
         VictorOpsNotifier,
@@ -233,6 +260,12 @@ OUTCOMES: list[tuple[str, Failure, type[NotifierError], str, float | None]] = [
     ("slack_web_api", FakeSlack.api_error("internal_error"), R, "serverError", None),
     ("slack_web_api", ScriptedAnswer(503, content_type="text/plain"), R, "serverError", None),
     ("slack_web_api", Setup.REFUSED, R, "other", None),
+    ("sns", _sns_answer(400, "InvalidParameter", "bad"), P, "clientError", None),
+    ("sns", Setup.WRONG_SECRET, P, "authError", None),  # 403 SignatureDoesNotMatch
+    ("sns", _sns_answer(403, "AuthorizationError", "no"), P, "authError", None),
+    ("sns", _sns_answer(429, "ThrottledException", "slow", RETRY_IN_3), R, "rateLimited", 3.0),
+    ("sns", _sns_answer(500, "InternalError", "oops"), R, "serverError", None),
+    ("sns", Setup.REFUSED, R, "other", None),
     ("victorops", ScriptedAnswer(400, VO_FAILURE), P, "clientError", None),
     ("victorops", Setup.WRONG_SECRET, P, "clientError", None),  # 404: no such organization
     ("victorops", ScriptedAnswer(401), P, "authError", None),

@@ -28,6 +28,7 @@ BUILTIN_NOTIFIERS: dict[str, str] = {
     "pagerduty": "alertrouter.notifiers.pagerduty:PagerDutyNotifier",
     "pushover": "alertrouter.notifiers.pushover:PushoverNotifier",
     "slack": "alertrouter.notifiers.slack:SlackNotifier",
+    "sns": "alertrouter.notifiers.sns:SNSNotifier",
     "victorops": "alertrouter.notifiers.victorops:VictorOpsNotifier",
     "webhook": "alertrouter.notifiers.webhook:WebhookNotifier",
 }
