@@ -40,6 +40,7 @@ from alertrouter.notifiers.slack import SlackNotifier
 from alertrouter.notifiers.sns import SNSNotifier
 from alertrouter.notifiers.victorops import VictorOpsNotifier
 from alertrouter.notifiers.webhook import WebhookNotifier
+from alertrouter.notifiers.wechat import WeChatNotifier
 from factories import make_alert
 from fakes.http import ScriptedAnswer
 from fakes.pagerduty import FakePagerDuty
@@ -49,6 +50,7 @@ from fakes.smtp import FakeSMTP
 from fakes.sns import FakeSNS, sns_error
 from fakes.victorops import FakeVictorOps
 from fakes.webhook import FakeWebhookReceiver
+from fakes.wechat import FakeWeChat
 from plugins.echo_plugin import installed_echo_plugin
 
 PD_KEY = "R0uT1nGkEy0123456789abcdefABCDEF"
@@ -57,6 +59,8 @@ PUSHOVER_USER = "uQiRzpo4DXghDmr9QzzfQu27cmVRsG"
 SNS_ACCESS_KEY = "AKIAIOSFODNN7EXAMPLE"
 SNS_SECRET_KEY = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
 VICTOROPS_KEY = "0b1e2c3d-4f5a-6b7c-8d9e-a0b1c2d3e4f5"
+WECHAT_CORP = "ww0000000000000000"
+WECHAT_SECRET = "wXsEcReT-0123456789abcdefghijklmnopqrstuvw"
 SLACK_TOKEN = "xoxb-1234-5678-sEcReTtOkEn"
 SLACK_SEGMENT = "hUnTeR2sEcReTpAtH"
 SLACK_PATH = f"T0SECRET/B0SECRET/{SLACK_SEGMENT}"
@@ -133,6 +137,11 @@ def _sns_answer(
     """SNS's XML error answer."""
     body = sns_error(status, code, message)
     return ScriptedAnswer(status, body, headers or {}, content_type="text/xml")
+
+
+def _wechat(code: int, message: str) -> ScriptedAnswer:
+    """WeChat's answer: 200, the outcome in ``errcode``."""
+    return ScriptedAnswer(200, json.dumps({"errcode": code, "errmsg": message}))
 
 
 TARGETS: dict[str, Target] = {
@@ -219,6 +228,19 @@ TARGETS: dict[str, Target] = {
         secrets=(f"/hook/{WEBHOOK_PATH}", WEBHOOK_PATH.rsplit("/", 1)[-1]),
         echo=lambda text: ScriptedAnswer(500, f"cannot handle {text}", content_type="text/plain"),
     ),
+    "wechat": Target(
+        WeChatNotifier,
+        lambda: FakeWeChat(corp_id=WECHAT_CORP, secret=WECHAT_SECRET),
+        lambda wx, credential: {
+            "corp_id": WECHAT_CORP,
+            "api_secret": credential or WECHAT_SECRET,
+            "api_url": wx.api_url,
+            "to_party": "2",
+            "agent_id": "1000002",
+        },
+        delivered=lambda wx: len(wx.messages),
+        echo=lambda text: ScriptedAnswer(500, json.dumps({"errcode": -1, "errmsg": text})),
+    ),
     "log": Target(LogNotifier, contextlib.nullcontext, lambda _, credential: {}),
 }
 
@@ -273,6 +295,13 @@ OUTCOMES: list[tuple[str, Failure, type[NotifierError], str, float | None]] = [
     ("victorops", ScriptedAnswer(429, headers=RETRY_IN_3), R, "rateLimited", 3.0),
     ("victorops", ScriptedAnswer(500), R, "serverError", None),
     ("victorops", Setup.REFUSED, R, "other", None),
+    ("wechat", _wechat(40003, "invalid userid"), P, "clientError", None),
+    ("wechat", Setup.WRONG_SECRET, P, "authError", None),  # gettoken's 40001
+    ("wechat", ScriptedAnswer(403), P, "authError", None),
+    ("wechat", ScriptedAnswer(429, headers=RETRY_IN_3), R, "rateLimited", 3.0),
+    ("wechat", _wechat(-1, "system busy"), R, "serverError", None),
+    ("wechat", ScriptedAnswer(502), R, "serverError", None),
+    ("wechat", Setup.REFUSED, R, "other", None),
     ("email", SMTPReply("550 5.1.1 no such user", on="RCPT"), P, "clientError", None),
     ("email", SMTPReply("554 5.7.1 message rejected"), P, "clientError", None),
     ("email", Setup.WRONG_SECRET, P, "authError", None),  # 535 from the server's AUTH

@@ -30,6 +30,7 @@ BUILTIN_NOTIFIERS: dict[str, str] = {
     "slack": "alertrouter.notifiers.slack:SlackNotifier",
     "sns": "alertrouter.notifiers.sns:SNSNotifier",
     "victorops": "alertrouter.notifiers.victorops:VictorOpsNotifier",
+    "wechat": "alertrouter.notifiers.wechat:WeChatNotifier",
     "webhook": "alertrouter.notifiers.webhook:WebhookNotifier",
 }
 

@@ -63,6 +63,11 @@ class Exchange:
         # Longest first, so a secret containing another is replaced whole.
         self._secrets = sorted({s for s in secrets if len(s) > 1}, key=len, reverse=True)
 
+    def add_secret(self, secret: str) -> None:
+        """Scrub ``secret`` too from now on (a token the provider handed out)."""
+        if len(secret) > 1 and secret not in self._secrets:
+            self._secrets = sorted([*self._secrets, secret], key=len, reverse=True)
+
     def scrub(self, text: str) -> str:
         """``text`` with every secret replaced by ``<redacted>``."""
         for secret in self._secrets:
