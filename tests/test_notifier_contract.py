@@ -39,6 +39,7 @@ from alertrouter.notifiers.registry import notifier_class
 from alertrouter.notifiers.slack import SlackNotifier
 from alertrouter.notifiers.sns import SNSNotifier
 from alertrouter.notifiers.victorops import VictorOpsNotifier
+from alertrouter.notifiers.webex import WebexNotifier
 from alertrouter.notifiers.webhook import WebhookNotifier
 from alertrouter.notifiers.wechat import WeChatNotifier
 from factories import make_alert
@@ -49,6 +50,7 @@ from fakes.slack import FakeSlack
 from fakes.smtp import FakeSMTP
 from fakes.sns import FakeSNS, sns_error
 from fakes.victorops import FakeVictorOps
+from fakes.webex import FakeWebex
 from fakes.webhook import FakeWebhookReceiver
 from fakes.wechat import FakeWeChat
 from plugins.echo_plugin import installed_echo_plugin
@@ -59,6 +61,7 @@ PUSHOVER_USER = "uQiRzpo4DXghDmr9QzzfQu27cmVRsG"
 SNS_ACCESS_KEY = "AKIAIOSFODNN7EXAMPLE"
 SNS_SECRET_KEY = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
 VICTOROPS_KEY = "0b1e2c3d-4f5a-6b7c-8d9e-a0b1c2d3e4f5"
+WEBEX_TOKEN = "NjY4YjQ2ZmYtZjE5Ni00bot-token-0123456789"
 WECHAT_CORP = "ww0000000000000000"
 WECHAT_SECRET = "wXsEcReT-0123456789abcdefghijklmnopqrstuvw"
 SLACK_TOKEN = "xoxb-1234-5678-sEcReTtOkEn"
@@ -228,6 +231,17 @@ TARGETS: dict[str, Target] = {
         secrets=(f"/hook/{WEBHOOK_PATH}", WEBHOOK_PATH.rsplit("/", 1)[-1]),
         echo=lambda text: ScriptedAnswer(500, f"cannot handle {text}", content_type="text/plain"),
     ),
+    "webex": Target(
+        WebexNotifier,
+        lambda: FakeWebex(token=WEBEX_TOKEN),
+        lambda webex, credential: {
+            "api_url": webex.messages_url,
+            "room_id": webex.room_id,
+            "http_config": {"authorization": {"credentials": credential or WEBEX_TOKEN}},
+        },
+        delivered=lambda webex: len(webex.messages),
+        echo=lambda text: ScriptedAnswer(500, json.dumps({"message": text, "trackingId": "T"})),
+    ),
     "wechat": Target(
         WeChatNotifier,
         lambda: FakeWeChat(corp_id=WECHAT_CORP, secret=WECHAT_SECRET),
@@ -295,6 +309,12 @@ OUTCOMES: list[tuple[str, Failure, type[NotifierError], str, float | None]] = [
     ("victorops", ScriptedAnswer(429, headers=RETRY_IN_3), R, "rateLimited", 3.0),
     ("victorops", ScriptedAnswer(500), R, "serverError", None),
     ("victorops", Setup.REFUSED, R, "other", None),
+    ("webex", ScriptedAnswer(400, json.dumps({"message": "bad"})), P, "clientError", None),
+    ("webex", Setup.WRONG_SECRET, P, "authError", None),  # Webex's 401
+    ("webex", ScriptedAnswer(403), P, "authError", None),
+    ("webex", ScriptedAnswer(429, headers=RETRY_IN_3), R, "rateLimited", 3.0),
+    ("webex", ScriptedAnswer(502), R, "serverError", None),
+    ("webex", Setup.REFUSED, R, "other", None),
     ("wechat", _wechat(40003, "invalid userid"), P, "clientError", None),
     ("wechat", Setup.WRONG_SECRET, P, "authError", None),  # gettoken's 40001
     ("wechat", ScriptedAnswer(403), P, "authError", None),

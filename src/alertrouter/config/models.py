@@ -34,7 +34,7 @@ ROUTE_FIELDS_IGNORED = ("group_by", "group_wait", "group_interval")
 ALERTMANAGER_GLOBAL_FIELDS_IGNORED = frozenset(
     {
         "resolve_timeout", "http_config", "smtp_auth_secret", "opsgenie_api_url",
-        "opsgenie_api_key", "opsgenie_api_key_file", "telegram_api_url", "webex_api_url",
+        "opsgenie_api_key", "opsgenie_api_key_file", "telegram_api_url",
     }
 )  # fmt: skip
 
@@ -113,6 +113,7 @@ class GlobalConfig(StrictModel):
     victorops_api_key: SecretStr | None = None
     victorops_api_key_file: str | None = None
     victorops_api_url: str | None = None
+    webex_api_url: str | None = None
     wechat_api_url: str | None = None
     wechat_api_secret: SecretStr | None = None
     wechat_api_secret_file: str | None = None

@@ -30,8 +30,9 @@ BUILTIN_NOTIFIERS: dict[str, str] = {
     "slack": "alertrouter.notifiers.slack:SlackNotifier",
     "sns": "alertrouter.notifiers.sns:SNSNotifier",
     "victorops": "alertrouter.notifiers.victorops:VictorOpsNotifier",
-    "wechat": "alertrouter.notifiers.wechat:WeChatNotifier",
+    "webex": "alertrouter.notifiers.webex:WebexNotifier",
     "webhook": "alertrouter.notifiers.webhook:WebhookNotifier",
+    "wechat": "alertrouter.notifiers.wechat:WeChatNotifier",
 }
 
 
