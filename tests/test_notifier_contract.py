@@ -32,6 +32,7 @@ from alertrouter.errors import (
 )
 from alertrouter.notifiers.base import Notification, Notifier, Receipt
 from alertrouter.notifiers.email import EmailNotifier
+from alertrouter.notifiers.incidentio import IncidentioNotifier
 from alertrouter.notifiers.log import LogNotifier
 from alertrouter.notifiers.pagerduty import PagerDutyNotifier
 from alertrouter.notifiers.pushover import PushoverNotifier
@@ -44,6 +45,7 @@ from alertrouter.notifiers.webhook import WebhookNotifier
 from alertrouter.notifiers.wechat import WeChatNotifier
 from factories import make_alert
 from fakes.http import ScriptedAnswer
+from fakes.incidentio import FakeIncidentio
 from fakes.pagerduty import FakePagerDuty
 from fakes.pushover import FakePushover
 from fakes.slack import FakeSlack
@@ -55,6 +57,7 @@ from fakes.webhook import FakeWebhookReceiver
 from fakes.wechat import FakeWeChat
 from plugins.echo_plugin import installed_echo_plugin
 
+INCIDENTIO_TOKEN = "inc_alert_source_0123456789abcdef"
 PD_KEY = "R0uT1nGkEy0123456789abcdefABCDEF"
 PUSHOVER_TOKEN = "azGDORePK8gMaC0QOYAMyEEuzJnyUi"
 PUSHOVER_USER = "uQiRzpo4DXghDmr9QzzfQu27cmVRsG"
@@ -153,6 +156,16 @@ TARGETS: dict[str, Target] = {
         FakePagerDuty,
         lambda pd, credential: {"routing_key": PD_KEY, "url": pd.events_url},
         delivered=lambda pd: len(pd.events),
+        echo=lambda text: ScriptedAnswer(500, json.dumps({"message": text, "errors": [text]})),
+    ),
+    "incidentio": Target(
+        IncidentioNotifier,
+        lambda: FakeIncidentio(token=INCIDENTIO_TOKEN),
+        lambda inc, credential: {
+            "url": inc.source_url,
+            "alert_source_token": credential or INCIDENTIO_TOKEN,
+        },
+        delivered=lambda inc: len(inc.events),
         echo=lambda text: ScriptedAnswer(500, json.dumps({"message": text, "errors": [text]})),
     ),
     "pushover": Target(
@@ -276,6 +289,12 @@ OUTCOMES: list[tuple[str, Failure, type[NotifierError], str, float | None]] = [
     ("pagerduty", ScriptedAnswer(500), R, "serverError", None),
     ("pagerduty", ScriptedAnswer(503), R, "serverError", None),
     ("pagerduty", Setup.REFUSED, R, "other", None),
+    ("incidentio", ScriptedAnswer(422, json.dumps({"errors": ["bad"]})), P, "clientError", None),
+    ("incidentio", Setup.WRONG_SECRET, P, "authError", None),  # incident.io's 401
+    ("incidentio", ScriptedAnswer(403), P, "authError", None),
+    ("incidentio", ScriptedAnswer(429, headers=RETRY_IN_3), R, "rateLimited", 3.0),
+    ("incidentio", ScriptedAnswer(500), R, "serverError", None),
+    ("incidentio", Setup.REFUSED, R, "other", None),
     ("pushover", ScriptedAnswer(400, PUSHOVER_INVALID), P, "clientError", None),
     ("pushover", Setup.WRONG_SECRET, P, "authError", None),  # 400 {"token": "invalid"}
     ("pushover", ScriptedAnswer(401), P, "authError", None),

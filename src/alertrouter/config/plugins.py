@@ -24,6 +24,7 @@ ENTRY_POINT_GROUP = "alertrouter.notifiers"
 
 BUILTIN_NOTIFIERS: dict[str, str] = {
     "email": "alertrouter.notifiers.email:EmailNotifier",
+    "incidentio": "alertrouter.notifiers.incidentio:IncidentioNotifier",
     "log": "alertrouter.notifiers.log:LogNotifier",
     "pagerduty": "alertrouter.notifiers.pagerduty:PagerDutyNotifier",
     "pushover": "alertrouter.notifiers.pushover:PushoverNotifier",
