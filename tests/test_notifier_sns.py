@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import hashlib
+import subprocess
+import sys
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
@@ -201,3 +203,16 @@ def test_region_comes_from_the_arn() -> None:
     config = SNSConfig.model_validate({"topic_arn": "arn:aws:sns:eu-west-1:1:t"})
     assert config.sigv4.region == ""
     assert config.resolved_wanted
+
+
+def test_missing_extra_names_it() -> None:
+    """Without botocore, loading the sns plugin fails naming the alertrouter[sns] extra."""
+    code = (
+        "import sys; sys.modules['botocore'] = None\n"
+        "try:\n    import alertrouter.notifiers.sns\n"
+        "except ImportError as exc:\n    print(exc)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
+    )
+    assert "alertrouter[sns] extra" in done.stdout

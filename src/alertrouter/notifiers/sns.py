@@ -19,14 +19,18 @@ from typing import Any, ClassVar
 from urllib.parse import quote, urlencode
 
 import aiohttp
-from botocore.auth import SigV4Auth
-from botocore.awsrequest import AWSRequest
-from botocore.credentials import (
-    AssumeRoleCredentialFetcher,
-    Credentials,
-    DeferredRefreshableCredentials,
-)
-from botocore.session import Session as BotocoreSession
+
+try:
+    from botocore.auth import SigV4Auth
+    from botocore.awsrequest import AWSRequest
+    from botocore.credentials import (
+        AssumeRoleCredentialFetcher,
+        Credentials,
+        DeferredRefreshableCredentials,
+    )
+    from botocore.session import Session as BotocoreSession
+except ImportError as exc:  # say which extra brings it, where the config names the type
+    raise ImportError(f"sns_configs need the alertrouter[sns] extra (botocore): {exc}") from exc
 from pydantic import Field, SecretStr, model_validator
 from pydantic_core import PydanticCustomError
 
