@@ -6,6 +6,7 @@ import hashlib
 import subprocess
 import sys
 from collections.abc import AsyncIterator, Callable
+from pathlib import Path
 from typing import Any
 
 import aiohttp
@@ -198,13 +199,6 @@ def test_config_is_checked_as_alertmanager(fields: dict[str, Any]) -> None:
         SNSConfig.model_validate(fields)
 
 
-def test_region_comes_from_the_arn() -> None:
-    """Without ``sigv4.region`` the topic ARN's region signs the request."""
-    config = SNSConfig.model_validate({"topic_arn": "arn:aws:sns:eu-west-1:1:t"})
-    assert config.sigv4.region == ""
-    assert config.resolved_wanted
-
-
 def test_missing_extra_names_it() -> None:
     """Without botocore, loading the sns plugin fails naming the alertrouter[sns] extra."""
     code = (
@@ -216,3 +210,60 @@ def test_missing_extra_names_it() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
     )
     assert "alertrouter[sns] extra" in done.stdout
+
+
+@pytest.fixture
+def aws_files(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """An AWS credentials file with profile ``alerts``; no other AWS setting, no metadata."""
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE",
+                 "AWS_REGION", "AWS_DEFAULT_REGION"):  # fmt: skip
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")  # nothing leaves 127.0.0.1
+    credentials = tmp_path / "credentials"
+    credentials.write_text(
+        f"[alerts]\naws_access_key_id = {ACCESS_KEY}\naws_secret_access_key = {SECRET_KEY}\n"
+    )
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(credentials))
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "config"))
+    return tmp_path
+
+
+@pytest.mark.usefixtures("aws_files")
+async def test_profile_credentials(sns: FakeSNS, make: Make) -> None:
+    """``sigv4.profile`` takes the keys from the shared credentials file (botocore's chain)."""
+    await make(sigv4={"region": "us-east-1", "profile": "alerts"}).send(notification())
+    assert len(sns.published) == 1
+    assert f"Credential={ACCESS_KEY}/" in sns.requests[0].headers["Authorization"]
+
+
+async def test_region_from_the_environment(
+    sns: FakeSNS, make: Make, aws_files: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A phone number has no ARN to take a region from: botocore's chain gives it."""
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "eu-west-1")
+    sns.region = "eu-west-1"
+    notifier = make(
+        phone_number="+15555550100", sigv4={"access_key": ACCESS_KEY, "secret_key": SECRET_KEY}
+    )
+    await notifier.send(notification())
+    assert "/eu-west-1/sns/aws4_request" in sns.requests[0].headers["Authorization"]
+
+
+@pytest.mark.usefixtures("aws_files")
+async def test_no_region_anywhere_is_permanent(make: Make) -> None:
+    """Without a region in sigv4, the ARN or the environment, the send fails permanently."""
+    notifier = make(
+        phone_number="+15555550100", sigv4={"access_key": ACCESS_KEY, "secret_key": SECRET_KEY}
+    )
+    with pytest.raises(PermanentNotifierError, match="region not configured"):
+        await notifier.send(notification())
+
+
+async def test_region_from_the_topic_arn(sns: FakeSNS, make: Make) -> None:
+    """Without ``sigv4.region`` the topic ARN's region scopes the signature."""
+    notifier = make(
+        topic_arn="arn:aws:sns:eu-central-1:123456789012:alerts",
+        sigv4={"access_key": ACCESS_KEY, "secret_key": SECRET_KEY},
+    )
+    await notifier.send(notification())
+    assert "/eu-central-1/sns/aws4_request" in sns.requests[0].headers["Authorization"]
