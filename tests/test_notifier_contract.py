@@ -32,20 +32,41 @@ from alertrouter.errors import (
 )
 from alertrouter.notifiers.base import Notification, Notifier, Receipt
 from alertrouter.notifiers.email import EmailNotifier
+from alertrouter.notifiers.incidentio import IncidentioNotifier
 from alertrouter.notifiers.log import LogNotifier
 from alertrouter.notifiers.pagerduty import PagerDutyNotifier
+from alertrouter.notifiers.pushover import PushoverNotifier
 from alertrouter.notifiers.registry import notifier_class
 from alertrouter.notifiers.slack import SlackNotifier
+from alertrouter.notifiers.sns import SNSNotifier
+from alertrouter.notifiers.victorops import VictorOpsNotifier
+from alertrouter.notifiers.webex import WebexNotifier
 from alertrouter.notifiers.webhook import WebhookNotifier
+from alertrouter.notifiers.wechat import WeChatNotifier
 from factories import make_alert
 from fakes.http import ScriptedAnswer
+from fakes.incidentio import FakeIncidentio
 from fakes.pagerduty import FakePagerDuty
+from fakes.pushover import FakePushover
 from fakes.slack import FakeSlack
 from fakes.smtp import FakeSMTP
+from fakes.sns import FakeSNS, sns_error
+from fakes.victorops import FakeVictorOps
+from fakes.webex import FakeWebex
 from fakes.webhook import FakeWebhookReceiver
+from fakes.wechat import FakeWeChat
 from plugins.echo_plugin import installed_echo_plugin
 
+INCIDENTIO_TOKEN = "inc_alert_source_0123456789abcdef"
 PD_KEY = "R0uT1nGkEy0123456789abcdefABCDEF"
+PUSHOVER_TOKEN = "azGDORePK8gMaC0QOYAMyEEuzJnyUi"
+PUSHOVER_USER = "uQiRzpo4DXghDmr9QzzfQu27cmVRsG"
+SNS_ACCESS_KEY = "AKIAIOSFODNN7EXAMPLE"
+SNS_SECRET_KEY = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
+VICTOROPS_KEY = "0b1e2c3d-4f5a-6b7c-8d9e-a0b1c2d3e4f5"
+WEBEX_TOKEN = "NjY4YjQ2ZmYtZjE5Ni00bot-token-0123456789"
+WECHAT_CORP = "ww0000000000000000"
+WECHAT_SECRET = "wXsEcReT-0123456789abcdefghijklmnopqrstuvw"
 SLACK_TOKEN = "xoxb-1234-5678-sEcReTtOkEn"
 SLACK_SEGMENT = "hUnTeR2sEcReTpAtH"
 SLACK_PATH = f"T0SECRET/B0SECRET/{SLACK_SEGMENT}"
@@ -116,6 +137,19 @@ def _email_fields(smtp: FakeSMTP, credential: str | None) -> dict[str, Any]:
     }
 
 
+def _sns_answer(
+    status: int, code: str, message: str, headers: dict[str, str] | None = None
+) -> ScriptedAnswer:
+    """SNS's XML error answer."""
+    body = sns_error(status, code, message)
+    return ScriptedAnswer(status, body, headers or {}, content_type="text/xml")
+
+
+def _wechat(code: int, message: str) -> ScriptedAnswer:
+    """WeChat's answer: 200, the outcome in ``errcode``."""
+    return ScriptedAnswer(200, json.dumps({"errcode": code, "errmsg": message}))
+
+
 TARGETS: dict[str, Target] = {
     "pagerduty": Target(
         PagerDutyNotifier,
@@ -123,6 +157,27 @@ TARGETS: dict[str, Target] = {
         lambda pd, credential: {"routing_key": PD_KEY, "url": pd.events_url},
         delivered=lambda pd: len(pd.events),
         echo=lambda text: ScriptedAnswer(500, json.dumps({"message": text, "errors": [text]})),
+    ),
+    "incidentio": Target(
+        IncidentioNotifier,
+        lambda: FakeIncidentio(token=INCIDENTIO_TOKEN),
+        lambda inc, credential: {
+            "url": inc.source_url,
+            "alert_source_token": credential or INCIDENTIO_TOKEN,
+        },
+        delivered=lambda inc: len(inc.events),
+        echo=lambda text: ScriptedAnswer(500, json.dumps({"message": text, "errors": [text]})),
+    ),
+    "pushover": Target(
+        PushoverNotifier,
+        lambda: FakePushover(token=PUSHOVER_TOKEN, user=PUSHOVER_USER),
+        lambda po, credential: {
+            "token": credential or PUSHOVER_TOKEN,
+            "user_key": PUSHOVER_USER,
+            "api_url": po.messages_url,
+        },
+        delivered=lambda po: len(po.messages),
+        echo=lambda text: ScriptedAnswer(500, json.dumps({"errors": [text], "status": 0})),
     ),
     "slack_webhook": Target(
         SlackNotifier,
@@ -142,6 +197,32 @@ TARGETS: dict[str, Target] = {
         },
         delivered=lambda slack: len(slack.messages),
         echo=lambda text: FakeSlack.api_error(f"invalid_auth {text}"),
+    ),
+    "sns": Target(
+        SNSNotifier,
+        lambda: FakeSNS(access_key=SNS_ACCESS_KEY, secret_key=SNS_SECRET_KEY),
+        lambda sns, credential: {
+            "api_url": f"{sns.url}/",
+            "topic_arn": "arn:aws:sns:us-east-1:123456789012:alerts",
+            "sigv4": {
+                "region": "us-east-1",
+                "access_key": SNS_ACCESS_KEY,
+                "secret_key": credential or SNS_SECRET_KEY,
+            },
+        },
+        delivered=lambda sns: len(sns.published),
+        echo=lambda text: _sns_answer(500, "InternalError", text),
+    ),
+    "victorops": Target(
+        VictorOpsNotifier,
+        lambda: FakeVictorOps(api_key=VICTOROPS_KEY),
+        lambda vo, credential: {
+            "api_key": credential or VICTOROPS_KEY,
+            "routing_key": "ops",
+            "api_url": vo.api_url,
+        },
+        delivered=lambda vo: len(vo.events),
+        echo=lambda text: ScriptedAnswer(500, json.dumps({"result": "failure", "message": text})),
     ),
     "email": Target(
         EmailNotifier,
@@ -163,11 +244,37 @@ TARGETS: dict[str, Target] = {
         secrets=(f"/hook/{WEBHOOK_PATH}", WEBHOOK_PATH.rsplit("/", 1)[-1]),
         echo=lambda text: ScriptedAnswer(500, f"cannot handle {text}", content_type="text/plain"),
     ),
+    "webex": Target(
+        WebexNotifier,
+        lambda: FakeWebex(token=WEBEX_TOKEN),
+        lambda webex, credential: {
+            "api_url": webex.messages_url,
+            "room_id": webex.room_id,
+            "http_config": {"authorization": {"credentials": credential or WEBEX_TOKEN}},
+        },
+        delivered=lambda webex: len(webex.messages),
+        echo=lambda text: ScriptedAnswer(500, json.dumps({"message": text, "trackingId": "T"})),
+    ),
+    "wechat": Target(
+        WeChatNotifier,
+        lambda: FakeWeChat(corp_id=WECHAT_CORP, secret=WECHAT_SECRET),
+        lambda wx, credential: {
+            "corp_id": WECHAT_CORP,
+            "api_secret": credential or WECHAT_SECRET,
+            "api_url": wx.api_url,
+            "to_party": "2",
+            "agent_id": "1000002",
+        },
+        delivered=lambda wx: len(wx.messages),
+        echo=lambda text: ScriptedAnswer(500, json.dumps({"errcode": -1, "errmsg": text})),
+    ),
     "log": Target(LogNotifier, contextlib.nullcontext, lambda _, credential: {}),
 }
 
 P, R = PermanentNotifierError, RetryableNotifierError
 RETRY_IN_3 = {"Retry-After": "3"}
+PUSHOVER_INVALID = json.dumps({"message": "cannot be blank", "errors": ["bad"], "status": 0})
+VO_FAILURE = json.dumps({"result": "failure", "message": "bad event"})
 PD_INVALID = json.dumps(
     {"status": "invalid event", "message": "Event object is invalid", "errors": ["bad"]}
 )
@@ -182,6 +289,18 @@ OUTCOMES: list[tuple[str, Failure, type[NotifierError], str, float | None]] = [
     ("pagerduty", ScriptedAnswer(500), R, "serverError", None),
     ("pagerduty", ScriptedAnswer(503), R, "serverError", None),
     ("pagerduty", Setup.REFUSED, R, "other", None),
+    ("incidentio", ScriptedAnswer(422, json.dumps({"errors": ["bad"]})), P, "clientError", None),
+    ("incidentio", Setup.WRONG_SECRET, P, "authError", None),  # incident.io's 401
+    ("incidentio", ScriptedAnswer(403), P, "authError", None),
+    ("incidentio", ScriptedAnswer(429, headers=RETRY_IN_3), R, "rateLimited", 3.0),
+    ("incidentio", ScriptedAnswer(500), R, "serverError", None),
+    ("incidentio", Setup.REFUSED, R, "other", None),
+    ("pushover", ScriptedAnswer(400, PUSHOVER_INVALID), P, "clientError", None),
+    ("pushover", Setup.WRONG_SECRET, P, "authError", None),  # 400 {"token": "invalid"}
+    ("pushover", ScriptedAnswer(401), P, "authError", None),
+    ("pushover", ScriptedAnswer(429, headers=RETRY_IN_3), R, "rateLimited", 3.0),
+    ("pushover", ScriptedAnswer(500), R, "serverError", None),
+    ("pushover", Setup.REFUSED, R, "other", None),
     ("slack_webhook", FakeSlack.webhook_error(400, "invalid_payload"), P, "clientError", None),
     ("slack_webhook", FakeSlack.webhook_error(404, "no_service"), P, "clientError", None),
     ("slack_webhook", FakeSlack.webhook_error(403, "action_prohibited"), P, "authError", None),
@@ -196,6 +315,32 @@ OUTCOMES: list[tuple[str, Failure, type[NotifierError], str, float | None]] = [
     ("slack_web_api", FakeSlack.api_error("internal_error"), R, "serverError", None),
     ("slack_web_api", ScriptedAnswer(503, content_type="text/plain"), R, "serverError", None),
     ("slack_web_api", Setup.REFUSED, R, "other", None),
+    ("sns", _sns_answer(400, "InvalidParameter", "bad"), P, "clientError", None),
+    ("sns", Setup.WRONG_SECRET, P, "authError", None),  # 403 SignatureDoesNotMatch
+    ("sns", _sns_answer(403, "AuthorizationError", "no"), P, "authError", None),
+    ("sns", _sns_answer(429, "ThrottledException", "slow", RETRY_IN_3), R, "rateLimited", 3.0),
+    ("sns", _sns_answer(500, "InternalError", "oops"), R, "serverError", None),
+    ("sns", Setup.REFUSED, R, "other", None),
+    ("victorops", ScriptedAnswer(400, VO_FAILURE), P, "clientError", None),
+    ("victorops", Setup.WRONG_SECRET, P, "clientError", None),  # 404: no such organization
+    ("victorops", ScriptedAnswer(401), P, "authError", None),
+    ("victorops", ScriptedAnswer(403), P, "authError", None),
+    ("victorops", ScriptedAnswer(429, headers=RETRY_IN_3), R, "rateLimited", 3.0),
+    ("victorops", ScriptedAnswer(500), R, "serverError", None),
+    ("victorops", Setup.REFUSED, R, "other", None),
+    ("webex", ScriptedAnswer(400, json.dumps({"message": "bad"})), P, "clientError", None),
+    ("webex", Setup.WRONG_SECRET, P, "authError", None),  # Webex's 401
+    ("webex", ScriptedAnswer(403), P, "authError", None),
+    ("webex", ScriptedAnswer(429, headers=RETRY_IN_3), R, "rateLimited", 3.0),
+    ("webex", ScriptedAnswer(502), R, "serverError", None),
+    ("webex", Setup.REFUSED, R, "other", None),
+    ("wechat", _wechat(40003, "invalid userid"), P, "clientError", None),
+    ("wechat", Setup.WRONG_SECRET, P, "authError", None),  # gettoken's 40001
+    ("wechat", ScriptedAnswer(403), P, "authError", None),
+    ("wechat", ScriptedAnswer(429, headers=RETRY_IN_3), R, "rateLimited", 3.0),
+    ("wechat", _wechat(-1, "system busy"), R, "serverError", None),
+    ("wechat", ScriptedAnswer(502), R, "serverError", None),
+    ("wechat", Setup.REFUSED, R, "other", None),
     ("email", SMTPReply("550 5.1.1 no such user", on="RCPT"), P, "clientError", None),
     ("email", SMTPReply("554 5.7.1 message rejected"), P, "clientError", None),
     ("email", Setup.WRONG_SECRET, P, "authError", None),  # 535 from the server's AUTH

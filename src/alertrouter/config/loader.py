@@ -353,8 +353,11 @@ class _Checker:
                 self._ignore((*path, key), "not used by alertrouter's notifier, ignored")
             else:
                 prepared[key] = value
+        # A secret the entry sets, directly or through its ``*_file``, takes no global.
+        own = set(prepared) | {model.secret_files[k] for k in prepared if k in model.secret_files}
+        own |= {k for k, field_name in model.secret_files.items() if field_name in prepared}
         for field_name, global_key in model.global_defaults.items():
-            if field_name not in prepared and global_key in defaults:
+            if field_name not in own and global_key in defaults:
                 value = defaults[global_key]
                 prepared[field_name] = (
                     value.get_secret_value() if hasattr(value, "get_secret_value") else value

@@ -34,9 +34,7 @@ ROUTE_FIELDS_IGNORED = ("group_by", "group_wait", "group_interval")
 ALERTMANAGER_GLOBAL_FIELDS_IGNORED = frozenset(
     {
         "resolve_timeout", "http_config", "smtp_auth_secret", "opsgenie_api_url",
-        "opsgenie_api_key", "opsgenie_api_key_file", "wechat_api_url", "wechat_api_secret",
-        "wechat_api_corp_id", "victorops_api_url", "victorops_api_key",
-        "victorops_api_key_file", "telegram_api_url", "webex_api_url",
+        "opsgenie_api_key", "opsgenie_api_key_file", "telegram_api_url",
     }
 )  # fmt: skip
 
@@ -116,6 +114,14 @@ class GlobalConfig(StrictModel):
     slack_api_url: SecretStr | None = None
     slack_api_url_file: str | None = None
     pagerduty_url: str | None = None
+    victorops_api_key: SecretStr | None = None
+    victorops_api_key_file: str | None = None
+    victorops_api_url: str | None = None
+    webex_api_url: str | None = None
+    wechat_api_url: str | None = None
+    wechat_api_secret: SecretStr | None = None
+    wechat_api_secret_file: str | None = None
+    wechat_api_corp_id: str | None = None
 
     def defaults(self) -> dict[str, Any]:
         """The globals that are set, by their ``global:`` key (secrets still wrapped)."""

@@ -24,10 +24,16 @@ ENTRY_POINT_GROUP = "alertrouter.notifiers"
 
 BUILTIN_NOTIFIERS: dict[str, str] = {
     "email": "alertrouter.notifiers.email:EmailNotifier",
+    "incidentio": "alertrouter.notifiers.incidentio:IncidentioNotifier",
     "log": "alertrouter.notifiers.log:LogNotifier",
     "pagerduty": "alertrouter.notifiers.pagerduty:PagerDutyNotifier",
+    "pushover": "alertrouter.notifiers.pushover:PushoverNotifier",
     "slack": "alertrouter.notifiers.slack:SlackNotifier",
+    "sns": "alertrouter.notifiers.sns:SNSNotifier",
+    "victorops": "alertrouter.notifiers.victorops:VictorOpsNotifier",
+    "webex": "alertrouter.notifiers.webex:WebexNotifier",
     "webhook": "alertrouter.notifiers.webhook:WebhookNotifier",
+    "wechat": "alertrouter.notifiers.wechat:WeChatNotifier",
 }
 
 
