@@ -462,6 +462,12 @@ class Interpreter:
 
     def eval_arg(self, dot: Any, typ: GoParam | None, n: Node) -> Any:
         self.node = n
+        t = type(n)
+        # The common cases first, by exact type.
+        if t is FieldNode:
+            return self.validate_type(self.eval_field_node(dot, n, [n], _NO_FINAL), typ)  # type: ignore[arg-type]
+        if t is StringNode and (typ is None or typ.kind in ("string", "any", "value")):
+            return n.text  # type: ignore[attr-defined]
         if isinstance(n, DotNode):
             return self.validate_type(dot, typ)
         if isinstance(n, NilNode):
@@ -509,6 +515,8 @@ class Interpreter:
 
     def validate_type(self, value: Any, typ: GoParam | None) -> Any:
         if typ is None or typ.kind == "value":
+            return value
+        if typ.kind == "any" and value is not MISSING:
             return value
         if value is MISSING or value is None:
             if typ.kind == "any":
