@@ -117,17 +117,16 @@ class Interpreter:
 
     def walk(self, dot: Any, node: Node) -> None:
         self.node = node
-        t = type(node)
-        if t is TextNode:
-            self.out.append(node.text)  # type: ignore[attr-defined]
-        elif t is ActionNode:
-            pipe = node.pipe  # type: ignore[attr-defined]
+        if type(node) is TextNode:
+            self.out.append(node.text)
+        elif type(node) is ActionNode:
+            pipe = node.pipe
             val = self.eval_pipeline(dot, pipe)
             if not pipe.decl:
                 self.print_value(node, val)
-        elif t is ListNode:
+        elif type(node) is ListNode:
             out = self.out
-            for n in node.nodes:  # type: ignore[attr-defined]
+            for n in node.nodes:
                 if type(n) is TextNode:
                     out.append(n.text)
                 else:
@@ -462,12 +461,11 @@ class Interpreter:
 
     def eval_arg(self, dot: Any, typ: GoParam | None, n: Node) -> Any:
         self.node = n
-        t = type(n)
         # The common cases first, by exact type.
-        if t is FieldNode:
-            return self.validate_type(self.eval_field_node(dot, n, [n], _NO_FINAL), typ)  # type: ignore[arg-type]
-        if t is StringNode and (typ is None or typ.kind in ("string", "any", "value")):
-            return n.text  # type: ignore[attr-defined]
+        if type(n) is FieldNode:
+            return self.validate_type(self.eval_field_node(dot, n, [n], _NO_FINAL), typ)
+        if type(n) is StringNode and (typ is None or typ.kind in ("string", "any", "value")):
+            return n.text
         if isinstance(n, DotNode):
             return self.validate_type(dot, typ)
         if isinstance(n, NilNode):
