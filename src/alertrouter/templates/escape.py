@@ -85,6 +85,12 @@ class _Shared:
 
 
 class _Escaper:
+    """One escaping pass: inferred output contexts, derived templates and pending edits.
+
+    Edits are recorded, not applied, so a speculative pass (a range body run twice, a
+    recursive template's assumed output) can be dropped; ``commit`` applies them.
+    """
+
     def __init__(self, shared: _Shared) -> None:
         self.shared = shared
         self.output: dict[str, Context] = {}
