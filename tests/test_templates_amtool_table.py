@@ -76,6 +76,9 @@ TEXT = [
     '{{ eq 1 1 }} {{ eq 1 2 3 1 }} {{ eq "a" "a" }} {{ eq .Status "firing" }} {{ ne 1 2 }}',
     '{{ lt 1 2 }} {{ le 2 2 }} {{ gt "b" "a" }} {{ ge 1.5 2.5 }} {{ lt \'a\' 98 }}',
     "{{ eq true true }} {{ ne false true }}",
+    "{{ eq (index .Alerts 0) (index .Alerts 0) }}",
+    "{{ eq (index .CommonLabels.SortedPairs 0) (index .CommonLabels.SortedPairs 1) }}",
+    "{{ eq (index .Alerts 0).StartsAt (index .Alerts 1).StartsAt }} {{ eq $ $ }}",
     # Alertmanager's functions.
     '{{ toUpper .Status }} {{ toLower "ÀBC" }} {{ title "hello wörld-foo bar_baz" }}',
     '{{ join ", " .CommonLabels.Values }} {{ join "-" (stringSlice "a" "b") }}',
