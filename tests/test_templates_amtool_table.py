@@ -148,6 +148,7 @@ TEXT = [
     '{{ define "a" }}1{{ end }}{{ define "a" }}2{{ end }}',
     '{{ define "a" }}{{ define "b" }}{{ end }}{{ end }}',
     '{{ template "a" . }}{{ define "a" }}{{ template "a" . }}{{ end }}',
+    '{{ define "r" }}{{ template "r" }}{{ end }}{{ template "r" }}',
     "{{ printf }}",
     "{{ (index .Alerts 0).StartsAt.Format }}",
     '{{ match "(" "x" }}',

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable, Mapping
 from typing import Any, Final
 
@@ -43,6 +44,7 @@ FuncEntry = tuple[Callable[..., Any], Signature | None]
 # The piped value of a command when there is none (Go's missingVal).
 _NO_FINAL: Final = object()
 _MAX_DEPTH = 100000
+_RECURSION_LIMIT = 10000
 _BUILTIN_VALUES = (str, int, float, complex, list, tuple)
 
 
@@ -86,6 +88,10 @@ class Interpreter:
         """Execute ``tree`` with dot = ``data``; raise ExecError with Go's message."""
         self.tmpl_name = tree.name
         self.vars = [["$", data]]
+        if sys.getrecursionlimit() < _RECURSION_LIMIT:
+            # Each template call costs ~5 Python frames; Go allows 100000 nested calls, the
+            # default limit of 1000 frames would stop recursive templates at ~190 levels.
+            sys.setrecursionlimit(_RECURSION_LIMIT)
         try:
             self.walk(data, tree.root)
         except _Failure as exc:
@@ -218,6 +224,10 @@ class Interpreter:
         self.depth += 1
         try:
             self.walk(new_dot, tree.root)
+        except RecursionError:
+            # Out of Python stack: report Go's depth error from the innermost template that
+            # still has room to build the message.
+            raise self.fail(f"exceeded maximum template depth ({_MAX_DEPTH})") from None
         finally:
             self.depth -= 1
             self.vars, self.tmpl_name = saved
