@@ -179,3 +179,13 @@ RECORDED = [
 def test_js_css_and_url_contexts_match_recorded_amtool_output(text: str, expected: str) -> None:
     """JS strings, regexps, values, comments, CSS values, strings and URLs escape as Go."""
     assert run(text, {}) == expected
+
+
+def test_a_clone_escapes_its_own_definitions() -> None:
+    """A clone that redefines a called template renders the new body, escaped."""
+    base = Template(html=True).parse('{{ define "x" }}<b>{{ . }}</b>{{ end }}')
+    tree = base.parse_tree('{{ template "x" "<1>" }}', "top")
+    assert base.execute_tree(tree, None) == "<b>&lt;1&gt;</b>"
+    clone = base.clone().parse('{{ define "x" }}<i>{{ . }}</i>{{ end }}')
+    assert clone.execute_tree(tree, None) == "<i>&lt;1&gt;</i>"
+    assert base.execute_tree(tree, None) == "<b>&lt;1&gt;</b>"
