@@ -10,6 +10,7 @@ from .errors import ExecError
 from .interpreter import FuncEntry, Interpreter
 from .nodes import Tree
 from .parser import parse as parse_text
+from .signature import signature_of
 from .strconv import go_quote
 
 __all__ = ["Template"]
@@ -55,7 +56,7 @@ class Template:
         for name, fn in funcs.items():
             if not callable(fn):
                 raise ValueError(f"value for {name} not a function")
-            self._funcs[name] = (fn, None)
+            self._funcs[name] = (fn, signature_of(fn))
         self._escaped.clear()
         self._html_funcs = None
         return self
@@ -125,7 +126,7 @@ class Template:
         funcs = self._html_funcs
         if funcs is None:
             # The escapers are ordinary functions the escaped pipelines call.
-            funcs = {**self._funcs, **{k: (f, None) for k, f in ESCAPERS.items()}}
+            funcs = {**self._funcs, **{k: (f, signature_of(f)) for k, f in ESCAPERS.items()}}
             self._html_funcs = funcs
         return Interpreter(lookup, funcs, self.missing_key).run(escaped, data)
 
