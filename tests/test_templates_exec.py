@@ -204,3 +204,9 @@ def test_a_failing_function_bug_is_reported_as_an_exec_error() -> None:
 
     with pytest.raises(ExecError, match="error calling broken"):
         run("{{ broken }}", funcs={"broken": broken})
+
+
+def test_recursive_templates_may_nest_a_thousand_levels() -> None:
+    """Recursion far deeper than Python's default stack allows still renders."""
+    text = '{{ define "r" }}{{ if . }}x{{ template "r" (slice . 1) }}{{ end }}{{ end }}'
+    assert run(text + '{{ template "r" . }}', list(range(1000))) == "x" * 1000

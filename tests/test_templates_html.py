@@ -118,3 +118,74 @@ def test_escaping_does_not_change_the_set_for_text_use() -> None:
     assert tmpl.execute("", DATA) == "<b>team-&lt;ops&gt; &amp; &#34;on&#39;call&#34;</b>"
     assert str(tmpl.lookup("x").root) == before  # type: ignore[union-attr]
     assert tmpl.execute("", DATA) == "<b>team-&lt;ops&gt; &amp; &#34;on&#39;call&#34;</b>"
+
+
+# Outputs recorded from amtool 0.25 (--template.type=html); literals only, so data-free.
+RECORDED = [
+    (
+        '<script>var a = "{{ "q\\"uo\'te</script>" }}", b = \'{{ "x\\ny" }}\';</script>',
+        "<script>var a = \"q\\u0022uo\\u0027te\\u003c\\/script\\u003e\", b = 'x\\ny';</script>",
+    ),
+    (
+        '<script>var re = /{{ "a.b*c" }}/g; var e = /{{ "" }}/;</script>',
+        "<script>var re = /a\\.b\\*c/g; var e = /(?:)/;</script>",
+    ),
+    (
+        '<script>var x = {{ "s" }} / {{ 2 }}; y = a++ / {{ 3 }}; '
+        'if (x) /{{ "r" }}/.test(y);</script>',
+        '<script>var x = "s" /  2 ; y = a++ /  3 ; if (x) /"r"/.test(y);</script>',
+    ),
+    (
+        '<script>/* {{ "c" }} */ var a = 1; // {{ "d" }}\nvar b = {{ true }};</script>',
+        "<script>   var a = 1; \nvar b =  true ;</script>",
+    ),
+    (
+        '<script>var o = {{ 1.5 }}, l = {{ "\\u2028" }}, n = {{ -0.000001 }};</script>',
+        '<script>var o =  1.5 , l = "\\u2028", n =  -0.000001 ;</script>',
+    ),
+    (
+        '<a onclick="f({{ "a\'b" }}, \'{{ "c" }}\')">x</a>',
+        "<a onclick=\"f(&#34;a&#39;b&#34;, 'c')\">x</a>",
+    ),
+    (
+        '<style>p { color: {{ "red" }}; font: "{{ "a\\"b" }}"; } /* {{ "c" }} */</style>',
+        '<style>p { color: red; font: "a\\22 b"; }   </style>',
+    ),
+    (
+        '<style>a { background: url({{ "/img?a=1&b=2" }}) } '
+        "b { background: url('{{ \"x y\" }}') }</style>",
+        "<style>a { background: url(/img?a=1&b=2) } b { background: url('x%20y') }</style>",
+    ),
+    (
+        '<style>p { width: {{ "expression(1)" }}; x: {{ "a--b" }}; y: {{ "\\\\41" }} }</style>',
+        "<style>p { width: ZgotmplZ; x: ZgotmplZ; y: A }</style>",
+    ),
+    (
+        '<p style="color: {{ "blue" }}; background: url({{ "javascript:x" }})">s</p>',
+        '<p style="color: blue; background: url(#ZgotmplZ)">s</p>',
+    ),
+    (
+        '<img srcset="{{ "a.png 1x, b.png 2x" }}" src="{{ "data:x" }}">',
+        '<img srcset="a.png 1x, b.png 2x" src="#ZgotmplZ">',
+    ),
+    (
+        '<a href="{{ "http://a/b c" }}?q={{ "d e&f" }}#{{ "g h" }}">l</a>',
+        '<a href="http://a/b%20c?q=d%20e%26f#g%20h">l</a>',
+    ),
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), RECORDED)
+def test_js_css_and_url_contexts_match_recorded_amtool_output(text: str, expected: str) -> None:
+    """JS strings, regexps, values, comments, CSS values, strings and URLs escape as Go."""
+    assert run(text, {}) == expected
+
+
+def test_a_clone_escapes_its_own_definitions() -> None:
+    """A clone that redefines a called template renders the new body, escaped."""
+    base = Template(html=True).parse('{{ define "x" }}<b>{{ . }}</b>{{ end }}')
+    tree = base.parse_tree('{{ template "x" "<1>" }}', "top")
+    assert base.execute_tree(tree, None) == "<b>&lt;1&gt;</b>"
+    clone = base.clone().parse('{{ define "x" }}<i>{{ . }}</i>{{ end }}')
+    assert clone.execute_tree(tree, None) == "<i>&lt;1&gt;</i>"
+    assert base.execute_tree(tree, None) == "<b>&lt;1&gt;</b>"

@@ -191,7 +191,8 @@ def render(
     """Render ``text`` as ``amtool template render`` does.
 
     ``data_payload`` is the decoded ``--template.data`` JSON (a webhook payload); None uses
-    amtool's built-in example data.
+    amtool's built-in example data. Raises ``ParseError``/``ExecError`` with Go's message, or
+    ``data.WebhookDataError`` for a payload Go's JSON decoding would refuse.
     """
     from .data import amtool_default_data, data_from_webhook
 

@@ -133,6 +133,16 @@ def _nil(v: Any) -> bool:
     return v is MISSING or v is None
 
 
+def _comparable(v: Any) -> bool:
+    """Go's ``Type.Comparable``: no slices, maps or funcs, also inside struct fields."""
+    if kind(v) in ("slice", "map", "func"):
+        return False
+    fields = getattr(type(v), "go_fields", None)
+    if isinstance(fields, tuple):
+        return all(_comparable(getattr(v, f, None)) for f in fields)
+    return True
+
+
 def eq(arg1: Any, *arg2: Any) -> bool:
     """``eq a b c``: a == b || a == c, with Go's basic-kind rules."""
     if not arg2:
@@ -149,9 +159,9 @@ def eq(arg1: Any, *arg2: Any) -> bool:
         elif _nil(arg1) or _nil(arg):
             truth = _nil(arg1) == _nil(arg)
         else:
-            if kind(arg) in ("slice", "map", "func"):
+            if not _comparable(arg):
                 raise GoError(f"non-comparable type {format_value(arg)}: {type_name(arg)}")
-            truth = arg1 == arg
+            truth = type(arg1) is type(arg) and bool(arg1 == arg)
         if truth:
             return True
     return False

@@ -12,18 +12,17 @@ from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from .errors import ExecError
+from .escapeedit import PREDEFINED_ESCAPERS, ensure_pipeline_contains
 from .htmlcontext import Context, Delim, JSCtx, State, URLPart, is_comment, nudge
 from .htmltransitions import after_text
 from .nodes import (
     ActionNode,
     BreakNode,
-    CommandNode,
     ContinueNode,
     IdentifierNode,
     IfNode,
     ListNode,
     Node,
-    PipeNode,
     RangeNode,
     TemplateNode,
     TextNode,
@@ -37,23 +36,6 @@ if TYPE_CHECKING:
     from .template import Template
 
 __all__ = ["escape_tree"]
-
-_PREDEFINED = frozenset(["html", "urlquery"])
-_EQUIV = {
-    "_html_template_attrescaper": "html",
-    "_html_template_htmlescaper": "html",
-    "_html_template_rcdataescaper": "html",
-    "_html_template_urlescaper": "urlquery",
-    "_html_template_urlnormalizer": "urlquery",
-}
-
-
-def _norm(name: str) -> str:
-    return _EQUIV.get(name, name)
-
-
-class _EscapeError(Exception):
-    pass
 
 
 def _err_at(node: Node | None, line: int, message: str) -> str:
@@ -85,6 +67,12 @@ class _Shared:
 
 
 class _Escaper:
+    """One escaping pass: inferred output contexts, derived templates and pending edits.
+
+    Edits are recorded, not applied, so a speculative pass (a range body run twice, a
+    recursive template's assumed output) can be dropped; ``commit`` applies them.
+    """
+
     def __init__(self, shared: _Shared) -> None:
         self.shared = shared
         self.output: dict[str, Context] = {}
@@ -134,7 +122,7 @@ class _Escaper:
         c = nudge(c)
         for pos, cmd in enumerate(n.pipe.cmds):
             head = cmd.args[0]
-            if not isinstance(head, IdentifierNode) or head.name not in _PREDEFINED:
+            if not isinstance(head, IdentifierNode) or head.name not in PREDEFINED_ESCAPERS:
                 continue
             if pos < len(n.pipe.cmds) - 1 or (
                 c.state == State.ATTR and c.delim == Delim.SPACE_OR_TAG_END and head.name == "html"
@@ -372,7 +360,7 @@ class _Escaper:
 
     def commit(self) -> dict[str, Tree]:
         for n, names in self.action_edits.values():
-            _ensure_pipeline_contains(n.pipe, names)
+            ensure_pipeline_contains(n.pipe, names)
         for tn, name in self.template_edits.values():
             tn.name = name
         for xn, text in self.text_edits.values():
@@ -381,40 +369,6 @@ class _Escaper:
         trees.update(self.shared.work)
         trees.update(self.derived)
         return trees
-
-
-def _ident_cmd(name: str, pipe: PipeNode) -> CommandNode:
-    return CommandNode(pipe.pos, pipe.src, [IdentifierNode(pipe.pos, pipe.src, name)])
-
-
-def _ensure_pipeline_contains(p: PipeNode, s: list[str]) -> None:
-    if not s:
-        return
-    s = list(s)
-    length = len(p.cmds)
-    if length > 0:
-        last = p.cmds[-1]
-        head = last.args[0]
-        if isinstance(head, IdentifierNode) and head.name in _PREDEFINED:
-            esc = head.name
-            if len(p.cmds) == 1 and len(last.args) > 1:
-                # {{html a b}} becomes {{_eval_args_ a b | html}} so html can merge below.
-                last.args[0] = IdentifierNode(head.pos, head.src, "_eval_args_")
-                p.cmds.append(_ident_cmd(esc, p))
-                length += 1
-            dup = False
-            for i, name in enumerate(s):
-                if _norm(esc) == _norm(name):
-                    s[i] = esc
-                    dup = True
-            if dup:
-                length -= 1
-    new_cmds = p.cmds[:length]
-    inserted = {_norm(c.args[0].name) for c in new_cmds if isinstance(c.args[0], IdentifierNode)}
-    for name in s:
-        if _norm(name) not in inserted:
-            new_cmds.append(_ident_cmd(name, p))
-    p.cmds = new_cmds
 
 
 def _finish_error(message: str, name: str) -> str:

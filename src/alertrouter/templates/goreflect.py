@@ -33,8 +33,23 @@ class _Missing:
 MISSING: Final = _Missing()
 
 
+_EXACT_KINDS = {
+    bool: "bool",
+    int: "int",
+    float: "float64",
+    complex: "complex128",
+    str: "string",
+    list: "slice",
+    tuple: "slice",
+    dict: "map",
+}
+
+
 def kind(v: Any) -> str:
     """Go's ``reflect.Kind`` name for ``v`` (``struct`` for any other object)."""
+    exact = _EXACT_KINDS.get(type(v))
+    if exact is not None:
+        return exact
     if v is MISSING or v is None:
         return "invalid"
     if isinstance(v, bool):

@@ -56,7 +56,7 @@ def _eat_tag_name(s: str, i: int) -> tuple[int, Element]:
     return j, ELEMENT_NAMES.get(s[i:j].lower(), Element.NONE)
 
 
-def go_q(s: str) -> str:
+def _go_q(s: str) -> str:
     return go_quote(s)
 
 
@@ -66,7 +66,7 @@ def _eat_attr_name(s: str, i: int) -> tuple[int, str]:
         if ch in " \t\n\f\r=>":
             return j, ""
         if ch in "'\"<":
-            return -1, f"{go_q(ch)} in attribute name: {go_q(s[:32])}"
+            return -1, f"{_go_q(ch)} in attribute name: {_go_q(s[:32])}"
     return len(s), ""
 
 
@@ -103,7 +103,7 @@ def _t_tag(c: Context, s: str) -> tuple[Context, int]:
         return error_context(err), len(s)
     if i == j:
         return (
-            error_context(f"expected space, attr name, or end of tag, but got {go_q(s[i:])}"),
+            error_context(f"expected space, attr name, or end of tag, but got {_go_q(s[i:])}"),
             len(s),
         )
     name = s[i:j].lower()
@@ -247,7 +247,7 @@ def after_text(c: Context, s: str) -> tuple[Context, int]:
         j = next((k for k in range(i) if s[k] in "\"'<=`"), -1)
         if j >= 0:
             return (
-                error_context(f"{go_q(s[j])} in unquoted attr: {go_q(s[:i])}"),
+                error_context(f"{_go_q(s[j])} in unquoted attr: {_go_q(s[:i])}"),
                 len(s),
             )
     if i == len(s):

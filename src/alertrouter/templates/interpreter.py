@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable, Mapping
 from typing import Any, Final
 
@@ -43,6 +44,7 @@ FuncEntry = tuple[Callable[..., Any], Signature | None]
 # The piped value of a command when there is none (Go's missingVal).
 _NO_FINAL: Final = object()
 _MAX_DEPTH = 100000
+_RECURSION_LIMIT = 10000
 _BUILTIN_VALUES = (str, int, float, complex, list, tuple)
 
 
@@ -86,6 +88,10 @@ class Interpreter:
         """Execute ``tree`` with dot = ``data``; raise ExecError with Go's message."""
         self.tmpl_name = tree.name
         self.vars = [["$", data]]
+        if sys.getrecursionlimit() < _RECURSION_LIMIT:
+            # Each template call costs ~5 Python frames; Go allows 100000 nested calls, the
+            # default limit of 1000 frames would stop recursive templates at ~190 levels.
+            sys.setrecursionlimit(_RECURSION_LIMIT)
         try:
             self.walk(data, tree.root)
         except _Failure as exc:
@@ -99,6 +105,7 @@ class Interpreter:
     # Errors.
 
     def location(self) -> str:
+        """Where the current node is, as exec errors print it."""
         if self.node is None:
             return _percent(self.tmpl_name)
         loc = self.node.src.location(self.node.pos)
@@ -116,18 +123,18 @@ class Interpreter:
     # Statements.
 
     def walk(self, dot: Any, node: Node) -> None:
+        """Execute ``node`` with ``dot`` as the cursor (Go's ``walk``)."""
         self.node = node
-        t = type(node)
-        if t is TextNode:
-            self.out.append(node.text)  # type: ignore[attr-defined]
-        elif t is ActionNode:
-            pipe = node.pipe  # type: ignore[attr-defined]
+        if type(node) is TextNode:
+            self.out.append(node.text)
+        elif type(node) is ActionNode:
+            pipe = node.pipe
             val = self.eval_pipeline(dot, pipe)
             if not pipe.decl:
                 self.print_value(node, val)
-        elif t is ListNode:
+        elif type(node) is ListNode:
             out = self.out
-            for n in node.nodes:  # type: ignore[attr-defined]
+            for n in node.nodes:
                 if type(n) is TextNode:
                     out.append(n.text)
                 else:
@@ -152,6 +159,7 @@ class Interpreter:
             raise self.fail(f"unknown node: {node}")
 
     def print_value(self, node: Node, val: Any) -> None:
+        """Write an action's value as ``fmt.Fprint`` would (``<no value>`` when invalid)."""
         self.node = node
         if val is MISSING or val is None:
             self.out.append("<no value>")
@@ -161,6 +169,7 @@ class Interpreter:
         self.out.append(val if type(val) is str else format_value(val))
 
     def walk_range(self, dot: Any, node: RangeNode) -> None:
+        """``{{range}}``: slices in order, maps by sorted key; else-branch when empty."""
         self.node = node
         mark = len(self.vars)
         val = self.eval_pipeline(dot, node.pipe)
@@ -201,6 +210,7 @@ class Interpreter:
         del self.vars[mark:]
 
     def walk_template(self, dot: Any, node: TemplateNode) -> None:
+        """``{{template}}``: run a named template with a fresh variable scope."""
         self.node = node
         tree = self.lookup(node.name)
         if tree is None:
@@ -214,6 +224,10 @@ class Interpreter:
         self.depth += 1
         try:
             self.walk(new_dot, tree.root)
+        except RecursionError:
+            # Out of Python stack: report Go's depth error from the innermost template that
+            # still has room to build the message.
+            raise self.fail(f"exceeded maximum template depth ({_MAX_DEPTH})") from None
         finally:
             self.depth -= 1
             self.vars, self.tmpl_name = saved
@@ -221,6 +235,7 @@ class Interpreter:
     # Variables.
 
     def set_var(self, name: str, value: Any) -> None:
+        """Assign to the innermost variable ``name`` (``$x = …``)."""
         for entry in reversed(self.vars):
             if entry[0] == name:
                 entry[1] = value
@@ -228,6 +243,7 @@ class Interpreter:
         raise self.fail(f"undefined variable: {name}")
 
     def var_value(self, name: str) -> Any:
+        """The value of the innermost variable ``name``."""
         for entry in reversed(self.vars):
             if entry[0] == name:
                 return entry[1]
@@ -236,6 +252,7 @@ class Interpreter:
     # Pipelines and commands.
 
     def eval_pipeline(self, dot: Any, pipe: PipeNode) -> Any:
+        """Run a pipeline's commands, piping each result into the next; bind declarations."""
         self.node = pipe
         value: Any = _NO_FINAL
         for cmd in pipe.cmds:
@@ -251,10 +268,12 @@ class Interpreter:
         return value
 
     def not_a_function(self, args: list[Node], final: Any) -> None:
+        """Refuse arguments given to something that is not a function or method."""
         if len(args) > 1 or final is not _NO_FINAL:
             raise self.fail(f"can't give argument to non-function {args[0]}")
 
     def eval_command(self, dot: Any, cmd: CommandNode, final: Any) -> Any:
+        """One command: a function, method, field, variable, pipeline or constant."""
         first = cmd.args[0]
         if type(first) is FieldNode:
             return self.eval_field_node(dot, first, cmd.args, final)
@@ -282,6 +301,7 @@ class Interpreter:
         raise self.fail(f"can't evaluate command {go_quote(str(first))}")
 
     def ideal_constant(self, n: NumberNode) -> Any:
+        """A number literal as Go types it when untyped: int, float64 or complex128."""
         self.node = n
         text = n.text
         if n.as_complex is not None:
@@ -306,10 +326,12 @@ class Interpreter:
         return MISSING
 
     def eval_field_node(self, dot: Any, field: FieldNode, args: list[Node], final: Any) -> Any:
+        """``.A.B`` relative to dot."""
         self.node = field
         return self.eval_field_chain(dot, dot, field, field.ident, args, final)
 
     def eval_chain_node(self, dot: Any, chain: ChainNode, args: list[Node], final: Any) -> Any:
+        """``(pipeline).A.B``."""
         self.node = chain
         if isinstance(chain.node, NilNode):
             raise self.fail(f"indirection through explicit nil in {chain}")
@@ -319,6 +341,7 @@ class Interpreter:
     def eval_variable_node(
         self, dot: Any, var: VariableNode, args: list[Node] | None, final: Any
     ) -> Any:
+        """``$x.A.B``."""
         self.node = var
         value = self.var_value(var.ident[0])
         if len(var.ident) == 1:
@@ -336,6 +359,7 @@ class Interpreter:
         args: list[Node] | None,
         final: Any,
     ) -> Any:
+        """Follow field names from ``receiver``; the last may be a method given args."""
         for name in ident[:-1]:
             receiver = self.eval_field(dot, name, node, None, _NO_FINAL, receiver)
         return self.eval_field(dot, ident[-1], node, args, final, receiver)
@@ -349,6 +373,7 @@ class Interpreter:
         final: Any,
         receiver: Any,
     ) -> Any:
+        """One field, method or map key of ``receiver`` (Go's ``evalField``)."""
         if receiver is MISSING:
             if self.missing_key == "error":
                 raise self.fail(f"nil data; no entry for key {go_quote(name)}")
@@ -383,6 +408,7 @@ class Interpreter:
     def eval_function(
         self, dot: Any, node: IdentifierNode, cmd: Node, args: list[Node] | None, final: Any
     ) -> Any:
+        """Call a function of the map (or a builtin) named by ``node``."""
         self.node = node
         entry = self.funcs.get(node.name)
         is_builtin = False
@@ -406,6 +432,7 @@ class Interpreter:
         final: Any,
         sig: Signature | None = None,
     ) -> Any:
+        """Check arity and argument types as Go's ``evalCall``, then call ``fn``."""
         arg_nodes = args[1:] if args is not None else []
         if sig is None:
             sig = signature_of(fn)
@@ -461,7 +488,13 @@ class Interpreter:
     # Arguments.
 
     def eval_arg(self, dot: Any, typ: GoParam | None, n: Node) -> Any:
+        """Evaluate an argument for a parameter of Go type ``typ``."""
         self.node = n
+        # The common cases first, by exact type.
+        if type(n) is FieldNode:
+            return self.validate_type(self.eval_field_node(dot, n, [n], _NO_FINAL), typ)
+        if type(n) is StringNode and (typ is None or typ.kind in ("string", "any", "value")):
+            return n.text
         if isinstance(n, DotNode):
             return self.validate_type(dot, typ)
         if isinstance(n, NilNode):
@@ -508,7 +541,10 @@ class Interpreter:
         raise self.fail(f"can't handle {n} for arg of type {typ.name}")
 
     def validate_type(self, value: Any, typ: GoParam | None) -> Any:
+        """Check a computed value is assignable to ``typ`` (Go's ``validateType``)."""
         if typ is None or typ.kind == "value":
+            return value
+        if typ.kind == "any" and value is not MISSING:
             return value
         if value is MISSING or value is None:
             if typ.kind == "any":

@@ -10,6 +10,7 @@ from .errors import ExecError
 from .interpreter import FuncEntry, Interpreter
 from .nodes import Tree
 from .parser import parse as parse_text
+from .signature import signature_of
 from .strconv import go_quote
 
 __all__ = ["Template"]
@@ -37,6 +38,7 @@ class Template:
         self._funcs: dict[str, FuncEntry] = {}
         self._trees: dict[str, Tree] = {}
         self._escaped: dict[Any, Any] = {}
+        self._html_funcs: dict[str, FuncEntry] | None = None
         if funcs:
             self.add_funcs(funcs)
 
@@ -54,8 +56,9 @@ class Template:
         for name, fn in funcs.items():
             if not callable(fn):
                 raise ValueError(f"value for {name} not a function")
-            self._funcs[name] = (fn, None)
+            self._funcs[name] = (fn, signature_of(fn))
         self._escaped.clear()
+        self._html_funcs = None
         return self
 
     def _has_func(self, name: str) -> bool:
@@ -94,7 +97,7 @@ class Template:
         other.missing_key = self.missing_key
         other._funcs = dict(self._funcs)
         other._trees = dict(self._trees)
-        other._escaped = dict(self._escaped)
+        # Escaped trees are not shared: a clone may redefine what they call.
         return other
 
     def lookup(self, name: str) -> Tree | None:
@@ -120,10 +123,11 @@ class Template:
         from .htmlescapers import ESCAPERS
 
         escaped, lookup = escape_tree(self, tree)
-        funcs = self._escaped.get("funcs")
+        funcs = self._html_funcs
         if funcs is None:
-            funcs = {**self._funcs, **{k: (f, None) for k, f in ESCAPERS.items()}}
-            self._escaped["funcs"] = funcs
+            # The escapers are ordinary functions the escaped pipelines call.
+            funcs = {**self._funcs, **{k: (f, signature_of(f)) for k, f in ESCAPERS.items()}}
+            self._html_funcs = funcs
         return Interpreter(lookup, funcs, self.missing_key).run(escaped, data)
 
     # For the escaper.

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TypeVar
+from typing import TypeVar, cast
 
 from .nodes import (
     ActionNode,
@@ -61,7 +61,7 @@ def copy_node(n: N) -> N:
         out = ChainNode(n.pos, n.src, copy_node(n.node), list(n.fields))
     else:
         return n
-    return out  # type: ignore[return-value]
+    return cast(N, out)
 
 
 def copy_tree(t: Tree, name: str | None = None) -> Tree:
