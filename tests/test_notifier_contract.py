@@ -31,6 +31,7 @@ from alertrouter.errors import (
     RetryableNotifierError,
 )
 from alertrouter.notifiers.base import Notification, Notifier, Receipt
+from alertrouter.notifiers.discord import DiscordNotifier
 from alertrouter.notifiers.email import EmailNotifier
 from alertrouter.notifiers.log import LogNotifier
 from alertrouter.notifiers.pagerduty import PagerDutyNotifier
@@ -38,6 +39,7 @@ from alertrouter.notifiers.registry import notifier_class
 from alertrouter.notifiers.slack import SlackNotifier
 from alertrouter.notifiers.webhook import WebhookNotifier
 from factories import make_alert
+from fakes.discord import FakeDiscord
 from fakes.http import ScriptedAnswer
 from fakes.pagerduty import FakePagerDuty
 from fakes.slack import FakeSlack
@@ -45,6 +47,7 @@ from fakes.smtp import FakeSMTP
 from fakes.webhook import FakeWebhookReceiver
 from plugins.echo_plugin import installed_echo_plugin
 
+DISCORD_TOKEN = "dIsCoRd-wEbHoOk-ToKeN-0123456789"
 PD_KEY = "R0uT1nGkEy0123456789abcdefABCDEF"
 SLACK_TOKEN = "xoxb-1234-5678-sEcReTtOkEn"
 SLACK_SEGMENT = "hUnTeR2sEcReTpAtH"
@@ -117,6 +120,14 @@ def _email_fields(smtp: FakeSMTP, credential: str | None) -> dict[str, Any]:
 
 
 TARGETS: dict[str, Target] = {
+    "discord": Target(
+        DiscordNotifier,
+        lambda: FakeDiscord(token=DISCORD_TOKEN),
+        lambda fake, credential: {"webhook_url": fake.webhook_url(credential)},
+        delivered=lambda fake: len(fake.messages),
+        secrets=(DISCORD_TOKEN,),
+        echo=lambda text: FakeDiscord.error(500, text),
+    ),
     "pagerduty": Target(
         PagerDutyNotifier,
         FakePagerDuty,
@@ -175,6 +186,13 @@ PD_INVALID = json.dumps(
 # (notifier, scripted failure, error class, reason, retry_after): what each provider's answers
 # must become. Success (a Receipt) is every target's first row, in test_success_is_a_receipt.
 OUTCOMES: list[tuple[str, Failure, type[NotifierError], str, float | None]] = [
+    ("discord", FakeDiscord.error(400, "Invalid Form Body", 50035), P, "clientError", None),
+    ("discord", Setup.WRONG_SECRET, P, "authError", None),  # 401 Invalid Webhook Token
+    ("discord", FakeDiscord.error(404, "Unknown Webhook", 10015), P, "clientError", None),
+    ("discord", FakeDiscord.rate_limited(3.0), R, "rateLimited", 3.0),
+    ("discord", ScriptedAnswer(500), R, "serverError", None),
+    ("discord", ScriptedAnswer(502), R, "serverError", None),
+    ("discord", Setup.REFUSED, R, "other", None),
     ("pagerduty", ScriptedAnswer(400, PD_INVALID), P, "clientError", None),
     ("pagerduty", ScriptedAnswer(401), P, "authError", None),
     ("pagerduty", ScriptedAnswer(403), P, "authError", None),

@@ -23,6 +23,7 @@ __all__ = [
 ENTRY_POINT_GROUP = "alertrouter.notifiers"
 
 BUILTIN_NOTIFIERS: dict[str, str] = {
+    "discord": "alertrouter.notifiers.discord:DiscordNotifier",
     "email": "alertrouter.notifiers.email:EmailNotifier",
     "log": "alertrouter.notifiers.log:LogNotifier",
     "pagerduty": "alertrouter.notifiers.pagerduty:PagerDutyNotifier",
