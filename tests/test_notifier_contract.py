@@ -34,6 +34,8 @@ from alertrouter.notifiers.base import Notification, Notifier, Receipt
 from alertrouter.notifiers.discord import DiscordNotifier
 from alertrouter.notifiers.email import EmailNotifier
 from alertrouter.notifiers.log import LogNotifier
+from alertrouter.notifiers.msteams import MSTeamsNotifier
+from alertrouter.notifiers.msteamsv2 import MSTeamsV2Notifier
 from alertrouter.notifiers.pagerduty import PagerDutyNotifier
 from alertrouter.notifiers.registry import notifier_class
 from alertrouter.notifiers.slack import SlackNotifier
@@ -41,6 +43,8 @@ from alertrouter.notifiers.webhook import WebhookNotifier
 from factories import make_alert
 from fakes.discord import FakeDiscord
 from fakes.http import ScriptedAnswer
+from fakes.msteams import FakeTeamsConnector
+from fakes.msteamsv2 import FakeTeamsWorkflow
 from fakes.pagerduty import FakePagerDuty
 from fakes.slack import FakeSlack
 from fakes.smtp import FakeSMTP
@@ -48,6 +52,8 @@ from fakes.webhook import FakeWebhookReceiver
 from plugins.echo_plugin import installed_echo_plugin
 
 DISCORD_TOKEN = "dIsCoRd-wEbHoOk-ToKeN-0123456789"
+MSTEAMS_SECRET = "tEaMsCoNnEcToR-sEcReT-0123456789"
+MSTEAMSV2_SIG = "tEaMsWoRkFlOw-SiG-0123456789abcdef"
 PD_KEY = "R0uT1nGkEy0123456789abcdefABCDEF"
 SLACK_TOKEN = "xoxb-1234-5678-sEcReTtOkEn"
 SLACK_SEGMENT = "hUnTeR2sEcReTpAtH"
@@ -128,6 +134,22 @@ TARGETS: dict[str, Target] = {
         secrets=(DISCORD_TOKEN,),
         echo=lambda text: FakeDiscord.error(500, text),
     ),
+    "msteams": Target(
+        MSTeamsNotifier,
+        lambda: FakeTeamsConnector(secret=MSTEAMS_SECRET),
+        lambda fake, credential: {"webhook_url": fake.webhook_url(credential)},
+        delivered=lambda fake: len(fake.cards),
+        secrets=(MSTEAMS_SECRET,),
+        echo=lambda text: ScriptedAnswer(500, text, content_type="text/plain"),
+    ),
+    "msteamsv2": Target(
+        MSTeamsV2Notifier,
+        lambda: FakeTeamsWorkflow(sig=MSTEAMSV2_SIG),
+        lambda fake, credential: {"webhook_url": fake.webhook_url(credential)},
+        delivered=lambda fake: len(fake.messages),
+        secrets=(MSTEAMSV2_SIG,),
+        echo=lambda text: FakeTeamsWorkflow.error(500, "InternalServerError", text),
+    ),
     "pagerduty": Target(
         PagerDutyNotifier,
         FakePagerDuty,
@@ -182,6 +204,8 @@ RETRY_IN_3 = {"Retry-After": "3"}
 PD_INVALID = json.dumps(
     {"status": "invalid event", "message": "Event object is invalid", "errors": ["bad"]}
 )
+FLOW_SCHEMA_MISMATCH = FakeTeamsWorkflow.error(400, "TriggerInputSchemaMismatch")
+FLOW_THROTTLED = FakeTeamsWorkflow.error(429, "WorkflowTriggeredTooFrequently", retry_after=3)
 
 # (notifier, scripted failure, error class, reason, retry_after): what each provider's answers
 # must become. Success (a Receipt) is every target's first row, in test_success_is_a_receipt.
@@ -193,6 +217,20 @@ OUTCOMES: list[tuple[str, Failure, type[NotifierError], str, float | None]] = [
     ("discord", ScriptedAnswer(500), R, "serverError", None),
     ("discord", ScriptedAnswer(502), R, "serverError", None),
     ("discord", Setup.REFUSED, R, "other", None),
+    ("msteams", ScriptedAnswer(400, "Summary or Text is required."), P, "clientError", None),
+    ("msteams", FakeTeamsConnector.quoted_error(400), P, "clientError", None),
+    ("msteams", ScriptedAnswer(403), P, "authError", None),
+    ("msteams", ScriptedAnswer(429, headers=RETRY_IN_3), R, "rateLimited", 3.0),
+    ("msteams", FakeTeamsConnector.quoted_error(429), R, "rateLimited", None),
+    ("msteams", ScriptedAnswer(500), R, "serverError", None),
+    ("msteams", ScriptedAnswer(502), R, "serverError", None),
+    ("msteams", Setup.REFUSED, R, "other", None),
+    ("msteamsv2", FLOW_SCHEMA_MISMATCH, P, "clientError", None),
+    ("msteamsv2", Setup.WRONG_SECRET, P, "authError", None),  # 401 invalid signature
+    ("msteamsv2", FLOW_THROTTLED, R, "rateLimited", 3.0),
+    ("msteamsv2", ScriptedAnswer(500), R, "serverError", None),
+    ("msteamsv2", ScriptedAnswer(503), R, "serverError", None),
+    ("msteamsv2", Setup.REFUSED, R, "other", None),
     ("pagerduty", ScriptedAnswer(400, PD_INVALID), P, "clientError", None),
     ("pagerduty", ScriptedAnswer(401), P, "authError", None),
     ("pagerduty", ScriptedAnswer(403), P, "authError", None),

@@ -26,6 +26,8 @@ BUILTIN_NOTIFIERS: dict[str, str] = {
     "discord": "alertrouter.notifiers.discord:DiscordNotifier",
     "email": "alertrouter.notifiers.email:EmailNotifier",
     "log": "alertrouter.notifiers.log:LogNotifier",
+    "msteams": "alertrouter.notifiers.msteams:MSTeamsNotifier",
+    "msteamsv2": "alertrouter.notifiers.msteamsv2:MSTeamsV2Notifier",
     "pagerduty": "alertrouter.notifiers.pagerduty:PagerDutyNotifier",
     "slack": "alertrouter.notifiers.slack:SlackNotifier",
     "webhook": "alertrouter.notifiers.webhook:WebhookNotifier",

@@ -32,6 +32,8 @@ __all__ = [
     "Scrubber",
     "WebhookURLConfig",
     "answer_error",
+    "fit_json_text",
+    "json_size",
     "request",
     "require_http_url",
 ]
@@ -135,7 +137,7 @@ class Answer:
     text: str
     retry_after: float | None
     duration: float
-    headers: Mapping[str, str] = field(default_factory=dict)
+    headers: Mapping[str, str] = field(default_factory=dict)  # names lower-cased
 
     @property
     def ok(self) -> bool:
@@ -183,7 +185,7 @@ async def request(
                 text=head.decode(response.charset or "utf-8", errors="replace"),
                 retry_after=parse_retry_after(response.headers.get("Retry-After")),
                 duration=time.monotonic() - started,
-                headers=dict(response.headers),
+                headers={k.lower(): v for k, v in response.headers.items()},
             )
     except TimeoutError:
         raise RetryableNotifierError(
@@ -212,3 +214,22 @@ def answer_error(
         message += f": {snippet}"
     wait = retry_after if retry_after is not None else answer.retry_after
     return http_status_error(answer.status, message, wait)
+
+
+def json_size(value: Any) -> int:
+    """Bytes of ``value`` as ``request`` sends it (Go's JSON: ``<>&`` take six bytes each)."""
+    return len(encode_go_json(value))
+
+
+def fit_json_text(text: str, budget: int) -> str:
+    """``text`` cut with "…" so that its JSON-encoded UTF-8 takes at most ``budget`` bytes."""
+    if json_size(text) <= budget:
+        return text
+    low, high = 0, len(text)
+    while low < high:  # the longest prefix that fits, found by bisection
+        middle = (low + high + 1) // 2
+        if json_size(text[:middle] + "…") <= budget:
+            low = middle
+        else:
+            high = middle - 1
+    return text[:low] + "…"
