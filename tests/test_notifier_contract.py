@@ -34,6 +34,7 @@ from alertrouter.notifiers.base import Notification, Notifier, Receipt
 from alertrouter.notifiers.discord import DiscordNotifier
 from alertrouter.notifiers.email import EmailNotifier
 from alertrouter.notifiers.log import LogNotifier
+from alertrouter.notifiers.mattermost import MattermostNotifier
 from alertrouter.notifiers.msteams import MSTeamsNotifier
 from alertrouter.notifiers.msteamsv2 import MSTeamsV2Notifier
 from alertrouter.notifiers.pagerduty import PagerDutyNotifier
@@ -43,6 +44,7 @@ from alertrouter.notifiers.webhook import WebhookNotifier
 from factories import make_alert
 from fakes.discord import FakeDiscord
 from fakes.http import ScriptedAnswer
+from fakes.mattermost import FakeMattermost
 from fakes.msteams import FakeTeamsConnector
 from fakes.msteamsv2 import FakeTeamsWorkflow
 from fakes.pagerduty import FakePagerDuty
@@ -52,6 +54,7 @@ from fakes.webhook import FakeWebhookReceiver
 from plugins.echo_plugin import installed_echo_plugin
 
 DISCORD_TOKEN = "dIsCoRd-wEbHoOk-ToKeN-0123456789"
+MATTERMOST_HOOK = "mAtTeRmOsT-hOoK-0123456789abcdef"
 MSTEAMS_SECRET = "tEaMsCoNnEcToR-sEcReT-0123456789"
 MSTEAMSV2_SIG = "tEaMsWoRkFlOw-SiG-0123456789abcdef"
 PD_KEY = "R0uT1nGkEy0123456789abcdefABCDEF"
@@ -133,6 +136,14 @@ TARGETS: dict[str, Target] = {
         delivered=lambda fake: len(fake.messages),
         secrets=(DISCORD_TOKEN,),
         echo=lambda text: FakeDiscord.error(500, text),
+    ),
+    "mattermost": Target(
+        MattermostNotifier,
+        lambda: FakeMattermost(hook_id=MATTERMOST_HOOK),
+        lambda fake, credential: {"webhook_url": fake.webhook_url(credential)},
+        delivered=lambda fake: len(fake.posts),
+        secrets=(MATTERMOST_HOOK,),
+        echo=lambda text: FakeMattermost.app_error(500, "app_error", text),
     ),
     "msteams": Target(
         MSTeamsNotifier,
@@ -217,6 +228,12 @@ OUTCOMES: list[tuple[str, Failure, type[NotifierError], str, float | None]] = [
     ("discord", ScriptedAnswer(500), R, "serverError", None),
     ("discord", ScriptedAnswer(502), R, "serverError", None),
     ("discord", Setup.REFUSED, R, "other", None),
+    ("mattermost", Setup.WRONG_SECRET, P, "clientError", None),  # 400 invalid webhook
+    ("mattermost", FakeMattermost.app_error(403, "channel_locked"), P, "authError", None),
+    ("mattermost", ScriptedAnswer(429, headers=RETRY_IN_3), R, "rateLimited", 3.0),
+    ("mattermost", ScriptedAnswer(500), R, "serverError", None),
+    ("mattermost", ScriptedAnswer(503), R, "serverError", None),
+    ("mattermost", Setup.REFUSED, R, "other", None),
     ("msteams", ScriptedAnswer(400, "Summary or Text is required."), P, "clientError", None),
     ("msteams", FakeTeamsConnector.quoted_error(400), P, "clientError", None),
     ("msteams", ScriptedAnswer(403), P, "authError", None),

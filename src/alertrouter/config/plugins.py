@@ -26,6 +26,7 @@ BUILTIN_NOTIFIERS: dict[str, str] = {
     "discord": "alertrouter.notifiers.discord:DiscordNotifier",
     "email": "alertrouter.notifiers.email:EmailNotifier",
     "log": "alertrouter.notifiers.log:LogNotifier",
+    "mattermost": "alertrouter.notifiers.mattermost:MattermostNotifier",
     "msteams": "alertrouter.notifiers.msteams:MSTeamsNotifier",
     "msteamsv2": "alertrouter.notifiers.msteamsv2:MSTeamsV2Notifier",
     "pagerduty": "alertrouter.notifiers.pagerduty:PagerDutyNotifier",
