@@ -39,6 +39,7 @@ from alertrouter.notifiers.msteams import MSTeamsNotifier
 from alertrouter.notifiers.msteamsv2 import MSTeamsV2Notifier
 from alertrouter.notifiers.pagerduty import PagerDutyNotifier
 from alertrouter.notifiers.registry import notifier_class
+from alertrouter.notifiers.rocketchat import RocketchatNotifier
 from alertrouter.notifiers.slack import SlackNotifier
 from alertrouter.notifiers.webhook import WebhookNotifier
 from factories import make_alert
@@ -48,6 +49,7 @@ from fakes.mattermost import FakeMattermost
 from fakes.msteams import FakeTeamsConnector
 from fakes.msteamsv2 import FakeTeamsWorkflow
 from fakes.pagerduty import FakePagerDuty
+from fakes.rocketchat import FakeRocketChat
 from fakes.slack import FakeSlack
 from fakes.smtp import FakeSMTP
 from fakes.webhook import FakeWebhookReceiver
@@ -58,6 +60,8 @@ MATTERMOST_HOOK = "mAtTeRmOsT-hOoK-0123456789abcdef"
 MSTEAMS_SECRET = "tEaMsCoNnEcToR-sEcReT-0123456789"
 MSTEAMSV2_SIG = "tEaMsWoRkFlOw-SiG-0123456789abcdef"
 PD_KEY = "R0uT1nGkEy0123456789abcdefABCDEF"
+ROCKETCHAT_USER = "rOcKeTcHaT-uSeR-0123"
+ROCKETCHAT_TOKEN = "rOcKeTcHaT-pErSoNaL-tOkEn-0123456789"
 SLACK_TOKEN = "xoxb-1234-5678-sEcReTtOkEn"
 SLACK_SEGMENT = "hUnTeR2sEcReTpAtH"
 SLACK_PATH = f"T0SECRET/B0SECRET/{SLACK_SEGMENT}"
@@ -168,6 +172,18 @@ TARGETS: dict[str, Target] = {
         delivered=lambda pd: len(pd.events),
         echo=lambda text: ScriptedAnswer(500, json.dumps({"message": text, "errors": [text]})),
     ),
+    "rocketchat": Target(
+        RocketchatNotifier,
+        lambda: FakeRocketChat(user_id=ROCKETCHAT_USER, token=ROCKETCHAT_TOKEN),
+        lambda fake, credential: {
+            "api_url": fake.url,
+            "token_id": ROCKETCHAT_USER,
+            "token": credential or ROCKETCHAT_TOKEN,
+            "channel": "#alerts",
+        },
+        delivered=lambda fake: len(fake.messages),
+        echo=lambda text: FakeRocketChat.soft_error(text),
+    ),
     "slack_webhook": Target(
         SlackNotifier,
         FakeSlack,
@@ -255,6 +271,13 @@ OUTCOMES: list[tuple[str, Failure, type[NotifierError], str, float | None]] = [
     ("pagerduty", ScriptedAnswer(500), R, "serverError", None),
     ("pagerduty", ScriptedAnswer(503), R, "serverError", None),
     ("pagerduty", Setup.REFUSED, R, "other", None),
+    ("rocketchat", FakeRocketChat.soft_error("[invalid-channel]"), P, "clientError", None),
+    ("rocketchat", ScriptedAnswer(400, '{"success": false}'), P, "clientError", None),
+    ("rocketchat", Setup.WRONG_SECRET, P, "authError", None),  # 401 not logged in
+    ("rocketchat", FakeRocketChat.rate_limited(3, reset_in_ms=False), R, "rateLimited", 3.0),
+    ("rocketchat", ScriptedAnswer(500), R, "serverError", None),
+    ("rocketchat", ScriptedAnswer(503), R, "serverError", None),
+    ("rocketchat", Setup.REFUSED, R, "other", None),
     ("slack_webhook", FakeSlack.webhook_error(400, "invalid_payload"), P, "clientError", None),
     ("slack_webhook", FakeSlack.webhook_error(404, "no_service"), P, "clientError", None),
     ("slack_webhook", FakeSlack.webhook_error(403, "action_prohibited"), P, "authError", None),

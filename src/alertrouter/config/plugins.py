@@ -30,6 +30,7 @@ BUILTIN_NOTIFIERS: dict[str, str] = {
     "msteams": "alertrouter.notifiers.msteams:MSTeamsNotifier",
     "msteamsv2": "alertrouter.notifiers.msteamsv2:MSTeamsV2Notifier",
     "pagerduty": "alertrouter.notifiers.pagerduty:PagerDutyNotifier",
+    "rocketchat": "alertrouter.notifiers.rocketchat:RocketchatNotifier",
     "slack": "alertrouter.notifiers.slack:SlackNotifier",
     "webhook": "alertrouter.notifiers.webhook:WebhookNotifier",
 }
