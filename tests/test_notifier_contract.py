@@ -33,6 +33,7 @@ from alertrouter.errors import (
 from alertrouter.notifiers.base import Notification, Notifier, Receipt
 from alertrouter.notifiers.discord import DiscordNotifier
 from alertrouter.notifiers.email import EmailNotifier
+from alertrouter.notifiers.jira import JiraNotifier
 from alertrouter.notifiers.log import LogNotifier
 from alertrouter.notifiers.mattermost import MattermostNotifier
 from alertrouter.notifiers.msteams import MSTeamsNotifier
@@ -45,6 +46,7 @@ from alertrouter.notifiers.webhook import WebhookNotifier
 from factories import make_alert
 from fakes.discord import FakeDiscord
 from fakes.http import ScriptedAnswer
+from fakes.jira import FakeJira
 from fakes.mattermost import FakeMattermost
 from fakes.msteams import FakeTeamsConnector
 from fakes.msteamsv2 import FakeTeamsWorkflow
@@ -56,6 +58,7 @@ from fakes.webhook import FakeWebhookReceiver
 from plugins.echo_plugin import installed_echo_plugin
 
 DISCORD_TOKEN = "dIsCoRd-wEbHoOk-ToKeN-0123456789"
+JIRA_USER, JIRA_TOKEN = "bot@example.com", "jIrA-aPi-ToKeN-0123456789abcdef"
 MATTERMOST_HOOK = "mAtTeRmOsT-hOoK-0123456789abcdef"
 MSTEAMS_SECRET = "tEaMsCoNnEcToR-sEcReT-0123456789"
 MSTEAMSV2_SIG = "tEaMsWoRkFlOw-SiG-0123456789abcdef"
@@ -140,6 +143,20 @@ TARGETS: dict[str, Target] = {
         delivered=lambda fake: len(fake.messages),
         secrets=(DISCORD_TOKEN,),
         echo=lambda text: FakeDiscord.error(500, text),
+    ),
+    "jira": Target(
+        JiraNotifier,
+        lambda: FakeJira(basic=(JIRA_USER, JIRA_TOKEN)),
+        lambda fake, credential: {
+            "api_url": fake.api_url,
+            "project": "OPS",
+            "issue_type": "Bug",
+            "http_config": {
+                "basic_auth": {"username": JIRA_USER, "password": credential or JIRA_TOKEN}
+            },
+        },
+        delivered=lambda fake: len(fake.issues),
+        echo=lambda text: FakeJira.error(500, text),
     ),
     "mattermost": Target(
         MattermostNotifier,
@@ -244,6 +261,13 @@ OUTCOMES: list[tuple[str, Failure, type[NotifierError], str, float | None]] = [
     ("discord", ScriptedAnswer(500), R, "serverError", None),
     ("discord", ScriptedAnswer(502), R, "serverError", None),
     ("discord", Setup.REFUSED, R, "other", None),
+    ("jira", FakeJira.error(400, "Field 'summary' is required"), P, "clientError", None),
+    ("jira", Setup.WRONG_SECRET, P, "authError", None),  # 401 not authenticated
+    ("jira", FakeJira.error(404, "Issue does not exist"), P, "clientError", None),
+    ("jira", ScriptedAnswer(429, headers=RETRY_IN_3), R, "rateLimited", 3.0),
+    ("jira", ScriptedAnswer(500), R, "serverError", None),
+    ("jira", ScriptedAnswer(503), R, "serverError", None),
+    ("jira", Setup.REFUSED, R, "other", None),
     ("mattermost", Setup.WRONG_SECRET, P, "clientError", None),  # 400 invalid webhook
     ("mattermost", FakeMattermost.app_error(403, "channel_locked"), P, "authError", None),
     ("mattermost", ScriptedAnswer(429, headers=RETRY_IN_3), R, "rateLimited", 3.0),

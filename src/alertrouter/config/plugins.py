@@ -25,6 +25,7 @@ ENTRY_POINT_GROUP = "alertrouter.notifiers"
 BUILTIN_NOTIFIERS: dict[str, str] = {
     "discord": "alertrouter.notifiers.discord:DiscordNotifier",
     "email": "alertrouter.notifiers.email:EmailNotifier",
+    "jira": "alertrouter.notifiers.jira:JiraNotifier",
     "log": "alertrouter.notifiers.log:LogNotifier",
     "mattermost": "alertrouter.notifiers.mattermost:MattermostNotifier",
     "msteams": "alertrouter.notifiers.msteams:MSTeamsNotifier",
