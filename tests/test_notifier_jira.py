@@ -14,6 +14,7 @@ from pydantic import ValidationError
 from alertrouter.config.loader import parse_routing_config
 from alertrouter.errors import NotifierError, PermanentNotifierError, RetryableNotifierError
 from alertrouter.notifiers.base import Notification
+from alertrouter.notifiers.default_texts import jira_priority
 from alertrouter.notifiers.jira import JiraConfig, JiraNotifier, group_label
 from chat_factories import GROUP_KEY, make_alert, make_notification
 from fakes.http import ScriptedAnswer
@@ -352,3 +353,21 @@ receivers:
     assert spec.config.summary.template == "{{ .Status }}"
     assert spec.config.resolved_wanted is True
     assert JiraNotifier.coalesce is False
+
+
+@pytest.mark.parametrize(
+    ("firing", "resolved", "priority"),
+    [
+        (["warning", "critical"], [], "High"),
+        (["info", "warning"], ["critical"], "Medium"),
+        (["info"], [], "Low"),
+        ([], ["warning"], "Medium"),
+        (["none"], ["critical"], "High"),
+        ([], [], ""),
+    ],
+)
+def test_default_priority_is_alertmanagers(
+    firing: list[str], resolved: list[str], priority: str
+) -> None:
+    """jira.default.priority: from the firing severities, the resolved ones when none fires."""
+    assert jira_priority(firing, resolved) == priority
