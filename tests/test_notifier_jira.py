@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import AsyncIterator, Callable
+from pathlib import Path
 from typing import Any
 
 import aiohttp
@@ -16,6 +17,7 @@ from alertrouter.errors import NotifierError, PermanentNotifierError, RetryableN
 from alertrouter.notifiers.base import Notification
 from alertrouter.notifiers.default_texts import jira_priority
 from alertrouter.notifiers.jira import JiraConfig, JiraNotifier, group_label
+from alertrouter.templates import from_globs
 from chat_factories import GROUP_KEY, make_alert, make_notification
 from fakes.http import ScriptedAnswer
 from fakes.jira import FakeJira
@@ -371,3 +373,28 @@ def test_default_priority_is_alertmanagers(
 ) -> None:
     """jira.default.priority: from the firing severities, the resolved ones when none fires."""
     assert jira_priority(firing, resolved) == priority
+
+
+async def test_routing_file_may_redefine_jira_default_priority(
+    jira: FakeJira, session: aiohttp.ClientSession, tmp_path: Path
+) -> None:
+    """A ``templates:`` file defining jira.default.priority decides the priority."""
+    (tmp_path / "jira.tmpl").write_text('{{ define "jira.default.priority" }}Lowest{{ end }}')
+    config = JiraConfig.model_validate(
+        {
+            "api_url": jira.api_url,
+            "project": "OPS",
+            "issue_type": "Bug",
+            "http_config": {"basic_auth": {"username": USER, "password": API_TOKEN}},
+        }
+    )
+    notifier = JiraNotifier(
+        config,
+        session,
+        receiver="r",
+        integration="jira[0]",
+        templates=from_globs([str(tmp_path / "*.tmpl")]),
+    )
+    await notifier.send(group("firing"))
+
+    assert jira.issues["OPS-1"]["fields"]["priority"] == {"name": "Lowest"}

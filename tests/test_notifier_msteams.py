@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
+from pathlib import Path
 from typing import Any
 
 import aiohttp
@@ -18,6 +19,7 @@ from alertrouter.notifiers.msteams import (
     MSTeamsNotifier,
 )
 from alertrouter.notifiers.webhook import encode_go_json
+from alertrouter.templates import from_globs
 from chat_factories import firing, make_alert, make_notification, resolved
 from fakes.http import ScriptedAnswer
 from fakes.msteams import FakeTeamsConnector
@@ -224,3 +226,24 @@ async def test_default_text_is_alertmanagers(teams: FakeTeamsConnector, make: Ma
     await make().send(make_notification(alerts))
 
     assert teams.cards[0]["text"] == ALERTMANAGER_TEXT
+
+
+async def test_routing_file_may_redefine_the_default_names(
+    teams: FakeTeamsConnector, session: aiohttp.ClientSession, tmp_path: Path
+) -> None:
+    """A ``templates:`` file defining msteams.default.text replaces the default, as Alertmanager."""
+    (tmp_path / "teams.tmpl").write_text(
+        '{{ define "msteams.default.text" }}{{ len .Alerts }} alerts, see runbook{{ end }}'
+    )
+    config = MSTeamsConfig.model_validate({"webhook_url": teams.webhook_url()})
+    notifier = MSTeamsNotifier(
+        config,
+        session,
+        receiver="team-chat",
+        integration="msteams[0]",
+        templates=from_globs([str(tmp_path / "*.tmpl")]),
+    )
+    await notifier.send(firing(2))
+
+    assert teams.cards[0]["text"] == "2 alerts, see runbook"
+    assert teams.cards[0]["title"] == "[FIRING:2] HighLatency (critical)"

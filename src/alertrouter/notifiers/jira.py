@@ -34,6 +34,7 @@ from alertrouter.notifiers.posting import (
     Answer,
     HTTPIntegrationConfig,
     HTTPNotifier,
+    Renderer,
     Scrubber,
     answer_error,
     request,
@@ -45,7 +46,7 @@ __all__ = ["JiraConfig", "JiraNotifier", "group_label"]
 
 MAX_SUMMARY_CHARS = 255  # Jira's summary limit
 MAX_DESCRIPTION_CHARS = 32767  # Jira's text-field limit
-DEFAULT_SUMMARY = '{{ template "__subject" . }}'  # Alertmanager's jira.default.summary
+SUBJECT = '{{ template "__subject" . }}'  # what jira.default.summary renders
 _FAILED = "\x00failed"  # a custom field whose template failed is left out
 
 
@@ -174,7 +175,7 @@ class JiraNotifier(HTTPNotifier[JiraConfig]):
     async def send(self, notification: Notification) -> Receipt:
         """Search, create or update, then transition the group's issue."""
         started = time.monotonic()
-        fields = FieldRenderer(self, notification)
+        fields = Renderer(self, notification)
         firing = _group_firing(notification)
         label = group_label(notification)
         project = fields.text("project", self.config.project)
@@ -211,19 +212,16 @@ class JiraNotifier(HTTPNotifier[JiraConfig]):
         return Receipt(transition or "updated", key, time.monotonic() - started, {"label": label})
 
     def _issue_fields(
-        self, notification: Notification, fields: FieldRenderer, project: str, label: str
+        self, notification: Notification, fields: Renderer, project: str, label: str
     ) -> dict[str, Any]:
         config = self.config
-        summary = fields.text(
-            "summary",
-            config.summary.template or DEFAULT_SUMMARY,
-            lambda: fields.text("summary", DEFAULT_SUMMARY),
+        summary = fields.with_default(
+            "summary", config.summary.template, "jira.default.summary", SUBJECT
         )
-        description = fields.text(
-            "description",
-            config.description.template or MARKDOWN_ALERTS,
-            lambda: fields.text("description", MARKDOWN_ALERTS),
-        )
+        description = fields.with_default(
+            "description", config.description.template, "jira.default.description",
+            MARKDOWN_ALERTS,
+        )  # fmt: skip
         labels = sorted([*fields.each("labels", config.labels), label])
         out: dict[str, Any] = {
             "project": {"key": project},
@@ -234,7 +232,13 @@ class JiraNotifier(HTTPNotifier[JiraConfig]):
         described = self._description(truncate(description, MAX_DESCRIPTION_CHARS))
         if described is not None:
             out["description"] = described
-        priority = fields.text("priority", config.priority, lambda: _default_priority(notification))
+        # Ours is computed (no template), unless the routing file defines the name.
+        ours = fields.named("jira.default.priority", "")
+        priority = fields.text(
+            "priority",
+            config.priority if config.priority is not None else (ours or None),
+            lambda: fields.text("priority", ours) if ours else _default_priority(notification),
+        )
         if priority:
             out["priority"] = {"name": priority}
         for name, value in config.fields.items():

@@ -21,6 +21,7 @@ from alertrouter.notifiers.base import Notification, Receipt
 from alertrouter.notifiers.default_texts import MARKDOWN_ALERTS
 from alertrouter.notifiers.posting import (
     HTTPNotifier,
+    Renderer,
     Scrubber,
     WebhookURLConfig,
     answer_error,
@@ -34,14 +35,20 @@ __all__ = ["MattermostConfig", "MattermostNotifier", "build_post"]
 # https://developers.mattermost.com/integrate/webhooks/incoming/ ("16383 characters")
 MAX_TEXT_CHARS = 16383
 
-# Alertmanager's defaults (mattermost.default.*), from names our template files define.
-DEFAULTS = {
-    "username": '{{ template "__alertmanager" . }}',
-    "color": '{{ if eq .Status "firing" }}danger{{ else }}good{{ end }}',
-    "title": '{{ template "__subject" . }}',
-    "title_link": '{{ template "__alertmanagerURL" . }}',
-    "fallback": '{{ template "__subject" . }} | {{ template "__alertmanagerURL" . }}',
-    "text": MARKDOWN_ALERTS,
+# Alertmanager's defaults: field -> (its template name, what that renders).
+NAMED_DEFAULTS = {
+    "username": ("mattermost.default.username", '{{ template "__alertmanager" . }}'),
+    "color": (
+        "mattermost.default.color",
+        '{{ if eq .Status "firing" }}danger{{ else }}good{{ end }}',
+    ),
+    "title": ("mattermost.default.title", '{{ template "__subject" . }}'),
+    "title_link": ("mattermost.default.titlelink", '{{ template "__alertmanagerURL" . }}'),
+    "fallback": (
+        "mattermost.default.fallback",
+        '{{ template "__subject" . }} | {{ template "__alertmanagerURL" . }}',
+    ),
+    "text": ("mattermost.default.text", MARKDOWN_ALERTS),
 }
 _ATTACHMENT_KEYS = (
     "fallback", "color", "pretext", "text", "author_name", "author_link", "author_icon",
@@ -128,11 +135,11 @@ class MattermostConfig(WebhookURLConfig):
     provider: ClassVar[str] = "mattermost"
 
 
-def _render(fields: FieldRenderer, name: str, template: str | None) -> str:
+def _render(fields: Renderer, name: str, template: str | None) -> str:
     """A field's template, Alertmanager's default when unset or failing ("" if it has none)."""
-    default = DEFAULTS.get(name)
-    fallback = (lambda: fields.text(name, default)) if default is not None else ""
-    return fields.text(name, template if template is not None else default, fallback)
+    if name in NAMED_DEFAULTS:
+        return fields.with_default(name, template, *NAMED_DEFAULTS[name])
+    return fields.text(name, template)
 
 
 def _fields(fields: FieldRenderer, where: str, items: list[MattermostField]) -> list[Any]:
@@ -154,7 +161,7 @@ def _drop_empty(mapping: dict[str, Any]) -> dict[str, Any]:
 
 
 def build_post(
-    notification: Notification, config: MattermostConfig, fields: FieldRenderer
+    notification: Notification, config: MattermostConfig, fields: Renderer
 ) -> dict[str, Any]:
     """The incoming-webhook body for ``notification``, as Alertmanager builds it."""
     text = truncate(_render(fields, "text", config.text), MAX_TEXT_CHARS)
@@ -224,7 +231,7 @@ class MattermostNotifier(HTTPNotifier[MattermostConfig]):
 
     async def send(self, notification: Notification) -> Receipt:
         """POST the post; 2xx is delivered, 429 waits Retry-After, 5xx retried."""
-        post = build_post(notification, self.config, FieldRenderer(self, notification))
+        post = build_post(notification, self.config, Renderer(self, notification))
         answer = await request(
             self.session,
             "POST",

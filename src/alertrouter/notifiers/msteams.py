@@ -22,6 +22,7 @@ from alertrouter.notifiers.default_texts import MARKDOWN_ALERTS
 from alertrouter.notifiers.posting import (
     Answer,
     HTTPNotifier,
+    Renderer,
     Scrubber,
     WebhookURLConfig,
     answer_error,
@@ -30,7 +31,6 @@ from alertrouter.notifiers.posting import (
     request,
 )
 from alertrouter.notifiers.render import notification_title, truncate
-from alertrouter.notifiers.templating import FieldRenderer
 
 __all__ = ["MSTeamsConfig", "MSTeamsNotifier", "build_card", "quoted_status"]
 
@@ -42,8 +42,7 @@ MAX_SUMMARY_CHARS = 1000  # the notification preview; longer ones only bloat the
 COLOR_FIRING = "8C1A1A"
 COLOR_RESOLVED = "2DC72D"
 
-DEFAULT_TITLE = '{{ template "__subject" . }}'  # Alertmanager's msteams.default.title
-DEFAULT_SUMMARY = '{{ template "__subject" . }}'  # and msteams.default.summary
+SUBJECT = '{{ template "__subject" . }}'  # what msteams.default.title and .summary render
 
 _QUOTED_STATUS = re.compile(r"returned HTTP error (\d{3})")
 
@@ -60,21 +59,13 @@ class MSTeamsConfig(WebhookURLConfig):
 
 
 def build_card(
-    notification: Notification, config: MSTeamsConfig, fields: FieldRenderer
+    notification: Notification, config: MSTeamsConfig, fields: Renderer
 ) -> dict[str, Any]:
     """Alertmanager's MessageCard for ``notification``, within the connector's size limit."""
     plain_title = notification_title(notification)
-    title = fields.text(
-        "title", config.title or DEFAULT_TITLE, lambda: fields.text("title", DEFAULT_TITLE)
-    )
-    summary = fields.text(
-        "summary",
-        config.summary or DEFAULT_SUMMARY,
-        lambda: fields.text("summary", DEFAULT_SUMMARY),
-    )
-    text = fields.text(
-        "text", config.text or MARKDOWN_ALERTS, lambda: fields.text("text", MARKDOWN_ALERTS)
-    )
+    title = fields.with_default("title", config.title, "msteams.default.title", SUBJECT)
+    summary = fields.with_default("summary", config.summary, "msteams.default.summary", SUBJECT)
+    text = fields.with_default("text", config.text, "msteams.default.text", MARKDOWN_ALERTS)
     card: dict[str, Any] = {
         "@context": "http://schema.org/extensions",
         "type": "MessageCard",
@@ -113,7 +104,7 @@ class MSTeamsNotifier(HTTPNotifier[MSTeamsConfig]):
 
     async def send(self, notification: Notification) -> Receipt:
         """POST the card; 2xx is delivered unless its body quotes a Teams error."""
-        card = build_card(notification, self.config, FieldRenderer(self, notification))
+        card = build_card(notification, self.config, Renderer(self, notification))
         answer = await request(
             self.session,
             "POST",

@@ -19,6 +19,7 @@ from alertrouter.notifiers.default_texts import MARKDOWN_ALERTS
 from alertrouter.notifiers.msteams import MAX_MESSAGE_BYTES
 from alertrouter.notifiers.posting import (
     HTTPNotifier,
+    Renderer,
     Scrubber,
     WebhookURLConfig,
     answer_error,
@@ -27,7 +28,6 @@ from alertrouter.notifiers.posting import (
     request,
 )
 from alertrouter.notifiers.render import notification_title
-from alertrouter.notifiers.templating import FieldRenderer
 
 __all__ = ["MSTeamsV2Config", "MSTeamsV2Notifier", "build_message"]
 
@@ -35,7 +35,7 @@ __all__ = ["MSTeamsV2Config", "MSTeamsV2Notifier", "build_message"]
 COLOR_FIRING = "Attention"
 COLOR_RESOLVED = "Good"
 
-DEFAULT_TITLE = '{{ template "__subject" . }}'  # Alertmanager's msteamsv2.default.title
+SUBJECT = '{{ template "__subject" . }}'  # what msteamsv2.default.title renders
 
 
 class MSTeamsV2Config(WebhookURLConfig):
@@ -49,15 +49,11 @@ class MSTeamsV2Config(WebhookURLConfig):
 
 
 def build_message(
-    notification: Notification, config: MSTeamsV2Config, fields: FieldRenderer
+    notification: Notification, config: MSTeamsV2Config, fields: Renderer
 ) -> dict[str, Any]:
     """Alertmanager's Workflows message for ``notification``, within Teams' size limit."""
-    title = fields.text(
-        "title", config.title or DEFAULT_TITLE, lambda: fields.text("title", DEFAULT_TITLE)
-    )
-    text = fields.text(
-        "text", config.text or MARKDOWN_ALERTS, lambda: fields.text("text", MARKDOWN_ALERTS)
-    )
+    title = fields.with_default("title", config.title, "msteamsv2.default.title", SUBJECT)
+    text = fields.with_default("text", config.text, "msteamsv2.default.text", MARKDOWN_ALERTS)
     heading: dict[str, Any] = {
         "type": "TextBlock",
         "text": title or notification_title(notification),
@@ -106,7 +102,7 @@ class MSTeamsV2Notifier(HTTPNotifier[MSTeamsV2Config]):
 
     async def send(self, notification: Notification) -> Receipt:
         """POST the message; 2xx (202) is delivered, 429 waits Retry-After, 5xx retried."""
-        body = build_message(notification, self.config, FieldRenderer(self, notification))
+        body = build_message(notification, self.config, Renderer(self, notification))
         answer = await request(
             self.session,
             "POST",

@@ -21,14 +21,16 @@ from pydantic_core import PydanticCustomError
 
 from alertrouter.config.integrations import HTTPClientConfig, IntegrationConfig
 from alertrouter.errors import NotifierError, PermanentNotifierError, RetryableNotifierError
-from alertrouter.notifiers.base import Notifier, http_status_error
+from alertrouter.notifiers.base import Notification, Notifier, http_status_error
 from alertrouter.notifiers.http import authorization_header, parse_retry_after, request_options
+from alertrouter.notifiers.templating import FieldRenderer
 from alertrouter.notifiers.webhook import encode_go_json
 
 __all__ = [
     "Answer",
     "HTTPIntegrationConfig",
     "HTTPNotifier",
+    "Renderer",
     "Scrubber",
     "WebhookURLConfig",
     "answer_error",
@@ -71,6 +73,33 @@ class HTTPNotifier(Notifier[HTTPConfigT]):
         """aiohttp options (headers, TLS, proxy), built at the first send: an unusable
         ``tls_config`` fails that send, permanently."""
         return request_options(self.config.http_config)
+
+
+class Renderer(FieldRenderer):
+    """A FieldRenderer that knows Alertmanager's default template names.
+
+    Alertmanager 0.26+ names defaults (``msteams.default.text``, ``jira.default.summary``,
+    ...) that our template files, which mirror 0.25's names, do not define. A routing file's
+    ``templates:`` may define them (an override, as in Alertmanager): then that definition is
+    the default; otherwise the notifier's own text, equal to Alertmanager's.
+    """
+
+    def __init__(self, notifier: Notifier[Any], notification: Notification) -> None:
+        super().__init__(notifier, notification)
+        self._templates = notifier.templates
+
+    def named(self, name: str, ours: str) -> str:
+        """The default template: ``{{ template "name" . }}`` when defined, else ``ours``."""
+        if self._templates.text.lookup(name) is not None:
+            return f'{{{{ template "{name}" . }}}}'
+        return ours
+
+    def with_default(self, field: str, template: str | None, name: str, ours: str) -> str:
+        """``template`` rendered; Alertmanager's default when it is unset or fails."""
+        default = self.named(name, ours)
+        if template is None:
+            return self.text(field, default)
+        return self.text(field, template, lambda: self.text(field, default))
 
 
 class WebhookURLConfig(HTTPIntegrationConfig):

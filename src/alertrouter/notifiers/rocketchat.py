@@ -25,6 +25,7 @@ from alertrouter.notifiers.posting import (
     Answer,
     HTTPIntegrationConfig,
     HTTPNotifier,
+    Renderer,
     Scrubber,
     answer_error,
     request,
@@ -37,10 +38,15 @@ __all__ = ["RocketchatConfig", "RocketchatNotifier", "build_message"]
 DEFAULT_API_URL = "https://open.rocket.chat/"
 MAX_TITLE_CHARS = 1024  # Alertmanager's cut
 
-# Alertmanager's defaults; rocketchat.default.emoji, .iconurl and .text render "".
+# Alertmanager's defaults: (template name, what it renders); .emoji, .iconurl, .text render "".
 DEFAULT_COLOR = '{{ if eq .Status "firing" }}red{{ else }}green{{ end }}'
-DEFAULT_TITLE = '{{ template "__subject" . }}'
-DEFAULT_TITLE_LINK = '{{ template "__alertmanagerURL" . }}'
+NAMED_DEFAULTS = {
+    "title": ("rocketchat.default.title", '{{ template "__subject" . }}'),
+    "title_link": ("rocketchat.default.titlelink", '{{ template "__alertmanagerURL" . }}'),
+    "emoji": ("rocketchat.default.emoji", ""),
+    "icon_url": ("rocketchat.default.iconurl", ""),
+    "text": ("rocketchat.default.text", ""),
+}
 
 _WAIT_SECONDS = re.compile(r"wait (\d+(?:\.\d+)?) seconds")
 
@@ -81,11 +87,11 @@ class RocketchatConfig(HTTPIntegrationConfig):
     color: GoTemplate | None = None
     title: GoTemplate | None = None
     title_link: GoTemplate | None = None
-    text: GoTemplate = ""
+    text: GoTemplate | None = None
     fields: list[RocketchatField] = Field(default_factory=list)
     short_fields: bool = False
-    emoji: GoTemplate = ""
-    icon_url: GoTemplate = ""
+    emoji: GoTemplate | None = None
+    icon_url: GoTemplate | None = None
     image_url: GoTemplate = ""
     thumb_url: GoTemplate = ""
     link_names: bool = False
@@ -122,20 +128,21 @@ class RocketchatConfig(HTTPIntegrationConfig):
 
 
 def build_message(
-    notification: Notification, config: RocketchatConfig, fields: FieldRenderer
+    notification: Notification, config: RocketchatConfig, fields: Renderer
 ) -> dict[str, Any]:
     """The chat.postMessage body for ``notification``, as Alertmanager builds it."""
 
-    def with_default(name: str, template: str | None, default: str) -> str:
-        return fields.text(name, template or default, lambda: fields.text(name, default))
+    def named(key: str) -> str:
+        return fields.with_default(key, getattr(config, key), *NAMED_DEFAULTS[key])
 
+    color = config.color if config.color is not None else DEFAULT_COLOR
     attachment: dict[str, Any] = {
-        "title": truncate(with_default("title", config.title, DEFAULT_TITLE), MAX_TITLE_CHARS),
-        "title_link": with_default("title_link", config.title_link, DEFAULT_TITLE_LINK),
-        "text": fields.text("text", config.text),
+        "title": truncate(named("title"), MAX_TITLE_CHARS),
+        "title_link": named("title_link"),
+        "text": named("text"),
         "image_url": fields.text("image_url", config.image_url),
         "thumb_url": fields.text("thumb_url", config.thumb_url),
-        "color": with_default("color", config.color, DEFAULT_COLOR),
+        "color": fields.text("color", color, lambda: fields.text("color", DEFAULT_COLOR)),
     }
     attachment = {k: v for k, v in attachment.items() if v}  # Go's omitempty
     if config.fields:
@@ -154,8 +161,8 @@ def build_message(
         attachment["actions"] = [_action(fields, i, item) for i, item in enumerate(config.actions)]
     message: dict[str, Any] = {
         "channel": fields.text("channel", config.channel),
-        "emoji": fields.text("emoji", config.emoji),
-        "avatar": fields.text("icon_url", config.icon_url),
+        "emoji": named("emoji"),
+        "avatar": named("icon_url"),
     }
     message = {k: v for k, v in message.items() if v}
     message["attachments"] = [attachment]
@@ -214,7 +221,7 @@ class RocketchatNotifier(HTTPNotifier[RocketchatConfig]):
 
     async def send(self, notification: Notification) -> Receipt:
         """POST the message; ``success: false`` is permanent, 429 waits, 5xx retried."""
-        body = build_message(notification, self.config, FieldRenderer(self, notification))
+        body = build_message(notification, self.config, Renderer(self, notification))
         options = dict(self.request_options)
         options["headers"] = {**options["headers"], **self._auth}
         answer = await request(
