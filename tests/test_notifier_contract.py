@@ -31,12 +31,18 @@ from alertrouter.errors import (
     RetryableNotifierError,
 )
 from alertrouter.notifiers.base import Notification, Notifier, Receipt
+from alertrouter.notifiers.discord import DiscordNotifier
 from alertrouter.notifiers.email import EmailNotifier
 from alertrouter.notifiers.incidentio import IncidentioNotifier
+from alertrouter.notifiers.jira import JiraNotifier
 from alertrouter.notifiers.log import LogNotifier
+from alertrouter.notifiers.mattermost import MattermostNotifier
+from alertrouter.notifiers.msteams import MSTeamsNotifier
+from alertrouter.notifiers.msteamsv2 import MSTeamsV2Notifier
 from alertrouter.notifiers.pagerduty import PagerDutyNotifier
 from alertrouter.notifiers.pushover import PushoverNotifier
 from alertrouter.notifiers.registry import notifier_class
+from alertrouter.notifiers.rocketchat import RocketchatNotifier
 from alertrouter.notifiers.slack import SlackNotifier
 from alertrouter.notifiers.sns import SNSNotifier
 from alertrouter.notifiers.victorops import VictorOpsNotifier
@@ -44,10 +50,16 @@ from alertrouter.notifiers.webex import WebexNotifier
 from alertrouter.notifiers.webhook import WebhookNotifier
 from alertrouter.notifiers.wechat import WeChatNotifier
 from factories import make_alert
+from fakes.discord import FakeDiscord
 from fakes.http import ScriptedAnswer
 from fakes.incidentio import FakeIncidentio
+from fakes.jira import FakeJira
+from fakes.mattermost import FakeMattermost
+from fakes.msteams import FakeTeamsConnector
+from fakes.msteamsv2 import FakeTeamsWorkflow
 from fakes.pagerduty import FakePagerDuty
 from fakes.pushover import FakePushover
+from fakes.rocketchat import FakeRocketChat
 from fakes.slack import FakeSlack
 from fakes.smtp import FakeSMTP
 from fakes.sns import FakeSNS, sns_error
@@ -67,6 +79,13 @@ VICTOROPS_KEY = "0b1e2c3d-4f5a-6b7c-8d9e-a0b1c2d3e4f5"
 WEBEX_TOKEN = "NjY4YjQ2ZmYtZjE5Ni00bot-token-0123456789"
 WECHAT_CORP = "ww0000000000000000"
 WECHAT_SECRET = "wXsEcReT-0123456789abcdefghijklmnopqrstuvw"
+DISCORD_TOKEN = "dIsCoRd-wEbHoOk-ToKeN-0123456789"
+JIRA_USER, JIRA_TOKEN = "bot@example.com", "jIrA-aPi-ToKeN-0123456789abcdef"
+MATTERMOST_HOOK = "mAtTeRmOsT-hOoK-0123456789abcdef"
+MSTEAMS_SECRET = "tEaMsCoNnEcToR-sEcReT-0123456789"
+MSTEAMSV2_SIG = "tEaMsWoRkFlOw-SiG-0123456789abcdef"
+ROCKETCHAT_USER = "rOcKeTcHaT-uSeR-0123"
+ROCKETCHAT_TOKEN = "rOcKeTcHaT-pErSoNaL-tOkEn-0123456789"
 SLACK_TOKEN = "xoxb-1234-5678-sEcReTtOkEn"
 SLACK_SEGMENT = "hUnTeR2sEcReTpAtH"
 SLACK_PATH = f"T0SECRET/B0SECRET/{SLACK_SEGMENT}"
@@ -151,6 +170,52 @@ def _wechat(code: int, message: str) -> ScriptedAnswer:
 
 
 TARGETS: dict[str, Target] = {
+    "discord": Target(
+        DiscordNotifier,
+        lambda: FakeDiscord(token=DISCORD_TOKEN),
+        lambda fake, credential: {"webhook_url": fake.webhook_url(credential)},
+        delivered=lambda fake: len(fake.messages),
+        secrets=(DISCORD_TOKEN,),
+        echo=lambda text: FakeDiscord.error(500, text),
+    ),
+    "jira": Target(
+        JiraNotifier,
+        lambda: FakeJira(basic=(JIRA_USER, JIRA_TOKEN)),
+        lambda fake, credential: {
+            "api_url": fake.api_url,
+            "project": "OPS",
+            "issue_type": "Bug",
+            "http_config": {
+                "basic_auth": {"username": JIRA_USER, "password": credential or JIRA_TOKEN}
+            },
+        },
+        delivered=lambda fake: len(fake.issues),
+        echo=lambda text: FakeJira.error(500, text),
+    ),
+    "mattermost": Target(
+        MattermostNotifier,
+        lambda: FakeMattermost(hook_id=MATTERMOST_HOOK),
+        lambda fake, credential: {"webhook_url": fake.webhook_url(credential)},
+        delivered=lambda fake: len(fake.posts),
+        secrets=(MATTERMOST_HOOK,),
+        echo=lambda text: FakeMattermost.app_error(500, "app_error", text),
+    ),
+    "msteams": Target(
+        MSTeamsNotifier,
+        lambda: FakeTeamsConnector(secret=MSTEAMS_SECRET),
+        lambda fake, credential: {"webhook_url": fake.webhook_url(credential)},
+        delivered=lambda fake: len(fake.cards),
+        secrets=(MSTEAMS_SECRET,),
+        echo=lambda text: ScriptedAnswer(500, text, content_type="text/plain"),
+    ),
+    "msteamsv2": Target(
+        MSTeamsV2Notifier,
+        lambda: FakeTeamsWorkflow(sig=MSTEAMSV2_SIG),
+        lambda fake, credential: {"webhook_url": fake.webhook_url(credential)},
+        delivered=lambda fake: len(fake.messages),
+        secrets=(MSTEAMSV2_SIG,),
+        echo=lambda text: FakeTeamsWorkflow.error(500, "InternalServerError", text),
+    ),
     "pagerduty": Target(
         PagerDutyNotifier,
         FakePagerDuty,
@@ -178,6 +243,18 @@ TARGETS: dict[str, Target] = {
         },
         delivered=lambda po: len(po.messages),
         echo=lambda text: ScriptedAnswer(500, json.dumps({"errors": [text], "status": 0})),
+    ),
+    "rocketchat": Target(
+        RocketchatNotifier,
+        lambda: FakeRocketChat(user_id=ROCKETCHAT_USER, token=ROCKETCHAT_TOKEN),
+        lambda fake, credential: {
+            "api_url": fake.url,
+            "token_id": ROCKETCHAT_USER,
+            "token": credential or ROCKETCHAT_TOKEN,
+            "channel": "#alerts",
+        },
+        delivered=lambda fake: len(fake.messages),
+        echo=lambda text: FakeRocketChat.soft_error(text),
     ),
     "slack_webhook": Target(
         SlackNotifier,
@@ -278,10 +355,46 @@ VO_FAILURE = json.dumps({"result": "failure", "message": "bad event"})
 PD_INVALID = json.dumps(
     {"status": "invalid event", "message": "Event object is invalid", "errors": ["bad"]}
 )
+FLOW_SCHEMA_MISMATCH = FakeTeamsWorkflow.error(400, "TriggerInputSchemaMismatch")
+FLOW_THROTTLED = FakeTeamsWorkflow.error(429, "WorkflowTriggeredTooFrequently", retry_after=3)
 
 # (notifier, scripted failure, error class, reason, retry_after): what each provider's answers
 # must become. Success (a Receipt) is every target's first row, in test_success_is_a_receipt.
 OUTCOMES: list[tuple[str, Failure, type[NotifierError], str, float | None]] = [
+    ("discord", FakeDiscord.error(400, "Invalid Form Body", 50035), P, "clientError", None),
+    ("discord", Setup.WRONG_SECRET, P, "authError", None),  # 401 Invalid Webhook Token
+    ("discord", FakeDiscord.error(404, "Unknown Webhook", 10015), P, "clientError", None),
+    ("discord", FakeDiscord.rate_limited(3.0), R, "rateLimited", 3.0),
+    ("discord", ScriptedAnswer(500), R, "serverError", None),
+    ("discord", ScriptedAnswer(502), R, "serverError", None),
+    ("discord", Setup.REFUSED, R, "other", None),
+    ("jira", FakeJira.error(400, "Field 'summary' is required"), P, "clientError", None),
+    ("jira", Setup.WRONG_SECRET, P, "authError", None),  # 401 not authenticated
+    ("jira", FakeJira.error(404, "Issue does not exist"), P, "clientError", None),
+    ("jira", ScriptedAnswer(429, headers=RETRY_IN_3), R, "rateLimited", 3.0),
+    ("jira", ScriptedAnswer(500), R, "serverError", None),
+    ("jira", ScriptedAnswer(503), R, "serverError", None),
+    ("jira", Setup.REFUSED, R, "other", None),
+    ("mattermost", Setup.WRONG_SECRET, P, "clientError", None),  # 400 invalid webhook
+    ("mattermost", FakeMattermost.app_error(403, "channel_locked"), P, "authError", None),
+    ("mattermost", ScriptedAnswer(429, headers=RETRY_IN_3), R, "rateLimited", 3.0),
+    ("mattermost", ScriptedAnswer(500), R, "serverError", None),
+    ("mattermost", ScriptedAnswer(503), R, "serverError", None),
+    ("mattermost", Setup.REFUSED, R, "other", None),
+    ("msteams", ScriptedAnswer(400, "Summary or Text is required."), P, "clientError", None),
+    ("msteams", FakeTeamsConnector.quoted_error(400), P, "clientError", None),
+    ("msteams", ScriptedAnswer(403), P, "authError", None),
+    ("msteams", ScriptedAnswer(429, headers=RETRY_IN_3), R, "rateLimited", 3.0),
+    ("msteams", FakeTeamsConnector.quoted_error(429), R, "rateLimited", None),
+    ("msteams", ScriptedAnswer(500), R, "serverError", None),
+    ("msteams", ScriptedAnswer(502), R, "serverError", None),
+    ("msteams", Setup.REFUSED, R, "other", None),
+    ("msteamsv2", FLOW_SCHEMA_MISMATCH, P, "clientError", None),
+    ("msteamsv2", Setup.WRONG_SECRET, P, "authError", None),  # 401 invalid signature
+    ("msteamsv2", FLOW_THROTTLED, R, "rateLimited", 3.0),
+    ("msteamsv2", ScriptedAnswer(500), R, "serverError", None),
+    ("msteamsv2", ScriptedAnswer(503), R, "serverError", None),
+    ("msteamsv2", Setup.REFUSED, R, "other", None),
     ("pagerduty", ScriptedAnswer(400, PD_INVALID), P, "clientError", None),
     ("pagerduty", ScriptedAnswer(401), P, "authError", None),
     ("pagerduty", ScriptedAnswer(403), P, "authError", None),
@@ -301,6 +414,13 @@ OUTCOMES: list[tuple[str, Failure, type[NotifierError], str, float | None]] = [
     ("pushover", ScriptedAnswer(429, headers=RETRY_IN_3), R, "rateLimited", 3.0),
     ("pushover", ScriptedAnswer(500), R, "serverError", None),
     ("pushover", Setup.REFUSED, R, "other", None),
+    ("rocketchat", FakeRocketChat.soft_error("[invalid-channel]"), P, "clientError", None),
+    ("rocketchat", ScriptedAnswer(400, '{"success": false}'), P, "clientError", None),
+    ("rocketchat", Setup.WRONG_SECRET, P, "authError", None),  # 401 not logged in
+    ("rocketchat", FakeRocketChat.rate_limited(3, reset_in_ms=False), R, "rateLimited", 3.0),
+    ("rocketchat", ScriptedAnswer(500), R, "serverError", None),
+    ("rocketchat", ScriptedAnswer(503), R, "serverError", None),
+    ("rocketchat", Setup.REFUSED, R, "other", None),
     ("slack_webhook", FakeSlack.webhook_error(400, "invalid_payload"), P, "clientError", None),
     ("slack_webhook", FakeSlack.webhook_error(404, "no_service"), P, "clientError", None),
     ("slack_webhook", FakeSlack.webhook_error(403, "action_prohibited"), P, "authError", None),

@@ -122,6 +122,14 @@ class GlobalConfig(StrictModel):
     wechat_api_secret: SecretStr | None = None
     wechat_api_secret_file: str | None = None
     wechat_api_corp_id: str | None = None
+    jira_api_url: str | None = None
+    mattermost_webhook_url: SecretStr | None = None
+    mattermost_webhook_url_file: str | None = None
+    rocketchat_api_url: str | None = None
+    rocketchat_token: SecretStr | None = None
+    rocketchat_token_file: str | None = None
+    rocketchat_token_id: SecretStr | None = None
+    rocketchat_token_id_file: str | None = None
 
     def defaults(self) -> dict[str, Any]:
         """The globals that are set, by their ``global:`` key (secrets still wrapped)."""

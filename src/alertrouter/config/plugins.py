@@ -23,11 +23,17 @@ __all__ = [
 ENTRY_POINT_GROUP = "alertrouter.notifiers"
 
 BUILTIN_NOTIFIERS: dict[str, str] = {
+    "discord": "alertrouter.notifiers.discord:DiscordNotifier",
     "email": "alertrouter.notifiers.email:EmailNotifier",
     "incidentio": "alertrouter.notifiers.incidentio:IncidentioNotifier",
+    "jira": "alertrouter.notifiers.jira:JiraNotifier",
     "log": "alertrouter.notifiers.log:LogNotifier",
+    "mattermost": "alertrouter.notifiers.mattermost:MattermostNotifier",
+    "msteams": "alertrouter.notifiers.msteams:MSTeamsNotifier",
+    "msteamsv2": "alertrouter.notifiers.msteamsv2:MSTeamsV2Notifier",
     "pagerduty": "alertrouter.notifiers.pagerduty:PagerDutyNotifier",
     "pushover": "alertrouter.notifiers.pushover:PushoverNotifier",
+    "rocketchat": "alertrouter.notifiers.rocketchat:RocketchatNotifier",
     "slack": "alertrouter.notifiers.slack:SlackNotifier",
     "sns": "alertrouter.notifiers.sns:SNSNotifier",
     "victorops": "alertrouter.notifiers.victorops:VictorOpsNotifier",
