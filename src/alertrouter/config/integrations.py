@@ -55,9 +55,20 @@ _PER_SECONDS = {"s": 1.0, "m": 60.0, "h": 3600.0}
 
 
 class StrictModel(BaseModel):
-    """Frozen, and unknown keys are errors."""
+    """Frozen, and unknown keys are errors. A key given as null (``routes:`` with nothing
+    under it, a ``global:`` of comments) is as if absent: Go's YAML decoder leaves the field
+    at its default."""
 
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _nulls_are_absent(cls, data: Any) -> Any:
+        if data is None:
+            return {}
+        if isinstance(data, dict) and None in data.values():
+            return {k: v for k, v in data.items() if v is not None}
+        return data
 
 
 class RateLimit(StrictModel):

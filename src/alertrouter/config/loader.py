@@ -20,6 +20,7 @@ from pydantic import BaseModel, ValidationError
 from alertrouter.config.integrations import IntegrationConfig
 from alertrouter.config.models import (
     ALERTMANAGER_GLOBAL_FIELDS_IGNORED,
+    ALERTMANAGER_TOP_LEVEL_IGNORED,
     DEFAULT_REPEAT_INTERVAL,
     ROUTE_FIELDS_IGNORED,
     GlobalConfig,
@@ -214,15 +215,21 @@ class _Checker:
         for key in ("inhibit_rules",):
             if data.get(key):
                 self._ignore((key,), "Alertmanager-only, ignored")
+        for key in [k for k in data if k not in _TOP_LEVEL_KEYS]:
+            # A key we do not know must not cost the rest of the file (its globals above
+            # all); only an evident misspelling of one of ours is an error.
+            if key in ALERTMANAGER_TOP_LEVEL_IGNORED:
+                self._ignore((key,), "Alertmanager-only, ignored")
+            elif difflib.get_close_matches(key, _TOP_LEVEL_KEYS, n=1, cutoff=0.75):
+                continue  # left in: the model reports it with its "did you mean"
+            else:
+                self._ignore((key,), "unknown top-level key, ignored")
+            del data[key]
         glob = data.get("global")
         if isinstance(glob, dict):
-            kept = {}
-            for key, value in glob.items():
+            for key in glob:
                 if key in ALERTMANAGER_GLOBAL_FIELDS_IGNORED:
                     self._ignore(("global", key), "Alertmanager-only, ignored")
-                else:
-                    kept[key] = value
-            data["global"] = kept
         self._note_route_ignored(data.get("route"), ("route",))
         if isinstance(data.get("route"), dict):
             data["route"] = self._label_values_as_written(data["route"], ("route",))
@@ -231,7 +238,7 @@ class _Checker:
     def _label_values_as_written(self, route: dict[str, Any], path: Path) -> dict[str, Any]:
         """A null ``match`` value is the empty string, as Go's YAML decoder reads it."""
         route = dict(route)
-        values = route.get("match")
+        values = route.get("match")  # (a null match_re value is an error, as Alertmanager's)
         if isinstance(values, dict):
             route["match"] = {k: "" if v is None else v for k, v in values.items()}
         children = route.get("routes")
@@ -254,6 +261,17 @@ class _Checker:
         if isinstance(children, list):
             for i, child in enumerate(children):
                 self._note_route_ignored(child, (*path, "routes", i))
+
+    def _globals(self) -> GlobalConfig:
+        """``global:`` alone, when another part of the file failed: integrations still
+        inherit from it, so the failure elsewhere causes no false "not set" errors here."""
+        raw = self.document.data.get("global") if isinstance(self.document.data, dict) else None
+        try:
+            return GlobalConfig.model_validate(
+                raw if isinstance(raw, dict) else {}, context={"base_dir": self.base_dir}
+            )
+        except ValidationError:
+            return GlobalConfig()  # its own problems are reported by the whole model
 
     def _validate_model(self, data: dict[str, Any]) -> RoutingFileModel | None:
         try:
@@ -281,7 +299,7 @@ class _Checker:
             return {}
         if not isinstance(raw, list):
             return None  # the model reported it
-        defaults = model.global_.defaults() if model is not None else {}
+        defaults = (model.global_ if model is not None else self._globals()).defaults()
         receivers: dict[str, ReceiverConfig] = {}
         for i, entry in enumerate(raw):
             path: Path = ("receivers", i)
@@ -353,12 +371,19 @@ class _Checker:
                 self._ignore((*path, key), "not used by alertrouter's notifier, ignored")
             else:
                 prepared[key] = value
-        for field_name, global_key in model.global_defaults.items():
-            if field_name not in prepared and global_key in defaults:
-                value = defaults[global_key]
-                prepared[field_name] = (
-                    value.get_secret_value() if hasattr(value, "get_secret_value") else value
-                )
+        siblings = {**model.secret_files, **{v: k for k, v in model.secret_files.items()}}
+        inherited = dict(model.global_defaults)
+        if "http_config" in model.model_fields:
+            inherited.setdefault("http_config", "http_config")  # as Alertmanager, every type
+        for field_name, global_key in inherited.items():
+            # A secret given either way (``api_key`` or ``api_key_file``) takes neither global
+            # form; of a global given both ways, the inline one (first) wins.
+            if global_key not in defaults or {field_name, siblings.get(field_name)} & set(prepared):
+                continue
+            value = defaults[global_key]
+            prepared[field_name] = (
+                value.get_secret_value() if hasattr(value, "get_secret_value") else value
+            )
         return prepared
 
     def _check_time_intervals(self, model: RoutingFileModel) -> dict[str, tuple[TimeInterval, ...]]:
@@ -375,7 +400,7 @@ class _Checker:
             self.add(("route",), "root route must specify a default receiver")
         if root.get("matchers") or root.get("match") or root.get("match_re"):
             self.add(("route",), "root route must not have any matchers")
-        if root.get("continue"):
+        if _yaml_true(root.get("continue")):
             self.add(("route", "continue"), "cannot have continue in root route")
         if root.get("mute_time_intervals"):
             self.add(("route",), "root route must not have any mute time intervals")
@@ -397,6 +422,14 @@ class _Checker:
         for i, child in enumerate(children if isinstance(children, list) else []):
             if isinstance(child, dict):
                 self._check_references(child, (*path, "routes", i), receivers, intervals)
+
+
+_YAML_TRUE = frozenset({"y", "Y", "yes", "Yes", "YES", "true", "True", "TRUE", "on", "On", "ON"})
+
+
+def _yaml_true(value: Any) -> bool:
+    """Whether a scalar as written is true to Go's YAML 1.1 decoder (``false`` is not)."""
+    return value is True or (isinstance(value, str) and value in _YAML_TRUE)
 
 
 def _raw_names(entries: Any) -> set[str]:
@@ -454,6 +487,7 @@ def _model_keys(*models: type[BaseModel]) -> tuple[str, ...]:
 
 
 _KNOWN_KEYS = _model_keys(RoutingFileModel, RouteConfig, GlobalConfig, NamedTimeIntervalConfig)
+_TOP_LEVEL_KEYS = _model_keys(RoutingFileModel)
 
 
 def _unknown_key_message(key: str, known: Sequence[str]) -> str:
