@@ -46,6 +46,7 @@ from fakes.webhook import FakeWebhookReceiver
 from plugins.echo_plugin import installed_echo_plugin
 
 PD_KEY = "R0uT1nGkEy0123456789abcdefABCDEF"
+PD_SERVICE_KEY = "5eRv1cEkEy0123456789abcdefABCDEF"
 SLACK_TOKEN = "xoxb-1234-5678-sEcReTtOkEn"
 SLACK_SEGMENT = "hUnTeR2sEcReTpAtH"
 SLACK_PATH = f"T0SECRET/B0SECRET/{SLACK_SEGMENT}"
@@ -124,6 +125,13 @@ TARGETS: dict[str, Target] = {
         delivered=lambda pd: len(pd.events),
         echo=lambda text: ScriptedAnswer(500, json.dumps({"message": text, "errors": [text]})),
     ),
+    "pagerduty_v1": Target(
+        PagerDutyNotifier,
+        FakePagerDuty,
+        lambda pd, credential: {"service_key": PD_SERVICE_KEY, "url": pd.events_url},
+        delivered=lambda pd: len(pd.v1_events),
+        echo=lambda text: ScriptedAnswer(500, json.dumps({"message": text, "errors": [text]})),
+    ),
     "slack_webhook": Target(
         SlackNotifier,
         FakeSlack,
@@ -182,6 +190,12 @@ OUTCOMES: list[tuple[str, Failure, type[NotifierError], str, float | None]] = [
     ("pagerduty", ScriptedAnswer(500), R, "serverError", None),
     ("pagerduty", ScriptedAnswer(503), R, "serverError", None),
     ("pagerduty", Setup.REFUSED, R, "other", None),
+    ("pagerduty_v1", ScriptedAnswer(400, PD_INVALID), P, "clientError", None),
+    ("pagerduty_v1", ScriptedAnswer(401), P, "authError", None),
+    ("pagerduty_v1", ScriptedAnswer(403), R, "rateLimited", None),  # v1's "too many requests"
+    ("pagerduty_v1", ScriptedAnswer(429, headers=RETRY_IN_3), R, "rateLimited", 3.0),
+    ("pagerduty_v1", ScriptedAnswer(500), R, "serverError", None),
+    ("pagerduty_v1", Setup.REFUSED, R, "other", None),
     ("slack_webhook", FakeSlack.webhook_error(400, "invalid_payload"), P, "clientError", None),
     ("slack_webhook", FakeSlack.webhook_error(404, "no_service"), P, "clientError", None),
     ("slack_webhook", FakeSlack.webhook_error(403, "action_prohibited"), P, "authError", None),
@@ -261,7 +275,8 @@ async def test_success_is_a_receipt(name: str, session: aiohttp.ClientSession) -
         assert receipt.provider_status
         assert receipt.duration >= 0
         if target.delivered is not None:
-            assert target.delivered(fake) == (2 if name == "pagerduty" else 1)  # event per alert
+            per_alert = name.startswith("pagerduty")  # an event per alert
+            assert target.delivered(fake) == (2 if per_alert else 1)
 
 
 @pytest.mark.parametrize(
