@@ -81,6 +81,8 @@ class RoutingConfig:
     # Valid for Alertmanager but doomed at send time (a field template that does not parse).
     warnings: tuple[ConfigProblem, ...] = ()
     missing_variables: tuple[str, ...] = ()
+    # ``*_file`` paths that did not exist (allowed with ``allow_missing_files``).
+    missing_files: tuple[str, ...] = ()
     repeat_intervals: tuple[timedelta, ...] = field(default=())
     # Alertmanager's default templates plus the file's ``templates:``; compared by identity.
     templates: AlertmanagerTemplates = field(default_factory=default_templates, compare=False)
@@ -91,11 +93,16 @@ def load_routing_config(
     environ: Mapping[str, str] | None = None,
     *,
     allow_missing_env: bool = False,
+    allow_missing_files: bool = False,
+    routing_only: bool = False,
 ) -> RoutingConfig:
     """Read and validate the routing file at ``path``; ConfigError lists every problem.
 
     With ``allow_missing_env`` unset variables are no error (routing never depends on them);
-    they are listed in ``missing_variables``.
+    they are listed in ``missing_variables``. With ``allow_missing_files`` a ``*_file`` that
+    does not exist is none either (``missing_files``). With ``routing_only`` (testing routes)
+    an integration that cannot be built, or a template file that does not parse, is a
+    warning, and its receiver is kept without it: only the route tree must be valid.
     """
     file = os.fspath(path)
     try:
@@ -109,6 +116,8 @@ def load_routing_config(
         os.environ if environ is None else environ,
         base_dir=FilePath(file).parent,
         allow_missing_env=allow_missing_env,
+        allow_missing_files=allow_missing_files,
+        routing_only=routing_only,
     )
 
 
@@ -119,12 +128,19 @@ def parse_routing_config(
     *,
     base_dir: FilePath | None = None,
     allow_missing_env: bool = False,
+    allow_missing_files: bool = False,
+    routing_only: bool = False,
 ) -> RoutingConfig:
-    """Validate routing-file ``text`` (named ``file`` in messages); ConfigError when invalid."""
+    """Validate routing-file ``text`` (named ``file`` in messages); ConfigError when invalid.
+
+    The flags are ``load_routing_config``'s.
+    """
     # Unset variables stay as written, so only the "not set" problem is reported for them,
     # not whatever their empty value would break further on.
     document = parse_yaml(text, file, environ, keep_missing=True)
     checker = _Checker(document, base_dir or FilePath("."), allow_missing_env)
+    checker.missing_files = [] if allow_missing_files or routing_only else None
+    checker.routing_only = routing_only
     config = checker.check(hashlib.sha256(text.encode("utf-8")).hexdigest())
     if checker.problems:
         unset = () if allow_missing_env else document.unset_variable_names()
@@ -141,9 +157,14 @@ class _Checker:
         self.problems: list[ConfigProblem] = []
         self.ignored: list[ConfigProblem] = []
         self.warnings: list[ConfigProblem] = []
+        self.missing_files: list[str] | None = None  # a list: missing *_file paths allowed
+        self.routing_only = False
 
     def add(self, path: Path, message: str, *, about_variable: bool = False) -> None:
         if not about_variable and self._under_missing_variable(path):
+            return
+        if self.routing_only and _is_integration_path(path):
+            self._warn(path, f"{message} (integration left out)")
             return
         line = self.document.line_of(path)
         self.problems.append(ConfigProblem(self.document.file, line, format_path(path), message))
@@ -185,7 +206,7 @@ class _Checker:
             return None
         compiled_intervals = self._check_time_intervals(model)
         templates, problems = load_templates(model.templates, self.base_dir, doc.file)
-        self.problems.extend(problems)
+        (self.warnings if self.routing_only else self.problems).extend(problems)
         if self.problems:
             return None
         root = _build_route(model.route, "route")
@@ -198,6 +219,7 @@ class _Checker:
             ignored=tuple(self.ignored),
             warnings=tuple(self.warnings),
             missing_variables=doc.unset_variable_names(),
+            missing_files=tuple(sorted(set(self.missing_files or ()))),
             repeat_intervals=tuple(sorted({r.repeat_interval for r in root.walk()})),
             templates=templates,
         )
@@ -350,7 +372,11 @@ class _Checker:
                 continue
             item = self._prepare_integration(item_path, item, model, defaults)
             template_warnings: list[tuple[str, str]] = []
-            context = {"base_dir": self.base_dir, "template_warnings": template_warnings}
+            context = {
+                "base_dir": self.base_dir,
+                "template_warnings": template_warnings,
+                "missing_files": self.missing_files,
+            }
             try:
                 config = model.model_validate(item, context=context)
             except ValidationError as exc:
@@ -430,6 +456,11 @@ _YAML_TRUE = frozenset({"y", "Y", "yes", "Yes", "YES", "true", "True", "TRUE", "
 def _yaml_true(value: Any) -> bool:
     """Whether a scalar as written is true to Go's YAML 1.1 decoder (``false`` is not)."""
     return value is True or (isinstance(value, str) and value in _YAML_TRUE)
+
+
+def _is_integration_path(path: Path) -> bool:
+    """Whether ``path`` is inside a receiver's ``<type>_configs``."""
+    return len(path) >= 3 and path[0] == "receivers" and str(path[2]).endswith("_configs")
 
 
 def _raw_names(entries: Any) -> set[str]:
