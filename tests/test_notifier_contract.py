@@ -33,18 +33,21 @@ from alertrouter.errors import (
 from alertrouter.notifiers.base import Notification, Notifier, Receipt
 from alertrouter.notifiers.email import EmailNotifier
 from alertrouter.notifiers.log import LogNotifier
+from alertrouter.notifiers.opsgenie import OpsGenieNotifier
 from alertrouter.notifiers.pagerduty import PagerDutyNotifier
 from alertrouter.notifiers.registry import notifier_class
 from alertrouter.notifiers.slack import SlackNotifier
 from alertrouter.notifiers.webhook import WebhookNotifier
 from factories import make_alert
 from fakes.http import ScriptedAnswer
+from fakes.opsgenie import FakeOpsgenie
 from fakes.pagerduty import FakePagerDuty
 from fakes.slack import FakeSlack
 from fakes.smtp import FakeSMTP
 from fakes.webhook import FakeWebhookReceiver
 from plugins.echo_plugin import installed_echo_plugin
 
+OPSGENIE_KEY = "0e1f2a3b-4c5d-6e7f-8091-a2b3c4d5e6f7"
 PD_KEY = "R0uT1nGkEy0123456789abcdefABCDEF"
 PD_SERVICE_KEY = "5eRv1cEkEy0123456789abcdefABCDEF"
 SLACK_TOKEN = "xoxb-1234-5678-sEcReTtOkEn"
@@ -118,6 +121,13 @@ def _email_fields(smtp: FakeSMTP, credential: str | None) -> dict[str, Any]:
 
 
 TARGETS: dict[str, Target] = {
+    "opsgenie": Target(
+        OpsGenieNotifier,
+        lambda: FakeOpsgenie(api_key=OPSGENIE_KEY),
+        lambda og, credential: {"api_key": credential or OPSGENIE_KEY, "api_url": og.api_url},
+        delivered=lambda og: len(og.actions),
+        echo=lambda text: ScriptedAnswer(500, json.dumps({"message": text})),
+    ),
     "pagerduty": Target(
         PagerDutyNotifier,
         FakePagerDuty,
@@ -183,6 +193,18 @@ PD_INVALID = json.dumps(
 # (notifier, scripted failure, error class, reason, retry_after): what each provider's answers
 # must become. Success (a Receipt) is every target's first row, in test_success_is_a_receipt.
 OUTCOMES: list[tuple[str, Failure, type[NotifierError], str, float | None]] = [
+    (
+        "opsgenie",
+        ScriptedAnswer(422, '{"message": "Request body is not processable"}'),
+        P,
+        "clientError",
+        None,
+    ),
+    ("opsgenie", Setup.WRONG_SECRET, P, "authError", None),  # the API's 401
+    ("opsgenie", ScriptedAnswer(403), P, "authError", None),
+    ("opsgenie", ScriptedAnswer(429, headers=RETRY_IN_3), R, "rateLimited", 3.0),
+    ("opsgenie", ScriptedAnswer(500), R, "serverError", None),
+    ("opsgenie", Setup.REFUSED, R, "other", None),
     ("pagerduty", ScriptedAnswer(400, PD_INVALID), P, "clientError", None),
     ("pagerduty", ScriptedAnswer(401), P, "authError", None),
     ("pagerduty", ScriptedAnswer(403), P, "authError", None),

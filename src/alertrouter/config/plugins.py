@@ -25,6 +25,7 @@ ENTRY_POINT_GROUP = "alertrouter.notifiers"
 BUILTIN_NOTIFIERS: dict[str, str] = {
     "email": "alertrouter.notifiers.email:EmailNotifier",
     "log": "alertrouter.notifiers.log:LogNotifier",
+    "opsgenie": "alertrouter.notifiers.opsgenie:OpsGenieNotifier",
     "pagerduty": "alertrouter.notifiers.pagerduty:PagerDutyNotifier",
     "slack": "alertrouter.notifiers.slack:SlackNotifier",
     "webhook": "alertrouter.notifiers.webhook:WebhookNotifier",
