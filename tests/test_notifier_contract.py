@@ -37,6 +37,7 @@ from alertrouter.notifiers.opsgenie import OpsGenieNotifier
 from alertrouter.notifiers.pagerduty import PagerDutyNotifier
 from alertrouter.notifiers.registry import notifier_class
 from alertrouter.notifiers.slack import SlackNotifier
+from alertrouter.notifiers.telegram import TelegramNotifier
 from alertrouter.notifiers.webhook import WebhookNotifier
 from factories import make_alert
 from fakes.http import ScriptedAnswer
@@ -44,6 +45,7 @@ from fakes.opsgenie import FakeOpsgenie
 from fakes.pagerduty import FakePagerDuty
 from fakes.slack import FakeSlack
 from fakes.smtp import FakeSMTP
+from fakes.telegram import FakeTelegram
 from fakes.webhook import FakeWebhookReceiver
 from plugins.echo_plugin import installed_echo_plugin
 
@@ -55,6 +57,8 @@ SLACK_SEGMENT = "hUnTeR2sEcReTpAtH"
 SLACK_PATH = f"T0SECRET/B0SECRET/{SLACK_SEGMENT}"
 WEBHOOK_TOKEN = "wh-bearer-9f8e7d6c5b4a"
 WEBHOOK_PATH = "T0SECRET/hUnTeR2-webhook-path"
+TELEGRAM_TOKEN = "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw"
+TELEGRAM_CHAT = -1001234567890
 SMTP_USER = "alertrouter"
 SMTP_PASSWORD = "smtp-pAsSwOrD-8c1f0e"
 WRONG = "wrong-credentials-0000"
@@ -169,6 +173,19 @@ TARGETS: dict[str, Target] = {
         echo=lambda text: SMTPReply(f"451 4.3.0 try later {text}"),  # a server quoting back
         rate_limited=False,
     ),
+    "telegram": Target(
+        TelegramNotifier,
+        lambda: FakeTelegram(token=TELEGRAM_TOKEN, chats={TELEGRAM_CHAT}),
+        lambda tg, credential: {
+            "bot_token": credential or TELEGRAM_TOKEN,
+            "chat_id": TELEGRAM_CHAT,
+            "api_url": tg.url,
+        },
+        delivered=lambda tg: len(tg.messages),
+        echo=lambda text: ScriptedAnswer(
+            500, json.dumps({"ok": False, "error_code": 500, "description": text})
+        ),
+    ),
     "webhook": Target(
         WebhookNotifier,
         lambda: FakeWebhookReceiver(bearer=WEBHOOK_TOKEN),
@@ -188,6 +205,12 @@ P, R = PermanentNotifierError, RetryableNotifierError
 RETRY_IN_3 = {"Retry-After": "3"}
 PD_INVALID = json.dumps(
     {"status": "invalid event", "message": "Event object is invalid", "errors": ["bad"]}
+)
+TG_NO_CHAT = json.dumps(
+    {"ok": False, "error_code": 400, "description": "Bad Request: chat not found"}
+)
+TG_BLOCKED = json.dumps(
+    {"ok": False, "error_code": 403, "description": "Forbidden: bot was blocked by the user"}
 )
 
 # (notifier, scripted failure, error class, reason, retry_after): what each provider's answers
@@ -238,6 +261,12 @@ OUTCOMES: list[tuple[str, Failure, type[NotifierError], str, float | None]] = [
     ("email", SMTPReply("451 4.3.0 try later"), R, "serverError", None),
     ("email", SMTPReply("452 4.5.3 too many recipients", on="RCPT"), R, "serverError", None),
     ("email", Setup.REFUSED, R, "other", None),
+    ("telegram", ScriptedAnswer(400, TG_NO_CHAT), P, "clientError", None),
+    ("telegram", Setup.WRONG_SECRET, P, "authError", None),  # the Bot API's 401
+    ("telegram", ScriptedAnswer(403, TG_BLOCKED), P, "authError", None),
+    ("telegram", ScriptedAnswer(429, headers=RETRY_IN_3), R, "rateLimited", 3.0),
+    ("telegram", ScriptedAnswer(500), R, "serverError", None),
+    ("telegram", Setup.REFUSED, R, "other", None),
     ("webhook", ScriptedAnswer(400), P, "clientError", None),
     ("webhook", Setup.WRONG_SECRET, P, "authError", None),  # the receiver's own 401
     ("webhook", ScriptedAnswer(403), P, "authError", None),

@@ -28,6 +28,7 @@ BUILTIN_NOTIFIERS: dict[str, str] = {
     "opsgenie": "alertrouter.notifiers.opsgenie:OpsGenieNotifier",
     "pagerduty": "alertrouter.notifiers.pagerduty:PagerDutyNotifier",
     "slack": "alertrouter.notifiers.slack:SlackNotifier",
+    "telegram": "alertrouter.notifiers.telegram:TelegramNotifier",
     "webhook": "alertrouter.notifiers.webhook:WebhookNotifier",
 }
 
