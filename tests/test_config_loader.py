@@ -255,10 +255,10 @@ ERROR_CASES = [
         route: {receiver: default}
         receivers:
           - name: default
-            opsgenie_configs:
-              - api_key: x
+            carrierpigeon_configs:
+              - coop: roof
         """,
-        ['test.yml:4: receivers[0].opsgenie_configs: unknown notifier type "opsgenie"'],
+        ['test.yml:4: receivers[0].carrierpigeon_configs: unknown notifier type "carrierpigeon"'],
         id="unknown-notifier-type",
     ),
     pytest.param(

@@ -1055,8 +1055,8 @@ async def test_reload_under_load_swaps_configs_without_failing_a_webhook(
     routing = tmp_path / "alertrouter.yml"
     shipped = SHIPPED.read_text(encoding="utf-8")
     routing.write_text(shipped, encoding="utf-8")
-    invalid = shipped.replace("receiver: email-infrastructure", "receiver: email-infra") + (
-        "bogus_key: true\n"
+    invalid = shipped.replace("receiver: email-infrastructure", "receiver: email-infra").replace(
+        "\nroute:\n", "\nroute:\n  bogus_key: true\n", 1
     )
     store = make_store("sqlite", tmp_path)
     config = load_routing_config(routing)

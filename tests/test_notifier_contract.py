@@ -39,12 +39,14 @@ from alertrouter.notifiers.log import LogNotifier
 from alertrouter.notifiers.mattermost import MattermostNotifier
 from alertrouter.notifiers.msteams import MSTeamsNotifier
 from alertrouter.notifiers.msteamsv2 import MSTeamsV2Notifier
+from alertrouter.notifiers.opsgenie import OpsGenieNotifier
 from alertrouter.notifiers.pagerduty import PagerDutyNotifier
 from alertrouter.notifiers.pushover import PushoverNotifier
 from alertrouter.notifiers.registry import notifier_class
 from alertrouter.notifiers.rocketchat import RocketchatNotifier
 from alertrouter.notifiers.slack import SlackNotifier
 from alertrouter.notifiers.sns import SNSNotifier
+from alertrouter.notifiers.telegram import TelegramNotifier
 from alertrouter.notifiers.victorops import VictorOpsNotifier
 from alertrouter.notifiers.webex import WebexNotifier
 from alertrouter.notifiers.webhook import WebhookNotifier
@@ -57,12 +59,14 @@ from fakes.jira import FakeJira
 from fakes.mattermost import FakeMattermost
 from fakes.msteams import FakeTeamsConnector
 from fakes.msteamsv2 import FakeTeamsWorkflow
+from fakes.opsgenie import FakeOpsgenie
 from fakes.pagerduty import FakePagerDuty
 from fakes.pushover import FakePushover
 from fakes.rocketchat import FakeRocketChat
 from fakes.slack import FakeSlack
 from fakes.smtp import FakeSMTP
 from fakes.sns import FakeSNS, sns_error
+from fakes.telegram import FakeTelegram
 from fakes.victorops import FakeVictorOps
 from fakes.webex import FakeWebex
 from fakes.webhook import FakeWebhookReceiver
@@ -86,11 +90,15 @@ MSTEAMS_SECRET = "tEaMsCoNnEcToR-sEcReT-0123456789"
 MSTEAMSV2_SIG = "tEaMsWoRkFlOw-SiG-0123456789abcdef"
 ROCKETCHAT_USER = "rOcKeTcHaT-uSeR-0123"
 ROCKETCHAT_TOKEN = "rOcKeTcHaT-pErSoNaL-tOkEn-0123456789"
+OPSGENIE_KEY = "0e1f2a3b-4c5d-6e7f-8091-a2b3c4d5e6f7"
+PD_SERVICE_KEY = "5eRv1cEkEy0123456789abcdefABCDEF"
 SLACK_TOKEN = "xoxb-1234-5678-sEcReTtOkEn"
 SLACK_SEGMENT = "hUnTeR2sEcReTpAtH"
 SLACK_PATH = f"T0SECRET/B0SECRET/{SLACK_SEGMENT}"
 WEBHOOK_TOKEN = "wh-bearer-9f8e7d6c5b4a"
 WEBHOOK_PATH = "T0SECRET/hUnTeR2-webhook-path"
+TELEGRAM_TOKEN = "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw"
+TELEGRAM_CHAT = -1001234567890
 SMTP_USER = "alertrouter"
 SMTP_PASSWORD = "smtp-pAsSwOrD-8c1f0e"
 WRONG = "wrong-credentials-0000"
@@ -216,6 +224,13 @@ TARGETS: dict[str, Target] = {
         secrets=(MSTEAMSV2_SIG,),
         echo=lambda text: FakeTeamsWorkflow.error(500, "InternalServerError", text),
     ),
+    "opsgenie": Target(
+        OpsGenieNotifier,
+        lambda: FakeOpsgenie(api_key=OPSGENIE_KEY),
+        lambda og, credential: {"api_key": credential or OPSGENIE_KEY, "api_url": og.api_url},
+        delivered=lambda og: len(og.actions),
+        echo=lambda text: ScriptedAnswer(500, json.dumps({"message": text})),
+    ),
     "pagerduty": Target(
         PagerDutyNotifier,
         FakePagerDuty,
@@ -255,6 +270,13 @@ TARGETS: dict[str, Target] = {
         },
         delivered=lambda fake: len(fake.messages),
         echo=lambda text: FakeRocketChat.soft_error(text),
+    ),
+    "pagerduty_v1": Target(
+        PagerDutyNotifier,
+        FakePagerDuty,
+        lambda pd, credential: {"service_key": PD_SERVICE_KEY, "url": pd.events_url},
+        delivered=lambda pd: len(pd.v1_events),
+        echo=lambda text: ScriptedAnswer(500, json.dumps({"message": text, "errors": [text]})),
     ),
     "slack_webhook": Target(
         SlackNotifier,
@@ -309,6 +331,19 @@ TARGETS: dict[str, Target] = {
         echo=lambda text: SMTPReply(f"451 4.3.0 try later {text}"),  # a server quoting back
         rate_limited=False,
     ),
+    "telegram": Target(
+        TelegramNotifier,
+        lambda: FakeTelegram(token=TELEGRAM_TOKEN, chats={TELEGRAM_CHAT}),
+        lambda tg, credential: {
+            "bot_token": credential or TELEGRAM_TOKEN,
+            "chat_id": TELEGRAM_CHAT,
+            "api_url": tg.url,
+        },
+        delivered=lambda tg: len(tg.messages),
+        echo=lambda text: ScriptedAnswer(
+            500, json.dumps({"ok": False, "error_code": 500, "description": text})
+        ),
+    ),
     "webhook": Target(
         WebhookNotifier,
         lambda: FakeWebhookReceiver(bearer=WEBHOOK_TOKEN),
@@ -357,6 +392,12 @@ PD_INVALID = json.dumps(
 )
 FLOW_SCHEMA_MISMATCH = FakeTeamsWorkflow.error(400, "TriggerInputSchemaMismatch")
 FLOW_THROTTLED = FakeTeamsWorkflow.error(429, "WorkflowTriggeredTooFrequently", retry_after=3)
+TG_NO_CHAT = json.dumps(
+    {"ok": False, "error_code": 400, "description": "Bad Request: chat not found"}
+)
+TG_BLOCKED = json.dumps(
+    {"ok": False, "error_code": 403, "description": "Forbidden: bot was blocked by the user"}
+)
 
 # (notifier, scripted failure, error class, reason, retry_after): what each provider's answers
 # must become. Success (a Receipt) is every target's first row, in test_success_is_a_receipt.
@@ -395,6 +436,18 @@ OUTCOMES: list[tuple[str, Failure, type[NotifierError], str, float | None]] = [
     ("msteamsv2", ScriptedAnswer(500), R, "serverError", None),
     ("msteamsv2", ScriptedAnswer(503), R, "serverError", None),
     ("msteamsv2", Setup.REFUSED, R, "other", None),
+    (
+        "opsgenie",
+        ScriptedAnswer(422, '{"message": "Request body is not processable"}'),
+        P,
+        "clientError",
+        None,
+    ),
+    ("opsgenie", Setup.WRONG_SECRET, P, "authError", None),  # the API's 401
+    ("opsgenie", ScriptedAnswer(403), P, "authError", None),
+    ("opsgenie", ScriptedAnswer(429, headers=RETRY_IN_3), R, "rateLimited", 3.0),
+    ("opsgenie", ScriptedAnswer(500), R, "serverError", None),
+    ("opsgenie", Setup.REFUSED, R, "other", None),
     ("pagerduty", ScriptedAnswer(400, PD_INVALID), P, "clientError", None),
     ("pagerduty", ScriptedAnswer(401), P, "authError", None),
     ("pagerduty", ScriptedAnswer(403), P, "authError", None),
@@ -421,6 +474,12 @@ OUTCOMES: list[tuple[str, Failure, type[NotifierError], str, float | None]] = [
     ("rocketchat", ScriptedAnswer(500), R, "serverError", None),
     ("rocketchat", ScriptedAnswer(503), R, "serverError", None),
     ("rocketchat", Setup.REFUSED, R, "other", None),
+    ("pagerduty_v1", ScriptedAnswer(400, PD_INVALID), P, "clientError", None),
+    ("pagerduty_v1", ScriptedAnswer(401), P, "authError", None),
+    ("pagerduty_v1", ScriptedAnswer(403), R, "rateLimited", None),  # v1's "too many requests"
+    ("pagerduty_v1", ScriptedAnswer(429, headers=RETRY_IN_3), R, "rateLimited", 3.0),
+    ("pagerduty_v1", ScriptedAnswer(500), R, "serverError", None),
+    ("pagerduty_v1", Setup.REFUSED, R, "other", None),
     ("slack_webhook", FakeSlack.webhook_error(400, "invalid_payload"), P, "clientError", None),
     ("slack_webhook", FakeSlack.webhook_error(404, "no_service"), P, "clientError", None),
     ("slack_webhook", FakeSlack.webhook_error(403, "action_prohibited"), P, "authError", None),
@@ -467,6 +526,12 @@ OUTCOMES: list[tuple[str, Failure, type[NotifierError], str, float | None]] = [
     ("email", SMTPReply("451 4.3.0 try later"), R, "serverError", None),
     ("email", SMTPReply("452 4.5.3 too many recipients", on="RCPT"), R, "serverError", None),
     ("email", Setup.REFUSED, R, "other", None),
+    ("telegram", ScriptedAnswer(400, TG_NO_CHAT), P, "clientError", None),
+    ("telegram", Setup.WRONG_SECRET, P, "authError", None),  # the Bot API's 401
+    ("telegram", ScriptedAnswer(403, TG_BLOCKED), P, "authError", None),
+    ("telegram", ScriptedAnswer(429, headers=RETRY_IN_3), R, "rateLimited", 3.0),
+    ("telegram", ScriptedAnswer(500), R, "serverError", None),
+    ("telegram", Setup.REFUSED, R, "other", None),
     ("webhook", ScriptedAnswer(400), P, "clientError", None),
     ("webhook", Setup.WRONG_SECRET, P, "authError", None),  # the receiver's own 401
     ("webhook", ScriptedAnswer(403), P, "authError", None),
@@ -526,7 +591,8 @@ async def test_success_is_a_receipt(name: str, session: aiohttp.ClientSession) -
         assert receipt.provider_status
         assert receipt.duration >= 0
         if target.delivered is not None:
-            assert target.delivered(fake) == (2 if name == "pagerduty" else 1)  # event per alert
+            per_alert = name.startswith("pagerduty")  # an event per alert
+            assert target.delivered(fake) == (2 if per_alert else 1)
 
 
 @pytest.mark.parametrize(

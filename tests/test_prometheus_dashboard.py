@@ -38,17 +38,7 @@ from test_monitoring import dashboard_queries, load_dashboard, substitute_variab
 
 PROMETHEUS = shutil.which("prometheus") or shutil.which("prometheus", path="/usr/bin")
 PROMTOOL = shutil.which("promtool") or shutil.which("promtool", path="/usr/bin")
-RAW = next(
-    (
-        folder
-        for folder in (
-            Path(__file__).parent / "fixtures" / "alertmanager" / "raw",
-            Path("/work/shared/fixtures/alertmanager/raw"),
-        )
-        if folder.is_dir()
-    ),
-    Path("fixtures-missing"),
-)
+RAW = Path(__file__).parent / "fixtures" / "alertmanager" / "raw"
 TOKEN = "dashboard-test-token"
 DEADLINE = 30.0  # seconds for any one wait below; the whole module takes about 10
 

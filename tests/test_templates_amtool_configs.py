@@ -1,6 +1,6 @@
 """Real-world configs' templated receiver fields and our default templates, as amtool renders.
 
-For every config in ``/work/shared/amconfigs`` that ``amtool check-config`` accepts: each receiver
+For every config in ``tests/data/amconfigs`` that ``amtool check-config`` accepts: each receiver
 string with ``{{`` and each of Alertmanager's default field templates (which the config's own files
 may redefine) renders byte-identical to amtool, email ``html`` as an html template.
 """
@@ -19,7 +19,7 @@ import yaml
 
 from test_templates_oracle import AMTOOL, DATA_DIR, Case, differences, needs_amtool
 
-CONFIGS_DIR = Path("/work/shared/amconfigs")
+CONFIGS_DIR = Path(__file__).parent / "data" / "amconfigs"
 DATA = [
     str(DATA_DIR / n) for n in ("realistic_group.json", "realistic_resolved.json", "mixed.json")
 ]

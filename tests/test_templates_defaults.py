@@ -71,7 +71,7 @@ ALERTMANAGER_NAMES = (
 )
 # These two range over alerts, so they are given the alert list rather than the whole data.
 _TAKES_ALERTS = frozenset({"__text_alert_list", "pagerduty.default.instances"})
-_SHARED = Path("/work/shared/fixtures/alertmanager")
+_SHARED = Path(__file__).parent / "fixtures" / "alertmanager"
 # None: amtool's built-in example data.
 PAYLOADS: list[Path | None] = [
     None,

@@ -29,7 +29,7 @@ from alertrouter.templates.humanize import (
 from templates_amtool import DATA_DIR, amtool_render, amtool_render_many, needs_amtool
 
 FUNCS = alertmanager_funcs()
-RAW_WEBHOOKS = Path("/work/shared/fixtures/alertmanager/raw")
+RAW_WEBHOOKS = Path(__file__).parent / "fixtures" / "alertmanager" / "raw"
 
 CASE_CASES: list[tuple[str, str, str, str]] = [
     ("hELLO wORLD", "Hello World", "HELLO WORLD", "hello world"),

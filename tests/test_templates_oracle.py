@@ -24,7 +24,7 @@ DEBIAN_DEFAULTS = (
     "/usr/share/prometheus/alertmanager/email.tmpl",
 )
 DATA_DIR = Path(__file__).parent / "data" / "templates"
-FIXTURES_DIR = Path("/work/shared/fixtures/alertmanager")
+FIXTURES_DIR = Path(__file__).parent / "fixtures" / "alertmanager"
 
 needs_amtool = pytest.mark.skipif(
     AMTOOL is None or not Path(DEBIAN_DEFAULTS[0]).exists(),

@@ -42,7 +42,7 @@ from alertrouter.templates.gotime import (
 )
 from templates_amtool import DATA_DIR, amtool_render, amtool_render_many, needs_amtool
 
-SHARED_FIXTURES = Path("/work/shared/fixtures/alertmanager")
+SHARED_FIXTURES = Path(__file__).parent / "fixtures" / "alertmanager"
 DATA_FILES = sorted(DATA_DIR.glob("*.json"))
 
 PRINTF_CASES: list[tuple[str, tuple[Any, ...], str]] = [

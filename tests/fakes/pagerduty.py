@@ -1,13 +1,16 @@
-"""A fake PagerDuty Events API v2 (``POST /v2/enqueue``) that validates like the real one.
+"""A fake PagerDuty Events API v2 (``POST /v2/enqueue``) and v1 (``POST
+/generic/2010-04-15/create_event.json``) that validate like the real ones.
 
     async with FakePagerDuty() as pd:
         config = {"routing_key": "k" * 32, "url": pd.events_url}
         ...
         assert pd.incidents == {key: "resolved"}
 
-``events`` holds every accepted event (routing_key included), ``incidents`` maps dedup_key to
-``triggered`` / ``acknowledged`` / ``resolved``. ``fail_next`` / ``outage`` script other answers
-(from FakeHTTPServer); ``delay`` holds each contract answer that many seconds (released on stop).
+``events`` holds every accepted v2 event (routing_key included), ``v1_events`` every accepted
+v1 event (service_key included); ``incidents`` maps dedup_key (v1: incident_key) to
+``triggered`` / ``acknowledged`` / ``resolved``. ``v1_rate_limited`` answers v1's 403.
+``fail_next`` / ``outage`` script other answers (from FakeHTTPServer); ``delay`` holds each
+contract answer that many seconds (released on stop).
 """
 
 from __future__ import annotations
@@ -35,6 +38,8 @@ class FakePagerDuty(FakeHTTPServer):
 
     def __init__(self) -> None:
         self.events: list[dict[str, Any]] = []
+        self.v1_events: list[dict[str, Any]] = []
+        self.v1_rate_limited = False
         self.incidents: dict[str, str] = {}
         self.delay = 0.0
         self._released = asyncio.Event()
@@ -43,11 +48,17 @@ class FakePagerDuty(FakeHTTPServer):
     def setup(self, app: web.Application) -> None:
         """Register ``POST /v2/enqueue``."""
         app.router.add_post("/v2/enqueue", self.route(self._enqueue))
+        app.router.add_post("/generic/2010-04-15/create_event.json", self.route(self._v1))
 
     @property
     def events_url(self) -> str:
         """The URL to configure as ``url``."""
         return f"{self.url}/v2/enqueue"
+
+    @property
+    def v1_url(self) -> str:
+        """The v1 endpoint's URL."""
+        return f"{self.url}/generic/2010-04-15/create_event.json"
 
     @property
     def routing_keys(self) -> list[str]:
@@ -90,6 +101,57 @@ class FakePagerDuty(FakeHTTPServer):
         return web.json_response(
             {"status": "success", "message": "Event processed", "dedup_key": key}, status=202
         )
+
+    async def _v1(self, request: RecordedRequest) -> web.StreamResponse:
+        if self.v1_rate_limited:  # v1 says "too many requests" with a 403
+            return web.json_response(
+                {"status": "throttle exceeded", "message": "Requests for this service are "
+                 "arriving too quickly. Please retry later."},
+                status=403,
+            )  # fmt: skip
+        try:
+            event = json.loads(request.body)
+        except ValueError:
+            return _invalid(["Malformed JSON"])
+        if not isinstance(event, dict):
+            return _invalid(["Event object is not a JSON object"])
+        errors = validate_v1_event(event)
+        if errors:
+            return _invalid(errors)
+        kind = event["event_type"]
+        key = event.get("incident_key") or uuid.uuid4().hex
+        if kind == "trigger":
+            self.incidents[key] = "triggered"
+        elif key in self.incidents and self.incidents[key] != "resolved":
+            self.incidents[key] = "acknowledged" if kind == "acknowledge" else "resolved"
+        self.v1_events.append(event)
+        return web.json_response(
+            {"status": "success", "message": "Event processed", "incident_key": key}, status=200
+        )
+
+
+def validate_v1_event(event: dict[str, Any]) -> list[str]:
+    """What PagerDuty's v1 endpoint would say is wrong with ``event`` (empty when valid)."""
+    errors: list[str] = []
+    service_key = event.get("service_key")
+    if not isinstance(service_key, str) or len(service_key) != 32:
+        errors.append("Service key is the wrong length (should be 32 characters)")
+    kind = event.get("event_type")
+    if kind not in ACTIONS:
+        errors.append("Event type is invalid (must be trigger, acknowledge or resolve)")
+    key = event.get("incident_key")
+    if key is not None and (not isinstance(key, str) or len(key) > 255):
+        errors.append("Incident key must be a string of at most 255 characters")
+    if kind in ("acknowledge", "resolve") and not key:
+        errors.append("Incident key is required for acknowledge and resolve")
+    description = event.get("description")
+    if kind == "trigger" and (not isinstance(description, str) or not description):
+        errors.append("Description is missing or blank")
+    elif isinstance(description, str) and len(description) > 1024:
+        errors.append("Description is too long (maximum is 1024 characters)")
+    if "details" in event and not isinstance(event["details"], dict):
+        errors.append("Details must be an object")
+    return errors
 
 
 def validate_event(event: dict[str, Any]) -> list[str]:

@@ -25,6 +25,7 @@ from pydantic_core import PydanticCustomError
 from alertrouter.durations import parse_duration
 
 __all__ = [
+    "MISSING_FILE_PLACEHOLDER",
     "BasicAuthConfig",
     "Duration",
     "HTTPClientConfig",
@@ -37,6 +38,10 @@ __all__ = [
     "TLSConfig",
     "read_secret_files",
 ]
+
+
+# What a secret read from a missing ``*_file`` holds under ``--allow-missing-files``.
+MISSING_FILE_PLACEHOLDER = "https://missing-file.invalid/"
 
 
 def _to_duration(value: Any) -> Any:
@@ -55,9 +60,20 @@ _PER_SECONDS = {"s": 1.0, "m": 60.0, "h": 3600.0}
 
 
 class StrictModel(BaseModel):
-    """Frozen, and unknown keys are errors."""
+    """Frozen, and unknown keys are errors. A key given as null (``routes:`` with nothing
+    under it, a ``global:`` of comments) is as if absent: Go's YAML decoder leaves the field
+    at its default."""
 
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _nulls_are_absent(cls, data: Any) -> Any:
+        if data is None:
+            return {}
+        if isinstance(data, dict) and None in data.values():
+            return {k: v for k, v in data.items() if v is not None}
+        return data
 
 
 class RateLimit(StrictModel):
@@ -216,6 +232,17 @@ def read_secret_files(data: Any, pairs: dict[str, str], info: ValidationInfo) ->
         path = base_dir / str(file_name)
         try:
             out[field_name] = path.read_text(encoding="utf-8").strip()
+        except FileNotFoundError:
+            missing = (info.context or {}).get("missing_files")
+            if missing is None:
+                raise PydanticCustomError(
+                    "secret_file",
+                    "{field}: cannot read {path}: {reason}",
+                    {"field": file_field, "path": str(path), "reason": "No such file or directory"},
+                ) from None
+            # Checking a file for production on another machine: note it, stand a value in.
+            missing.append(str(path))
+            out[field_name] = MISSING_FILE_PLACEHOLDER
         except OSError as exc:
             raise PydanticCustomError(
                 "secret_file",

@@ -20,6 +20,7 @@ from pydantic import BaseModel, ValidationError
 from alertrouter.config.integrations import IntegrationConfig
 from alertrouter.config.models import (
     ALERTMANAGER_GLOBAL_FIELDS_IGNORED,
+    ALERTMANAGER_TOP_LEVEL_IGNORED,
     DEFAULT_REPEAT_INTERVAL,
     ROUTE_FIELDS_IGNORED,
     GlobalConfig,
@@ -80,6 +81,8 @@ class RoutingConfig:
     # Valid for Alertmanager but doomed at send time (a field template that does not parse).
     warnings: tuple[ConfigProblem, ...] = ()
     missing_variables: tuple[str, ...] = ()
+    # ``*_file`` paths that did not exist (allowed with ``allow_missing_files``).
+    missing_files: tuple[str, ...] = ()
     repeat_intervals: tuple[timedelta, ...] = field(default=())
     # Alertmanager's default templates plus the file's ``templates:``; compared by identity.
     templates: AlertmanagerTemplates = field(default_factory=default_templates, compare=False)
@@ -90,11 +93,16 @@ def load_routing_config(
     environ: Mapping[str, str] | None = None,
     *,
     allow_missing_env: bool = False,
+    allow_missing_files: bool = False,
+    routing_only: bool = False,
 ) -> RoutingConfig:
     """Read and validate the routing file at ``path``; ConfigError lists every problem.
 
     With ``allow_missing_env`` unset variables are no error (routing never depends on them);
-    they are listed in ``missing_variables``.
+    they are listed in ``missing_variables``. With ``allow_missing_files`` a ``*_file`` that
+    does not exist is none either (``missing_files``). With ``routing_only`` (testing routes)
+    an integration that cannot be built, or a template file that does not parse, is a
+    warning, and its receiver is kept without it: only the route tree must be valid.
     """
     file = os.fspath(path)
     try:
@@ -108,6 +116,8 @@ def load_routing_config(
         os.environ if environ is None else environ,
         base_dir=FilePath(file).parent,
         allow_missing_env=allow_missing_env,
+        allow_missing_files=allow_missing_files,
+        routing_only=routing_only,
     )
 
 
@@ -118,12 +128,19 @@ def parse_routing_config(
     *,
     base_dir: FilePath | None = None,
     allow_missing_env: bool = False,
+    allow_missing_files: bool = False,
+    routing_only: bool = False,
 ) -> RoutingConfig:
-    """Validate routing-file ``text`` (named ``file`` in messages); ConfigError when invalid."""
+    """Validate routing-file ``text`` (named ``file`` in messages); ConfigError when invalid.
+
+    The flags are ``load_routing_config``'s.
+    """
     # Unset variables stay as written, so only the "not set" problem is reported for them,
     # not whatever their empty value would break further on.
     document = parse_yaml(text, file, environ, keep_missing=True)
     checker = _Checker(document, base_dir or FilePath("."), allow_missing_env)
+    checker.missing_files = [] if allow_missing_files or routing_only else None
+    checker.routing_only = routing_only
     config = checker.check(hashlib.sha256(text.encode("utf-8")).hexdigest())
     if checker.problems:
         unset = () if allow_missing_env else document.unset_variable_names()
@@ -140,9 +157,14 @@ class _Checker:
         self.problems: list[ConfigProblem] = []
         self.ignored: list[ConfigProblem] = []
         self.warnings: list[ConfigProblem] = []
+        self.missing_files: list[str] | None = None  # a list: missing *_file paths allowed
+        self.routing_only = False
 
     def add(self, path: Path, message: str, *, about_variable: bool = False) -> None:
         if not about_variable and self._under_missing_variable(path):
+            return
+        if self.routing_only and _is_integration_path(path):
+            self._warn(path, f"{message} (integration left out)")
             return
         line = self.document.line_of(path)
         self.problems.append(ConfigProblem(self.document.file, line, format_path(path), message))
@@ -184,7 +206,7 @@ class _Checker:
             return None
         compiled_intervals = self._check_time_intervals(model)
         templates, problems = load_templates(model.templates, self.base_dir, doc.file)
-        self.problems.extend(problems)
+        (self.warnings if self.routing_only else self.problems).extend(problems)
         if self.problems:
             return None
         root = _build_route(model.route, "route")
@@ -197,6 +219,7 @@ class _Checker:
             ignored=tuple(self.ignored),
             warnings=tuple(self.warnings),
             missing_variables=doc.unset_variable_names(),
+            missing_files=tuple(sorted(set(self.missing_files or ()))),
             repeat_intervals=tuple(sorted({r.repeat_interval for r in root.walk()})),
             templates=templates,
         )
@@ -214,15 +237,21 @@ class _Checker:
         for key in ("inhibit_rules",):
             if data.get(key):
                 self._ignore((key,), "Alertmanager-only, ignored")
+        for key in [k for k in data if k not in _TOP_LEVEL_KEYS]:
+            # A key we do not know must not cost the rest of the file (its globals above
+            # all); only an evident misspelling of one of ours is an error.
+            if key in ALERTMANAGER_TOP_LEVEL_IGNORED:
+                self._ignore((key,), "Alertmanager-only, ignored")
+            elif difflib.get_close_matches(key, _TOP_LEVEL_KEYS, n=1, cutoff=0.75):
+                continue  # left in: the model reports it with its "did you mean"
+            else:
+                self._ignore((key,), "unknown top-level key, ignored")
+            del data[key]
         glob = data.get("global")
         if isinstance(glob, dict):
-            kept = {}
-            for key, value in glob.items():
+            for key in glob:
                 if key in ALERTMANAGER_GLOBAL_FIELDS_IGNORED:
                     self._ignore(("global", key), "Alertmanager-only, ignored")
-                else:
-                    kept[key] = value
-            data["global"] = kept
         self._note_route_ignored(data.get("route"), ("route",))
         if isinstance(data.get("route"), dict):
             data["route"] = self._label_values_as_written(data["route"], ("route",))
@@ -231,7 +260,7 @@ class _Checker:
     def _label_values_as_written(self, route: dict[str, Any], path: Path) -> dict[str, Any]:
         """A null ``match`` value is the empty string, as Go's YAML decoder reads it."""
         route = dict(route)
-        values = route.get("match")
+        values = route.get("match")  # (a null match_re value is an error, as Alertmanager's)
         if isinstance(values, dict):
             route["match"] = {k: "" if v is None else v for k, v in values.items()}
         children = route.get("routes")
@@ -254,6 +283,17 @@ class _Checker:
         if isinstance(children, list):
             for i, child in enumerate(children):
                 self._note_route_ignored(child, (*path, "routes", i))
+
+    def _globals(self) -> GlobalConfig:
+        """``global:`` alone, when another part of the file failed: integrations still
+        inherit from it, so the failure elsewhere causes no false "not set" errors here."""
+        raw = self.document.data.get("global") if isinstance(self.document.data, dict) else None
+        try:
+            return GlobalConfig.model_validate(
+                raw if isinstance(raw, dict) else {}, context={"base_dir": self.base_dir}
+            )
+        except ValidationError:
+            return GlobalConfig()  # its own problems are reported by the whole model
 
     def _validate_model(self, data: dict[str, Any]) -> RoutingFileModel | None:
         try:
@@ -281,7 +321,7 @@ class _Checker:
             return {}
         if not isinstance(raw, list):
             return None  # the model reported it
-        defaults = model.global_.defaults() if model is not None else {}
+        defaults = (model.global_ if model is not None else self._globals()).defaults()
         receivers: dict[str, ReceiverConfig] = {}
         for i, entry in enumerate(raw):
             path: Path = ("receivers", i)
@@ -332,7 +372,11 @@ class _Checker:
                 continue
             item = self._prepare_integration(item_path, item, model, defaults)
             template_warnings: list[tuple[str, str]] = []
-            context = {"base_dir": self.base_dir, "template_warnings": template_warnings}
+            context = {
+                "base_dir": self.base_dir,
+                "template_warnings": template_warnings,
+                "missing_files": self.missing_files,
+            }
             try:
                 config = model.model_validate(item, context=context)
             except ValidationError as exc:
@@ -353,15 +397,19 @@ class _Checker:
                 self._ignore((*path, key), "not used by alertrouter's notifier, ignored")
             else:
                 prepared[key] = value
-        # A secret the entry sets, directly or through its ``*_file``, takes no global.
-        own = set(prepared) | {model.secret_files[k] for k in prepared if k in model.secret_files}
-        own |= {k for k, field_name in model.secret_files.items() if field_name in prepared}
-        for field_name, global_key in model.global_defaults.items():
-            if field_name not in own and global_key in defaults:
-                value = defaults[global_key]
-                prepared[field_name] = (
-                    value.get_secret_value() if hasattr(value, "get_secret_value") else value
-                )
+        siblings = {**model.secret_files, **{v: k for k, v in model.secret_files.items()}}
+        inherited = dict(model.global_defaults)
+        if "http_config" in model.model_fields:
+            inherited.setdefault("http_config", "http_config")  # as Alertmanager, every type
+        for field_name, global_key in inherited.items():
+            # A secret given either way (``api_key`` or ``api_key_file``) takes neither global
+            # form; of a global given both ways, the inline one (first) wins.
+            if global_key not in defaults or {field_name, siblings.get(field_name)} & set(prepared):
+                continue
+            value = defaults[global_key]
+            prepared[field_name] = (
+                value.get_secret_value() if hasattr(value, "get_secret_value") else value
+            )
         return prepared
 
     def _check_time_intervals(self, model: RoutingFileModel) -> dict[str, tuple[TimeInterval, ...]]:
@@ -378,7 +426,7 @@ class _Checker:
             self.add(("route",), "root route must specify a default receiver")
         if root.get("matchers") or root.get("match") or root.get("match_re"):
             self.add(("route",), "root route must not have any matchers")
-        if root.get("continue"):
+        if _yaml_true(root.get("continue")):
             self.add(("route", "continue"), "cannot have continue in root route")
         if root.get("mute_time_intervals"):
             self.add(("route",), "root route must not have any mute time intervals")
@@ -400,6 +448,19 @@ class _Checker:
         for i, child in enumerate(children if isinstance(children, list) else []):
             if isinstance(child, dict):
                 self._check_references(child, (*path, "routes", i), receivers, intervals)
+
+
+_YAML_TRUE = frozenset({"y", "Y", "yes", "Yes", "YES", "true", "True", "TRUE", "on", "On", "ON"})
+
+
+def _yaml_true(value: Any) -> bool:
+    """Whether a scalar as written is true to Go's YAML 1.1 decoder (``false`` is not)."""
+    return value is True or (isinstance(value, str) and value in _YAML_TRUE)
+
+
+def _is_integration_path(path: Path) -> bool:
+    """Whether ``path`` is inside a receiver's ``<type>_configs``."""
+    return len(path) >= 3 and path[0] == "receivers" and str(path[2]).endswith("_configs")
 
 
 def _raw_names(entries: Any) -> set[str]:
@@ -464,6 +525,7 @@ def _model_keys(*models: type[BaseModel]) -> tuple[str, ...]:
 
 
 _KNOWN_KEYS = _model_keys(RoutingFileModel, RouteConfig, GlobalConfig, NamedTimeIntervalConfig)
+_TOP_LEVEL_KEYS = _model_keys(RoutingFileModel)
 
 
 def _unknown_key_message(key: str, known: Sequence[str]) -> str:

@@ -12,13 +12,14 @@ from typing import Annotated, Any
 from pydantic import AfterValidator, Field, SecretStr, field_validator
 from pydantic_core import PydanticCustomError
 
-from alertrouter.config.integrations import Duration, StrictModel
+from alertrouter.config.integrations import Duration, HTTPClientConfig, StrictModel, TLSConfig
 from alertrouter.config.time_intervals import NamedTimeIntervalConfig
 from alertrouter.errors import MatcherSyntaxError
 from alertrouter.router.matchers import compile_anchored, parse_matchers
 
 __all__ = [
     "ALERTMANAGER_GLOBAL_FIELDS_IGNORED",
+    "ALERTMANAGER_TOP_LEVEL_IGNORED",
     "ROUTE_FIELDS_IGNORED",
     "GlobalConfig",
     "RouteConfig",
@@ -31,12 +32,10 @@ _LABEL_NAME_RE = re.compile(r"[a-zA-Z_][a-zA-Z0-9_]*")
 # Alertmanager keys that make sense only inside Alertmanager (grouping is its job, upstream of
 # us): accepted so a file moves over unchanged, and listed as ignored by check-config.
 ROUTE_FIELDS_IGNORED = ("group_by", "group_wait", "group_interval")
-ALERTMANAGER_GLOBAL_FIELDS_IGNORED = frozenset(
-    {
-        "resolve_timeout", "http_config", "smtp_auth_secret", "opsgenie_api_url",
-        "opsgenie_api_key", "opsgenie_api_key_file", "telegram_api_url",
-    }
-)  # fmt: skip
+# resolve_timeout: Alertmanager sets endsAt from it; the webhooks we get already carry endsAt.
+ALERTMANAGER_GLOBAL_FIELDS_IGNORED = frozenset({"resolve_timeout"})
+# Top-level keys of newer Alertmanager releases that mean nothing here.
+ALERTMANAGER_TOP_LEVEL_IGNORED = frozenset({"tracing"})
 
 
 def _check_matchers(text: str) -> str:
@@ -101,35 +100,54 @@ class RouteConfig(StrictModel):
 
 
 class GlobalConfig(StrictModel):
-    """``global:`` defaults that alertrouter uses; other Alertmanager globals are ignored."""
+    """Alertmanager's ``global:`` keys, every one: integrations that lack a field inherit it.
 
-    smtp_from: str | None = None
-    smtp_hello: str | None = None
-    smtp_smarthost: str | None = None
-    smtp_auth_username: str | None = None
-    smtp_auth_password: SecretStr | None = None
-    smtp_auth_password_file: str | None = None
-    smtp_auth_identity: str | None = None
-    smtp_require_tls: bool | None = None
-    slack_api_url: SecretStr | None = None
-    slack_api_url_file: str | None = None
-    pagerduty_url: str | None = None
-    victorops_api_key: SecretStr | None = None
-    victorops_api_key_file: str | None = None
-    victorops_api_url: str | None = None
-    webex_api_url: str | None = None
-    wechat_api_url: str | None = None
-    wechat_api_secret: SecretStr | None = None
-    wechat_api_secret_file: str | None = None
-    wechat_api_corp_id: str | None = None
+    Which field takes which key is each config model's ``global_defaults`` (plus ``http_config``
+    for every model that has one). ``*_file`` paths stay paths: the integration reads them.
+    """
+
+    http_config: HTTPClientConfig | None = None
     jira_api_url: str | None = None
     mattermost_webhook_url: SecretStr | None = None
     mattermost_webhook_url_file: str | None = None
+    opsgenie_api_key: SecretStr | None = None
+    opsgenie_api_key_file: str | None = None
+    opsgenie_api_url: str | None = None
+    pagerduty_url: str | None = None
+    resolve_timeout: Duration | None = None
     rocketchat_api_url: str | None = None
     rocketchat_token: SecretStr | None = None
     rocketchat_token_file: str | None = None
     rocketchat_token_id: SecretStr | None = None
     rocketchat_token_id_file: str | None = None
+    slack_api_url: SecretStr | None = None
+    slack_api_url_file: str | None = None
+    slack_app_token: SecretStr | None = None
+    slack_app_token_file: str | None = None
+    slack_app_url: str | None = None
+    smtp_auth_identity: str | None = None
+    smtp_auth_password: SecretStr | None = None
+    smtp_auth_password_file: str | None = None
+    smtp_auth_secret: SecretStr | None = None
+    smtp_auth_secret_file: str | None = None
+    smtp_auth_username: str | None = None
+    smtp_force_implicit_tls: bool | None = None
+    smtp_from: str | None = None
+    smtp_hello: str | None = None
+    smtp_require_tls: bool | None = None
+    smtp_smarthost: str | None = None
+    smtp_tls_config: TLSConfig | None = None
+    telegram_api_url: str | None = None
+    telegram_bot_token: SecretStr | None = None
+    telegram_bot_token_file: str | None = None
+    victorops_api_key: SecretStr | None = None
+    victorops_api_key_file: str | None = None
+    victorops_api_url: str | None = None
+    webex_api_url: str | None = None
+    wechat_api_corp_id: str | None = None
+    wechat_api_secret: SecretStr | None = None
+    wechat_api_secret_file: str | None = None
+    wechat_api_url: str | None = None
 
     def defaults(self) -> dict[str, Any]:
         """The globals that are set, by their ``global:`` key (secrets still wrapped)."""

@@ -19,6 +19,7 @@ __all__ = ["Path", "SourceDocument", "parse_yaml"]
 
 Path = tuple[str | int, ...]
 _NULL_TAG = "tag:yaml.org,2002:null"
+_MERGE_TAG = "tag:yaml.org,2002:merge"
 
 
 @dataclass(slots=True)
@@ -99,9 +100,12 @@ class _Walker:
         return text
 
     def _mapping(self, node: yaml.MappingNode, path: Path) -> dict[Any, Any]:
-        self._loader.flatten_mapping(node)  # resolves `<<` merge keys
         result: dict[Any, Any] = {}
+        merges: list[yaml.Node] = []
         for key_node, value_node in node.value:
+            if key_node.tag == _MERGE_TAG:
+                merges.append(value_node)
+                continue
             if not isinstance(key_node, yaml.ScalarNode):
                 line = key_node.start_mark.line + 1
                 self._document.syntax_errors.append((line, format_path(path), "invalid key"))
@@ -115,4 +119,20 @@ class _Walker:
                 continue
             self._document.lines[key_path] = key_node.start_mark.line + 1
             result[key] = self.value(value_node, key_path)
+        # `<<` merges as Go's decoder does (not left to PyYAML, whose order varies by
+        # release): the mapping's own keys win, then the first source that has the key.
+        for merge in merges:
+            sources = merge.value if isinstance(merge, yaml.SequenceNode) else [merge]
+            for source in sources:
+                if not isinstance(source, yaml.MappingNode):
+                    line = source.start_mark.line + 1
+                    message = "a merge key (<<) takes a mapping or a list of mappings"
+                    self._document.syntax_errors.append((line, format_path(path), message))
+                    continue
+                own_lines = {
+                    k: v for k, v in self._document.lines.items() if k[: len(path)] == path
+                }
+                for key, value in self._mapping(source, path).items():
+                    result.setdefault(key, value)
+                self._document.lines.update(own_lines)
         return result

@@ -1,7 +1,8 @@
-"""PagerDuty Events API v2: one event per alert, deduplicated by fingerprint.
+"""PagerDuty Events API v2 (``routing_key``) or v1 (``service_key``): one event per alert.
 
-Each alert becomes a ``trigger`` or ``resolve`` event whose ``dedup_key`` is derived from
-(receiver, fingerprint), so a resolve closes exactly the incident its trigger opened.
+Each alert becomes a ``trigger`` or ``resolve`` event whose ``dedup_key`` (v1:
+``incident_key``) is derived from (receiver, fingerprint), so a resolve closes exactly the
+incident its trigger opened. v1's request shape lives in ``pagerduty_v1``.
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ from alertrouter.logs import get_logger, log_event
 from alertrouter.notifiers import render
 from alertrouter.notifiers.base import Notification, Notifier, Receipt, http_status_error
 from alertrouter.notifiers.http import parse_retry_after, request_options
+from alertrouter.notifiers.pagerduty_v1 import events_v1_url, fit_v1, v1_answer_error, v1_event
 from alertrouter.notifiers.templating import FieldRenderer
 
 __all__ = [
@@ -69,7 +71,8 @@ class PagerDutyImageConfig(StrictModel):
 
 
 class PagerDutyConfig(IntegrationConfig):
-    """``pagerduty_configs`` entry (Alertmanager's fields; Events API v2 only).
+    """``pagerduty_configs`` entry (Alertmanager's fields). ``routing_key`` speaks Events API
+    v2; ``service_key`` Events API v1 (and wins when both are given, as in Alertmanager).
 
     Every field Alertmanager templates (``description``, ``client``, ``client_url``,
     ``details`` values, ``severity``, ``source``, ``component``, ``group``, ``class``, links and
@@ -77,6 +80,7 @@ class PagerDutyConfig(IntegrationConfig):
     """
 
     routing_key: SecretStr | None = None
+    service_key: SecretStr | None = None
     url: str = DEFAULT_EVENTS_URL
     client: GoTemplate = "alertrouter"
     client_url: GoTemplate = ""
@@ -98,18 +102,15 @@ class PagerDutyConfig(IntegrationConfig):
     default_send_resolved: ClassVar[bool] = True
     per_alert_jobs: ClassVar[bool] = True  # each alert is its own incident
     global_defaults: ClassVar[dict[str, str]] = {"url": "pagerduty_url"}
-    secret_files: ClassVar[dict[str, str]] = {"routing_key_file": "routing_key"}
+    secret_files: ClassVar[dict[str, str]] = {
+        "routing_key_file": "routing_key",
+        "service_key_file": "service_key",
+    }
 
-    @model_validator(mode="before")
-    @classmethod
-    def _no_events_v1(cls, data: object) -> object:
-        if isinstance(data, dict) and ("service_key" in data or "service_key_file" in data):
-            raise PydanticCustomError(
-                "pagerduty",
-                "service_key is PagerDuty's Events API v1, which alertrouter does not speak; "
-                "use routing_key (an Events API v2 integration key)",
-            )
-        return data
+    @property
+    def events_v1(self) -> bool:
+        """Whether events go to Events API v1 (a ``service_key`` is set)."""
+        return self.service_key is not None and bool(self.service_key.get_secret_value())
 
     @field_validator("timeout")
     @classmethod
@@ -120,8 +121,12 @@ class PagerDutyConfig(IntegrationConfig):
 
     @model_validator(mode="after")
     def _key_required(self) -> PagerDutyConfig:
-        if self.routing_key is None or not self.routing_key.get_secret_value():
-            raise PydanticCustomError("pagerduty", "routing_key (or routing_key_file) is required")
+        if not self.events_v1 and (
+            self.routing_key is None or not self.routing_key.get_secret_value()
+        ):
+            raise PydanticCustomError(
+                "pagerduty", "missing service or routing key in PagerDuty config"
+            )
         if "{{" not in self.severity and self.severity not in SEVERITIES:
             raise PydanticCustomError(
                 "pagerduty", "severity must be one of critical, error, warning, info"
@@ -163,8 +168,14 @@ class PagerDutyNotifier(Notifier[PagerDutyConfig]):
         keys: list[str] = []
         status = 0
         for alert in notification.alerts:
+            if self.config.events_v1:
+                event = self._event_v1(notification, alert)
+                body = fit_v1(event, self.max_message_bytes, _dumps)
+                status = await self._post(body, event, events_v1_url(self.config.url))
+                keys.append(str(event["incident_key"]))
+                continue
             event = self._event(notification, alert)
-            status = await self._post(self._fit(event), event)
+            status = await self._post(self._fit(event), event, self.config.url)
             keys.append(str(event["dedup_key"]))
         return Receipt(
             provider_status=str(status),
@@ -174,6 +185,28 @@ class PagerDutyNotifier(Notifier[PagerDutyConfig]):
         )
 
     # -- building the event ----------------------------------------------------------------
+
+    def _event_v1(self, notification: Notification, alert: Mapping[str, Any]) -> dict[str, Any]:
+        config = self.config
+        assert config.service_key is not None  # events_v1 guarantees it
+        labels: Mapping[str, Any] = alert.get("labels") or {}
+        annotations: Mapping[str, Any] = alert.get("annotations") or {}
+        fingerprint = str(alert.get("fingerprint") or "") or _label_fingerprint(labels)
+        single = dataclasses.replace(notification, alerts=(alert,), digest=False)
+        fields = FieldRenderer(self, single)
+        details: dict[str, Any] = {"labels": dict(labels), "annotations": dict(annotations)}
+        details.update(fields.texts("details", config.details))
+        return v1_event(
+            service_key=config.service_key.get_secret_value(),
+            incident_key=dedup_key(self.receiver, fingerprint),
+            firing=alert.get("status") == "firing",
+            description=fields.text("description", config.description).strip()
+            or render.alert_summary(alert),
+            details=details,
+            client=fields.text("client", config.client),
+            client_url=fields.text("client_url", config.client_url)
+            or str(notification.group.get("externalURL") or ""),
+        )
 
     def _event(self, notification: Notification, alert: Mapping[str, Any]) -> dict[str, Any]:
         config = self.config
@@ -327,12 +360,12 @@ class PagerDutyNotifier(Notifier[PagerDutyConfig]):
 
     # -- sending ---------------------------------------------------------------------------
 
-    async def _post(self, body: bytes, event: Mapping[str, Any]) -> int:
+    async def _post(self, body: bytes, event: Mapping[str, Any], url: str) -> int:
         """POST one event; its HTTP status when accepted, else raise the classified error."""
         timeout = self.config.timeout.total_seconds()
         try:
             async with self.session.post(
-                self.config.url,
+                url,
                 data=body,
                 timeout=aiohttp.ClientTimeout(total=timeout),
                 **self._request_options,
@@ -353,15 +386,14 @@ class PagerDutyNotifier(Notifier[PagerDutyConfig]):
             "pagerduty_event_answered",
             receiver=self.receiver,
             integration=self.integration,
-            event_action=event["event_action"],
-            dedup_key=event["dedup_key"],
+            event_action=event.get("event_action") or event.get("event_type"),
+            dedup_key=event.get("dedup_key") or event.get("incident_key"),
             status=status,
         )
         if 200 <= status < 300:
             return status
-        raise http_status_error(
-            status, f"PagerDuty answered {status}{self._describe(text)}", retry_after
-        )
+        classify = v1_answer_error if self.config.events_v1 else http_status_error
+        raise classify(status, f"PagerDuty answered {status}{self._describe(text)}", retry_after)
 
     @functools.cached_property
     def _request_options(self) -> dict[str, Any]:
@@ -385,9 +417,10 @@ class PagerDutyNotifier(Notifier[PagerDutyConfig]):
         return f": {render.truncate(self._mask(found), 500)}" if found else ""
 
     def _mask(self, text: str) -> str:
-        key = self.config.routing_key
-        secret = key.get_secret_value() if key is not None else ""
-        return text.replace(secret, "**********") if secret else text
+        for key in (self.config.routing_key, self.config.service_key):
+            secret = key.get_secret_value() if key is not None else ""
+            text = text.replace(secret, "**********") if secret else text
+        return text
 
 
 def _dumps(event: Mapping[str, Any]) -> bytes:
