@@ -237,6 +237,12 @@ class SQLiteStore(Store):
         """A trivial query through the writer."""
         await self._run(lambda c: c.execute("SELECT 1").fetchone())
 
+    async def check_commit(self) -> None:
+        """A durable one-row write: fails while the disk is full, though reads still work."""
+        await self._run(
+            lambda c: c.execute("UPDATE schema_version SET version = version"), durable=True
+        )
+
     async def claim_and_enqueue(self, drafts: Sequence[JobDraft], now: float) -> IngestOutcome:
         """Plan against the claims in memory; stage claims and jobs for the next commit."""
 
