@@ -11,7 +11,7 @@ import email.policy
 import ssl
 import time
 from collections.abc import Mapping
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from email.utils import format_datetime, getaddresses, make_msgid, parseaddr
 from functools import lru_cache
@@ -23,7 +23,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
-from alertrouter.config.integrations import IntegrationConfig, TLSConfig
+from alertrouter.config.integrations import Duration, IntegrationConfig, TLSConfig
 from alertrouter.errors import NotifierError, PermanentNotifierError, RetryableNotifierError
 from alertrouter.notifiers import render
 from alertrouter.notifiers.base import Notification, Notifier, Receipt
@@ -64,6 +64,9 @@ class EmailConfig(IntegrationConfig):
     headers: dict[str, render.UserTemplate] = Field(default_factory=dict)
     html: render.UserTemplate | None = None
     text: render.UserTemplate | None = None
+    # RFC 5321 4.5.3.2.6: a client waits 10 minutes for the reply to the final "."; giving up
+    # sooner and resending while the relay still delivers is how one alert became 7 emails.
+    data_timeout: Duration = timedelta(minutes=10)
 
     default_send_resolved: ClassVar[bool] = False
     global_defaults: ClassVar[dict[str, str]] = {
@@ -215,7 +218,9 @@ def build_message(config: EmailConfig, notification: Notification) -> EmailMessa
     _, sender = parseaddr(config.from_)
     domain = sender.rpartition("@")[2] or "alertrouter.invalid"
     message = EmailMessage(policy=_POLICY)
-    message["Subject"] = _header_value(render.notification_title(notification))  # as Alertmanager
+    text, html = fit_body(text, html)
+    subject = fit_subject(_header_value(render.notification_title(notification)))
+    message["Subject"] = subject  # as Alertmanager
     message["From"] = config.from_
     message["To"] = config.to
     message["Date"] = format_datetime(datetime.now(UTC))
@@ -227,6 +232,36 @@ def build_message(config: EmailConfig, notification: Notification) -> EmailMessa
     message.set_content(text)
     message.add_alternative(html, subtype="html")
     return message
+
+
+# -- size bounds (the hardening change; kept apart from the rendering above) -----------------
+MAX_SUBJECT_CHARS = 998  # RFC 5322 2.1.1: a line is at most 998 characters
+MAX_PART_BYTES = 300_000  # per part, UTF-8: base64 makes 400 KB; both parts stay under 1 MB
+
+
+def fit_subject(subject: str) -> str:
+    """``subject`` cut to ``MAX_SUBJECT_CHARS`` with a marker."""
+    return render.truncate(subject, MAX_SUBJECT_CHARS)
+
+
+def fit_body(text: str, html: str) -> tuple[str, str]:
+    """Text and HTML parts each cut to ``MAX_PART_BYTES`` of UTF-8, with a marker.
+
+    Relays refuse big messages (Postfix: 10 MB by default, many far less), and one alert
+    with a 1 MB label would make a 10 MB email: a refused email is a lost page.
+    """
+    return (
+        _fit_bytes(text, "\n\n[message truncated by alertrouter: {} bytes left out]\n"),
+        _fit_bytes(html, "\n<p><em>message truncated by alertrouter: {} bytes left out</em></p>\n"),
+    )
+
+
+def _fit_bytes(part: str, marker: str) -> str:
+    encoded = part.encode("utf-8", "surrogateescape")
+    if len(encoded) <= MAX_PART_BYTES:
+        return part
+    kept = encoded[:MAX_PART_BYTES].decode("utf-8", "ignore")  # never half a character
+    return kept + marker.format(len(encoded) - len(kept.encode("utf-8", "surrogateescape")))
 
 
 class EmailNotifier(Notifier[EmailConfig]):
@@ -251,6 +286,11 @@ class EmailNotifier(Notifier[EmailConfig]):
     ) -> None:
         super().__init__(config, session, receiver=receiver, integration=integration)
         self._tls: ssl.SSLContext | None = None
+
+    @property
+    def max_send_seconds(self) -> float:
+        """Every SMTP command's timeout, plus the wait for the reply to DATA's final "."."""
+        return 8 * self.request_timeout + self.config.data_timeout.total_seconds()
 
     def _secrets(self) -> list[str]:
         values = [self.config.auth_password, self.config.auth_secret]
@@ -310,7 +350,7 @@ class EmailNotifier(Notifier[EmailConfig]):
             await smtp.mail(sender)
             for recipient in recipients:
                 await smtp.rcpt(recipient)
-            response = await smtp.data(data)
+            response = await smtp.data(data, timeout=self.config.data_timeout.total_seconds())
             accepted = True
         except NotifierError:
             raise
