@@ -177,10 +177,7 @@ class IntegrationWorker:
             return
         coalesce = self.notifier.coalesce
         limit = _MAX_DIGEST_JOBS if coalesce else 1
-        # A send may take the notifier's longest time (an SMTP relay may take 10 minutes to
-        # answer DATA): no other replica may take the job over while it can still succeed.
-        lease = timing.lease_seconds + self.notifier.max_send_seconds
-        jobs = await self.store.fetch_due(self.queue, self.clock(), limit, lease)
+        jobs = await self.store.fetch_due(self.queue, self.clock(), limit, timing.lease_seconds)
         if not jobs:
             await self._wait(timing.idle_poll_seconds)
             return
@@ -265,7 +262,12 @@ class IntegrationWorker:
         return True
 
     async def _sending(self, notification: Notification) -> Receipt:
-        """``notifier.send``, renewing the queue hold while it runs (a send may take minutes)."""
+        """``notifier.send``, renewing the queue hold while it runs.
+
+        A send may take minutes (an SMTP relay may take 10 to answer DATA). Only the queue's
+        holder fetches its jobs, so while the hold is renewed no other replica takes over a
+        delivery that may still succeed, even once the job's lease has run out.
+        """
         renew = asyncio.create_task(self._keep_holding(), name=f"hold {self.queue}")
         try:
             return await self.notifier.send(notification)

@@ -106,15 +106,6 @@ class Notifier(abc.ABC, Generic[ConfigT]):
     async def send(self, notification: Notification) -> Receipt:
         """Deliver ``notification`` or raise a NotifierError subclass classifying the failure."""
 
-    @property
-    def max_send_seconds(self) -> float:
-        """The longest one ``send`` may take before it fails by itself (its timeouts).
-
-        The worker leases a job for this long beyond its usual lease, so no other replica
-        takes over a delivery that may still be in progress.
-        """
-        return 60.0
-
     async def close(self) -> None:
         """Release anything the notifier holds beyond the shared session."""
 

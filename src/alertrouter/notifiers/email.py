@@ -287,11 +287,6 @@ class EmailNotifier(Notifier[EmailConfig]):
         super().__init__(config, session, receiver=receiver, integration=integration)
         self._tls: ssl.SSLContext | None = None
 
-    @property
-    def max_send_seconds(self) -> float:
-        """Every SMTP command's timeout, plus the wait for the reply to DATA's final "."."""
-        return 8 * self.request_timeout + self.config.data_timeout.total_seconds()
-
     def _secrets(self) -> list[str]:
         values = [self.config.auth_password, self.config.auth_secret]
         found = [v.get_secret_value() for v in values if v is not None]
