@@ -96,6 +96,9 @@ async def _serve(
         app,
         metrics=app[SERVICE].metrics,
         header_timeout=settings.header_timeout,
+        # After refusing a body (413, 401) read what follows for at most a second, not
+        # aiohttp's ten: enough for the client to see the answer, not a gigabyte's worth.
+        lingering_time=1.0,
         access_log=None,
         handle_signals=False,
         shutdown_timeout=settings.shutdown_timeout,

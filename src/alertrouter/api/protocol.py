@@ -111,8 +111,7 @@ class _QuietRequestHandler(RequestHandler):
             return
         peer = self.transport.get_extra_info("peername")
         self._record("header_timeout", str(peer[0]) if peer else None, None)
-        self.force_close()
-        self.transport.close()
+        self.force_close()  # closes the transport
 
     def handle_error(
         self,

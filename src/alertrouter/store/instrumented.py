@@ -19,10 +19,13 @@ from alertrouter.store.base import IngestOutcome, Job, JobState, Store, StoreSta
 __all__ = ["InstrumentedStore"]
 
 T = TypeVar("T")
-_WRITES = frozenset(
-    {"claim_and_enqueue", "fetch_due", "complete", "release", "reschedule", "dead_letter",
-     "requeue", "check_commit"}
+# A failure of any of these means the store cannot commit; only a webhook's commit or the
+# readiness probe proves it can again (a small write may fit where a webhook's does not).
+_COMMITS = frozenset(
+    {"claim_and_enqueue", "complete", "release", "reschedule", "dead_letter", "requeue",
+     "check_commit"}
 )  # fmt: skip
+_PROOFS = frozenset({"claim_and_enqueue", "check_commit"})
 
 
 class InstrumentedStore(Store):
@@ -41,11 +44,11 @@ class InstrumentedStore(Store):
         try:
             result = await call
         except StoreError as exc:
-            if operation in _WRITES:
+            if operation in _COMMITS:
                 self.commit_error = str(exc)
             raise
         else:
-            if operation in _WRITES:
+            if operation in _PROOFS:
                 self.commit_error = None
             return result
         finally:
