@@ -275,9 +275,12 @@ class Process:
 
 @contextlib.asynccontextmanager
 async def serve_process(
-    folder: Path, config: Path, state: Path, *extra: str
+    folder: Path, config: Path, state: Path, *extra: str, env: dict[str, str] | None = None
 ) -> AsyncIterator[Process]:
-    """Start ``alertrouter serve`` and wait for /-/ready; killed by PID when the block ends."""
+    """Start ``alertrouter serve`` and wait for /-/ready; killed by PID when the block ends.
+
+    ``env`` adds settings to the clean environment; a later ``--state-url`` in ``extra`` wins.
+    """
     port = free_port()
     command = [
         "-c", RUNNER, "serve", "--config", str(config),
@@ -286,7 +289,7 @@ async def serve_process(
     log = folder / f"serve-{port}.log"
     with log.open("wb") as output:
         process = await asyncio.create_subprocess_exec(
-            sys.executable, *command, env=clean_env(), cwd=folder, stdout=output,
+            sys.executable, *command, env={**clean_env(), **(env or {})}, cwd=folder, stdout=output,
             stderr=asyncio.subprocess.STDOUT,
         )  # fmt: skip
     server = Process(process, f"http://127.0.0.1:{port}", log)
