@@ -302,7 +302,7 @@ async def serve_process(
                 try:
                     async with http.get(f"{server.url}/-/ready") as answer:
                         return answer.status == 200
-                except aiohttp.ClientError:
+                except (aiohttp.ClientError, TimeoutError):  # bound, not yet serving: ask again
                     return False
 
             await wait_until("serve to be ready", ready, START_TIMEOUT)
