@@ -284,3 +284,24 @@ async def test_a_sent_job_is_acknowledged_once_the_store_is_back_never_sent_twic
     assert [j.state for j in await store.list_jobs("done")] == ["done"]
     assert len(notifier.sent) == 1
     assert store.failures == 0
+
+
+async def test_a_crashing_digest_is_sent_job_by_job_so_only_the_culprit_is_buried(
+    session: Any,
+) -> None:
+    """A digest holding one poisoned alert crashes; its jobs go out one by one, one is buried."""
+    store = MemoryStore()
+    now = time.time()
+    for fingerprint in ("a", "b", "poison", "c", "d"):
+        await store.claim_and_enqueue([make_draft(fingerprint)], now)
+    notifier = CrashingNotifier(LogConfig(), session, receiver="r", integration="slack[0]")
+    dead: list[Job] = []
+    spec = spec_with(storm={"threshold": 2}, retry={"initial": "10ms", "max_interval": "20ms"})
+    await run_worker(
+        store, notifier, until=lambda: bool(dead) and len(notifier.sent) == 4, dead=dead,
+        spec=spec,
+    )  # fmt: skip
+    assert [a["fingerprint"] for j in dead for a in j.payload["alerts"]] == ["poison"]
+    sent = sorted(a["fingerprint"] for n in notifier.sent for a in n.alerts)
+    assert sent == ["a", "b", "c", "d"]
+    assert notifier.crashes == 1 + POISON_ATTEMPTS  # the digest, then the job alone

@@ -105,6 +105,9 @@ class IntegrationWorker:
         self._task: asyncio.Task[None] | None = None
         self._owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self._crashes: dict[int, int] = {}  # job id -> sends that raised an unclassified error
+        # A digest crashed the notifier: send one job at a time until the culprit is found
+        # (dead-lettered) or a whole batch went out, so one bad alert buries only itself.
+        self._one_by_one = False
         # The series this worker counts into on every send, looked up once.
         self._requests = metrics.notification_requests.labels(spec.type)
         self._sent = metrics.notifications.labels(receiver, spec.type)
@@ -181,7 +184,7 @@ class IntegrationWorker:
         if not jobs:
             await self._wait(timing.idle_poll_seconds)
             return
-        if coalesce and len(jobs) > self.spec.config.storm.threshold:
+        if coalesce and not self._one_by_one and len(jobs) > self.spec.config.storm.threshold:
             await self._deliver_digest(jobs)
             return
         ordered = order_for_delivery(jobs)
@@ -194,6 +197,8 @@ class IntegrationWorker:
                 if not await self._deliver(job):
                     break
                 sent += 1
+            else:
+                self._one_by_one = False  # every job of the batch went out on its own
         finally:
             if sent < len(ordered):
                 # Untried jobs go back untouched (a rescheduled one is no longer leased).
@@ -323,6 +328,16 @@ class IntegrationWorker:
         Such an exception says nothing about the provider (it is raised before or around the
         request), so waiting for ``max_age`` would only hold every later alert behind it.
         """
+        if len(jobs) > 1 and not self._one_by_one:
+            # A digest: which alert is to blame is unknown. Give the jobs back untried and
+            # send them one at a time; only the culprit is dead-lettered.
+            logger.error(
+                "digest_crashed", exc_info=exc,
+                extra={"fields": {"queue": self.queue, "jobs": len(jobs)}},
+            )  # fmt: skip
+            self._one_by_one = True
+            await self.store.release([job.id for job in jobs])
+            return False
         crashes = 1 + max(self._crashes.get(job.id, 0) for job in jobs)
         for job in jobs:
             self._crashes[job.id] = crashes
@@ -336,6 +351,7 @@ class IntegrationWorker:
             sentry_sdk.capture_exception(exc)  # the traceback, once, with the dead letter
             for job in jobs:
                 self._crashes.pop(job.id, None)
+            self._one_by_one = False
             await self._bury(jobs, error)
             return True
         return await self._retry_or_bury(jobs, RetryableNotifierError("other", str(error)))
