@@ -65,10 +65,10 @@ class RedisServer:
         """The server's process id while it runs."""
         return None if self._process is None else self._process.pid
 
-    def start(self) -> None:
-        """Start on a free port (a new one each time) and wait until it answers PING."""
+    def start(self, port: int | None = None) -> None:
+        """Start on ``port`` (a free one by default) and wait until it answers PING."""
         binary = require_redis_server()
-        self.port = free_port()
+        self.port = port or free_port()
         args = [binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", ""]
         if self.data_dir is None:
             args += ["--appendonly", "no"]

@@ -481,3 +481,32 @@ def test_unreadable_config_file_is_one_problem(tmp_path: Path) -> None:
     """A missing routing file is a ConfigError, not a traceback."""
     with pytest.raises(ConfigError, match="cannot read"):
         load_routing_config(tmp_path / "absent.yml", {})
+
+
+def test_every_endpoint_url_must_be_http_with_a_host_reported_at_its_line() -> None:
+    """A schemeless Slack api_url, a socks proxy and a host-less url: each file:line, unquoted."""
+    problems = problems_of(
+        """\
+        route:
+          receiver: s
+        receivers:
+          - name: s
+            slack_configs:
+              - api_url: hooks.slack.com/services/T0/B0/hUnTeR2
+            webhook_configs:
+              - url: http://127.0.0.1:9/x
+                http_config:
+                  proxy_url: socks://proxy
+            pagerduty_configs:
+              - routing_key: abc
+                url: "https://"
+                client_url: "{{ .ExternalURL }}"
+        """
+    )
+    wanted = "must be an http:// or https:// URL with a host"
+    assert problems == [
+        f"test.yml:6: receivers[0].slack_configs[0].api_url: {wanted}",
+        f"test.yml:10: receivers[0].webhook_configs[0].http_config.proxy_url: {wanted}",
+        f"test.yml:13: receivers[0].pagerduty_configs[0].url: {wanted}",
+    ]
+    assert not any("hUnTeR2" in problem for problem in problems)

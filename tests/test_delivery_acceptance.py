@@ -275,9 +275,12 @@ class Process:
 
 @contextlib.asynccontextmanager
 async def serve_process(
-    folder: Path, config: Path, state: Path, *extra: str
+    folder: Path, config: Path, state: Path, *extra: str, env: dict[str, str] | None = None
 ) -> AsyncIterator[Process]:
-    """Start ``alertrouter serve`` and wait for /-/ready; killed by PID when the block ends."""
+    """Start ``alertrouter serve`` and wait for /-/ready; killed by PID when the block ends.
+
+    ``env`` adds settings to the clean environment; a later ``--state-url`` in ``extra`` wins.
+    """
     port = free_port()
     command = [
         "-c", RUNNER, "serve", "--config", str(config),
@@ -286,7 +289,7 @@ async def serve_process(
     log = folder / f"serve-{port}.log"
     with log.open("wb") as output:
         process = await asyncio.create_subprocess_exec(
-            sys.executable, *command, env=clean_env(), cwd=folder, stdout=output,
+            sys.executable, *command, env={**clean_env(), **(env or {})}, cwd=folder, stdout=output,
             stderr=asyncio.subprocess.STDOUT,
         )  # fmt: skip
     server = Process(process, f"http://127.0.0.1:{port}", log)
@@ -299,7 +302,7 @@ async def serve_process(
                 try:
                     async with http.get(f"{server.url}/-/ready") as answer:
                         return answer.status == 200
-                except aiohttp.ClientError:
+                except (aiohttp.ClientError, TimeoutError):  # bound, not yet serving: ask again
                     return False
 
             await wait_until("serve to be ready", ready, START_TIMEOUT)

@@ -12,8 +12,13 @@ import aiohttp
 import pytest
 
 from alertrouter.config.loader import IntegrationSpec
-from alertrouter.delivery.worker import IntegrationWorker, order_for_delivery
-from alertrouter.errors import NotifierError, PermanentNotifierError, RetryableNotifierError
+from alertrouter.delivery.worker import POISON_ATTEMPTS, IntegrationWorker, order_for_delivery
+from alertrouter.errors import (
+    NotifierError,
+    PermanentNotifierError,
+    RetryableNotifierError,
+    StoreError,
+)
 from alertrouter.metrics import Metrics
 from alertrouter.notifiers.base import Notification, Notifier, Receipt
 from alertrouter.notifiers.log import LogConfig
@@ -214,3 +219,89 @@ async def test_token_bucket_hold_blocks_until_retry_after() -> None:
     assert await bucket.delay() == pytest.approx(3)
     now[0] += 3
     assert await bucket.delay() == 0
+
+
+class CrashingNotifier(RecordingNotifier):
+    """Raises a plain exception (a rendering bug) for the alert with fingerprint ``poison``."""
+
+    def __init__(self, config: LogConfig, session: Any, **kwargs: str) -> None:
+        super().__init__(config, session, **kwargs)
+        self.crashes = 0
+
+    async def send(self, notification: Notification) -> Receipt:
+        if any(a["fingerprint"] == "poison" for a in notification.alerts):
+            self.crashes += 1
+            raise OverflowError("date value out of range")
+        return await super().send(notification)
+
+
+async def test_a_job_that_crashes_the_notifier_is_dead_lettered_and_the_queue_moves_on(
+    session: Any,
+) -> None:
+    """An unclassified exception is retried POISON_ATTEMPTS times, then the job is buried."""
+    store = MemoryStore()
+    now = time.time()
+    await store.claim_and_enqueue([make_draft("poison")], now)
+    await store.claim_and_enqueue([make_draft("later")], now)
+    notifier = CrashingNotifier(LogConfig(), session, receiver="r", integration="slack[0]")
+    dead: list[Job] = []
+    spec = spec_with(retry={"initial": "10ms", "max_interval": "20ms"})
+    await run_worker(
+        store, notifier, until=lambda: bool(dead) and bool(notifier.sent), dead=dead, spec=spec
+    )
+    assert notifier.crashes == POISON_ATTEMPTS
+    (buried,) = await store.list_jobs("dead")
+    assert buried.last_error is not None
+    assert buried.last_error.startswith("other: notifier crashed: OverflowError(")
+    assert [a["fingerprint"] for a in notifier.sent[0].alerts] == ["later"]
+
+
+class FlakyAckStore(MemoryStore):
+    """A memory store whose next ``failures`` acknowledgements fail, as in a Redis outage."""
+
+    def __init__(self, failures: int) -> None:
+        super().__init__()
+        self.failures = failures
+        self.acknowledged: list[int] = []
+
+    async def complete_many(self, job_ids: Any, now: float, receipt: Any = None) -> None:
+        if self.failures:
+            self.failures -= 1
+            raise StoreError("connection refused")
+        await super().complete_many(job_ids, now, receipt)
+        self.acknowledged.extend(job_ids)
+
+
+async def test_a_sent_job_is_acknowledged_once_the_store_is_back_never_sent_twice(
+    session: Any,
+) -> None:
+    """A failing acknowledgement is retried from memory; the provider gets the job once."""
+    store = FlakyAckStore(failures=4)
+    await store.claim_and_enqueue([make_draft("acked")], time.time())
+    notifier = RecordingNotifier(LogConfig(), session, receiver="r", integration="slack[0]")
+
+    await run_worker(store, notifier, until=lambda: bool(store.acknowledged))
+    assert [j.state for j in await store.list_jobs("done")] == ["done"]
+    assert len(notifier.sent) == 1
+    assert store.failures == 0
+
+
+async def test_a_crashing_digest_is_sent_job_by_job_so_only_the_culprit_is_buried(
+    session: Any,
+) -> None:
+    """A digest holding one poisoned alert crashes; its jobs go out one by one, one is buried."""
+    store = MemoryStore()
+    now = time.time()
+    for fingerprint in ("a", "b", "poison", "c", "d"):
+        await store.claim_and_enqueue([make_draft(fingerprint)], now)
+    notifier = CrashingNotifier(LogConfig(), session, receiver="r", integration="slack[0]")
+    dead: list[Job] = []
+    spec = spec_with(storm={"threshold": 2}, retry={"initial": "10ms", "max_interval": "20ms"})
+    await run_worker(
+        store, notifier, until=lambda: bool(dead) and len(notifier.sent) == 4, dead=dead,
+        spec=spec,
+    )  # fmt: skip
+    assert [a["fingerprint"] for j in dead for a in j.payload["alerts"]] == ["poison"]
+    sent = sorted(a["fingerprint"] for n in notifier.sent for a in n.alerts)
+    assert sent == ["a", "b", "c", "d"]
+    assert notifier.crashes == 1 + POISON_ATTEMPTS  # the digest, then the job alone

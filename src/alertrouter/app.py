@@ -16,6 +16,7 @@ from aiohttp import web
 from aiohttp.typedefs import Middleware
 
 from alertrouter.api.ops import setup_routes
+from alertrouter.api.protocol import recorder
 from alertrouter.config.loader import RoutingConfig
 from alertrouter.config.settings import Settings
 from alertrouter.delivery.engine import DeliveryEngine
@@ -52,7 +53,7 @@ def make_app(
     metrics = Metrics()
     app = web.Application(
         client_max_size=settings.max_body_bytes,
-        middlewares=[request_middleware(_record_in_metrics)],
+        middlewares=[request_middleware(_record_in_metrics, _count_protocol_error)],
     )
     service = Service(
         settings,
@@ -165,12 +166,19 @@ def _report_dead_letter(job: Job, error: NotifierError) -> None:
 
 
 RecordRequest = Callable[[web.Request, str, int, float], None]  # request, endpoint, status, s
+RecordProtocolError = Callable[[web.Request, str], None]  # request, kind
+CLIENT_CLOSED = 499  # nginx's status for "the client hung up first"; never sent, only counted
 
 
-def request_middleware(record: RecordRequest) -> Middleware:
+def request_middleware(
+    record: RecordRequest, protocol_error: RecordProtocolError | None = None
+) -> Middleware:
     """Every request: a request id (the caller's X-Request-Id or a new one) bound to the logs
     and set on the answer; ``record``-ed with its route template, status and duration; and
     the one broad ``except`` of the HTTP side (log once with context, answer 500 as JSON).
+
+    A client that hangs up mid-body, or sends a body its framing contradicts, is the
+    network's doing: ``protocol_error`` counts it, with no traceback and no 500.
 
     One middleware rather than three: each costs a coroutine and a call per request.
     """
@@ -193,6 +201,17 @@ def request_middleware(record: RecordRequest) -> Middleware:
                 response = _routing_error(request, exc)
             except asyncio.CancelledError:
                 raise
+            except ConnectionError:  # the client hung up (aiohttp's "Connection lost")
+                if protocol_error is not None:
+                    protocol_error(request, "client_disconnected")
+                status = CLIENT_CLOSED
+                return web.Response(status=CLIENT_CLOSED)  # nobody reads it; aiohttp drops it
+            except web.RequestPayloadError:  # a chunked body that breaks its own framing
+                if protocol_error is not None:
+                    protocol_error(request, "bad_framing")
+                problem = {"field": "(body)", "message": "malformed request body framing"}
+                response = web.json_response({"errors": [problem]}, status=400)
+                response.force_close()
             except Exception:
                 fields = {"path": request.path, "method": request.method}
                 logger.exception("request_failed", extra={"fields": fields})
@@ -224,6 +243,10 @@ def _routing_error(request: web.Request, exc: web.HTTPException) -> web.Response
 
 def _record_in_metrics(request: web.Request, endpoint: str, status: int, seconds: float) -> None:
     request.app[SERVICE].metrics.count_request(request.method, endpoint, status, seconds)
+
+
+def _count_protocol_error(request: web.Request, kind: str) -> None:
+    recorder(request.app[SERVICE].metrics)(kind, request.remote, None)
 
 
 def _reset(token: Any) -> None:

@@ -16,7 +16,7 @@ from prometheus_client import (
 
 from alertrouter.errors import FAILURE_REASONS
 
-__all__ = ["SUPPRESSION_REASONS", "Metrics"]
+__all__ = ["HTTP_PROTOCOL_ERROR_KINDS", "SUPPRESSION_REASONS", "Metrics"]
 
 SUPPRESSION_REASONS = (
     "repeat_interval",
@@ -25,6 +25,18 @@ SUPPRESSION_REASONS = (
     "send_resolved_disabled",
     "muted",
     "inactive",
+)
+# Why a request was refused before any handler ran (api/protocol.py).
+HTTP_PROTOCOL_ERROR_KINDS = (
+    "bad_request_line",
+    "line_too_long",
+    "bad_header",
+    "bad_framing",
+    "http2",
+    "body_too_large",
+    "header_timeout",
+    "client_disconnected",
+    "malformed",
 )
 _LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 3600)
 
@@ -107,6 +119,12 @@ class Metrics:
             "Timestamp of the last successful configuration reload.",
             registry=r,
         )
+        self.http_protocol_errors = Counter(
+            p + "http_protocol_errors_total",
+            "Requests refused before a handler: malformed HTTP, slow headers, hang-ups, oversize.",
+            ["kind"],
+            registry=r,
+        )
         self.http_requests = Counter(
             "http_requests_total",
             "HTTP requests served.",
@@ -138,6 +156,8 @@ class Metrics:
             self.webhooks_received.labels(code)
         for status in ("firing", "resolved"):
             self.alerts_received.labels(status)
+        for kind in HTTP_PROTOCOL_ERROR_KINDS:
+            self.http_protocol_errors.labels(kind)
         for receiver, integration in integrations:
             self.notifications.labels(receiver, integration)
             self.notification_requests.labels(integration)

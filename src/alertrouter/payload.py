@@ -1,7 +1,8 @@
 """The Alertmanager v4 webhook payload, as Alertmanager 0.25 sends it.
 
 Unknown keys are tolerated (newer Alertmanagers add ``notification_reason``, ``routeLabels``).
-Timestamps are checked as RFC 3339 (0-9 fractional digits) and kept as sent.
+Timestamps are checked as RFC 3339 (0-9 fractional digits) and kept as sent; a time outside
+years 0001-9999 once its offset is applied is refused, since no integration could print it.
 """
 
 from __future__ import annotations
@@ -10,8 +11,16 @@ import uuid
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationError,
+)
 
 from alertrouter.errors import format_path
 
@@ -24,13 +33,42 @@ __all__ = [
     "unique_test_labels",
 ]
 
+
+def _printable_time(value: str) -> str:
+    """``value`` if it is a real calendar time within years 0001-9999 in UTC, else ValueError.
+
+    The renderers convert to UTC (PagerDuty's ``timestamp``, the email's "Started" line):
+    ``9999-12-31T23:59:59-23:59`` is year 10000 there, and would crash every delivery of it.
+    """
+    try:
+        datetime.fromisoformat(value).astimezone(UTC)
+    except (ValueError, OverflowError):
+        raise ValueError(
+            "not a calendar time within 0001-01-01 and 9999-12-31 UTC (RFC 3339)"
+        ) from None
+    return value
+
+
 Timestamp = Annotated[
     str,
     StringConstraints(
         pattern=r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})$"
     ),
+    AfterValidator(_printable_time),
 ]
 ZERO_TIME = "0001-01-01T00:00:00Z"
+
+
+def _splittable_url(value: str) -> str:
+    """``value`` if a URL parser can split it (PagerDuty's ``source`` falls back to its host)."""
+    try:
+        urlsplit(value)
+    except ValueError as exc:  # "http://[": an unclosed IPv6 literal
+        raise ValueError(f"not a URL: {exc}") from None
+    return value
+
+
+URLText = Annotated[str, AfterValidator(_splittable_url)]
 
 
 class AlertPayload(BaseModel):
@@ -43,7 +81,7 @@ class AlertPayload(BaseModel):
     annotations: dict[str, str] = Field(default_factory=dict)
     startsAt: Timestamp = ZERO_TIME  # noqa: N815 - Alertmanager's JSON names
     endsAt: Timestamp = ZERO_TIME  # noqa: N815
-    generatorURL: str = ""  # noqa: N815
+    generatorURL: URLText = ""  # noqa: N815
     fingerprint: str = ""
 
     def fingerprint_or_computed(self) -> str:
@@ -64,7 +102,7 @@ class WebhookPayload(BaseModel):
     groupLabels: dict[str, str] = Field(default_factory=dict)  # noqa: N815
     commonLabels: dict[str, str] = Field(default_factory=dict)  # noqa: N815
     commonAnnotations: dict[str, str] = Field(default_factory=dict)  # noqa: N815
-    externalURL: str = ""  # noqa: N815
+    externalURL: URLText = ""  # noqa: N815
     alerts: list[AlertPayload]
 
 

@@ -13,6 +13,7 @@ import ssl
 
 from aiohttp import web
 
+from alertrouter.api.protocol import ProtocolAwareRunner
 from alertrouter.app import make_app
 from alertrouter.config.loader import RoutingConfig, load_routing_config
 from alertrouter.config.settings import Settings, parse_listen
@@ -91,8 +92,16 @@ async def _serve(
     stop = asyncio.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, stop.set)
-    runner = web.AppRunner(
-        app, access_log=None, handle_signals=False, shutdown_timeout=settings.shutdown_timeout
+    runner = ProtocolAwareRunner(
+        app,
+        metrics=app[SERVICE].metrics,
+        header_timeout=settings.header_timeout,
+        # After refusing a body (413, 401) read what follows for at most a second, not
+        # aiohttp's ten: enough for the client to see the answer, not a gigabyte's worth.
+        lingering_time=1.0,
+        access_log=None,
+        handle_signals=False,
+        shutdown_timeout=settings.shutdown_timeout,
     )
     try:
         await runner.setup()  # cleanup_ctx: the store opens here (StoreError: lock, Redis, ...)

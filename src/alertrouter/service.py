@@ -29,7 +29,7 @@ from alertrouter.metrics import Metrics
 from alertrouter.payload import WebhookPayload
 from alertrouter.router.tree import Router
 from alertrouter.sentry import SecretScrubber
-from alertrouter.store.base import Store
+from alertrouter.store.instrumented import InstrumentedStore
 
 __all__ = ["SERVICE", "Accepted", "Runtime", "Service"]
 
@@ -66,7 +66,7 @@ class Service:
         self,
         settings: Settings,
         runtime: Runtime,
-        store: Store,
+        store: InstrumentedStore,
         metrics: Metrics,
         clock: Callable[[], float] = time.time,
     ) -> None:

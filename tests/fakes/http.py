@@ -1,7 +1,8 @@
 """A scriptable HTTP server on a free loopback port, the base of the provider fakes.
 
 A fake answers by its provider's contract unless a scripted failure is queued
-(``fail_next``) or an outage is on (``outage``); every request is recorded.
+(``fail_next``) or an outage is on (``outage``); every request is recorded. While ``gate`` is
+an unset Event, answers wait for it (a provider that has the request but has not replied).
 """
 
 from __future__ import annotations
@@ -54,6 +55,7 @@ class FakeHTTPServer:
         self.requests: list[RecordedRequest] = []
         self.script: deque[ScriptedAnswer] = deque()
         self.outage: ScriptedAnswer | None = None
+        self.gate: asyncio.Event | None = None
         self.port = 0
         self._runner: web.AppRunner | None = None
         self.app = web.Application()
@@ -80,6 +82,8 @@ class FakeHTTPServer:
                 time.monotonic(),
             )  # fmt: skip
             self.requests.append(recorded)
+            if self.gate is not None:
+                await self.gate.wait()
             answer = self.script.popleft() if self.script else self.outage
             if answer is not None:
                 return web.Response(
@@ -101,7 +105,9 @@ class FakeHTTPServer:
         self.port = _bound_port(site)
 
     async def stop(self) -> None:
-        """Stop listening."""
+        """Release held answers, then stop listening."""
+        if self.gate is not None:
+            self.gate.set()
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None

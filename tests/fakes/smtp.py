@@ -7,6 +7,8 @@
         smtp.fail_next("550 5.1.1 no such user", on="RCPT")
         smtp.messages[0]["Subject"]                      # parsed EmailMessage objects
 
+``reply_delay`` makes the server take that many seconds to answer the final "." of DATA,
+after it has taken the message (a slow relay: the mail goes out whatever the client does).
 ``starttls`` uses a throwaway CA (trustme) whose PEM is at ``ca_file``; the server certificate
 names ``localhost``, ``127.0.0.1`` and ``mail.test`` and the server refuses mail before
 STARTTLS. ``auth`` makes AUTH mandatory before MAIL (over TLS when ``starttls``), offering
@@ -109,6 +111,8 @@ class _Handler:
                 )
             )
             queued = len(self.fake.received)
+        if self.fake.reply_delay:
+            await asyncio.sleep(self.fake.reply_delay)  # the relay's pace, not the test's
         return f"250 2.0.0 Ok: queued as FAKE{queued}"
 
 
@@ -121,7 +125,9 @@ class FakeSMTP:
         auth: tuple[str, str] | None = None,
         auth_mechanisms: tuple[str, ...] = ("LOGIN", "PLAIN"),
         starttls: bool = False,
+        reply_delay: float = 0.0,
     ) -> None:
+        self.reply_delay = reply_delay
         self.auth = auth
         self.auth_mechanisms = auth_mechanisms
         self.starttls = starttls

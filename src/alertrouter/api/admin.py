@@ -15,7 +15,7 @@ from aiohttp import web
 from alertrouter.service import SERVICE, Service
 from alertrouter.store.base import Job, JobState
 
-__all__ = ["job_summary", "setup_admin_routes"]
+__all__ = ["job_summary", "require_admin", "setup_admin_routes"]
 
 _STATES = ("pending", "inflight", "dead", "done")
 
@@ -28,12 +28,16 @@ def setup_admin_routes(app: web.Application) -> None:
     app.router.add_post("/api/v1/deliveries/retry", retry_all_dead)
 
 
-def _service(request: web.Request) -> Service:
+def require_admin(request: web.Request) -> Service:
+    """The service, if the request carries the admin token (or, with none set, is local);
+    401 or 403 otherwise."""
     service = request.app[SERVICE]
     token = service.settings.admin_token
     if token:
         scheme, _, given = request.headers.get("Authorization", "").partition(" ")
-        if scheme.lower() != "bearer" or not hmac.compare_digest(given.encode(), token.encode()):
+        # aiohttp keeps undecodable header bytes as surrogates: encode them back, never fail.
+        presented = given.strip().encode("utf-8", "surrogateescape")
+        if scheme.lower() != "bearer" or not hmac.compare_digest(presented, token.encode()):
             raise web.HTTPUnauthorized(
                 text='{"errors": [{"field": "Authorization", "message": "admin token required"}]}',
                 content_type="application/json",
@@ -86,7 +90,7 @@ def job_summary(job: Job) -> dict[str, Any]:
 async def list_deliveries(request: web.Request) -> web.Response:
     """``?state=pending|inflight|dead|done|all&limit=N&order=oldest|newest`` (pending, oldest
     first by default); ``all`` is the newest of every state, newest first."""
-    service = _service(request)
+    service = require_admin(request)
     state = request.query.get("state", "pending")
     order = request.query.get("order", "newest" if state == "all" else "oldest")
     if state not in (*_STATES, "all"):
@@ -115,7 +119,7 @@ async def list_deliveries(request: web.Request) -> web.Response:
 
 async def get_delivery(request: web.Request) -> web.Response:
     """One delivery by id."""
-    service = _service(request)
+    service = require_admin(request)
     job = await service.store.get_job(int(request.match_info["id"]))
     if job is None:
         raise web.HTTPNotFound(text='{"errors": [{"field": "id", "message": "no such delivery"}]}',
@@ -125,7 +129,7 @@ async def get_delivery(request: web.Request) -> web.Response:
 
 async def retry_delivery(request: web.Request) -> web.Response:
     """Requeue one dead-lettered delivery; 409 when it is not dead."""
-    service = _service(request)
+    service = require_admin(request)
     job_id = int(request.match_info["id"])
     if not await service.store.requeue(job_id, service.clock()):
         return web.json_response(
@@ -139,7 +143,7 @@ async def retry_delivery(request: web.Request) -> web.Response:
 
 async def retry_all_dead(request: web.Request) -> web.Response:
     """Requeue every dead-lettered delivery."""
-    service = _service(request)
+    service = require_admin(request)
     requeued = []
     queues = set()
     for job in await service.store.list_jobs("dead", limit=100_000):

@@ -8,8 +8,8 @@ from aiohttp import web
 from prometheus_client.aiohttp import make_aiohttp_handler
 
 from alertrouter import __version__
-from alertrouter.api.admin import setup_admin_routes
-from alertrouter.api.webhook import receive_alerts
+from alertrouter.api.admin import require_admin, setup_admin_routes
+from alertrouter.api.webhook import expect_within_limit, receive_alerts
 from alertrouter.constants import WEBHOOK_PATH
 from alertrouter.errors import StoreError
 from alertrouter.logs import get_logger
@@ -24,7 +24,7 @@ logger = get_logger(__name__)
 
 def setup_routes(app: web.Application, *, metrics: bool = True) -> None:
     """Register every endpoint; the metrics ones only when ``metrics``."""
-    app.router.add_post(WEBHOOK_PATH, receive_alerts)
+    app.router.add_post(WEBHOOK_PATH, receive_alerts, expect_handler=expect_within_limit)
     if metrics:
         app.router.add_get("/api/v1/metrics", serve_metrics)
         app.router.add_get("/metrics", serve_metrics)
@@ -100,12 +100,20 @@ async def ready(request: web.Request) -> web.Response:
         await service.store.ping()
     except StoreError as exc:
         raise web.HTTPServiceUnavailable(text=f"not ready: {exc}\n") from None
+    if service.store.commit_error is not None:
+        # The last write failed (a full disk answers reads): ready again once one commits.
+        try:
+            await service.store.check_commit()
+        except StoreError as exc:
+            raise web.HTTPServiceUnavailable(
+                text=f"not ready: the store cannot commit: {exc}\n"
+            ) from None
     return web.Response(text="OK\n")
 
 
 async def reload_config(request: web.Request) -> web.Response:
-    """Reload the routing file: 200 when applied, 400 listing every problem otherwise."""
-    problems = await request.app[SERVICE].reload()
+    """Reload the routing file (admin credential): 200 when applied, 400 listing every problem."""
+    problems = await require_admin(request).reload()
     if problems:
         return web.json_response({"status": "rejected", "errors": problems}, status=400)
     return web.json_response({"status": "reloaded"})

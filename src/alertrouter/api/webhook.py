@@ -22,7 +22,7 @@ from alertrouter.logs import get_logger, log_event
 from alertrouter.payload import WebhookPayload, format_validation_errors
 from alertrouter.service import SERVICE
 
-__all__ = ["problem_response", "receive_alerts"]
+__all__ = ["expect_within_limit", "problem_response", "receive_alerts"]
 
 logger = get_logger(__name__)
 
@@ -60,6 +60,9 @@ async def _receive_alerts(request: web.Request) -> web.Response:
             status=401,
             headers={"WWW-Authenticate": f'{scheme} realm="alertrouter"'},
         )
+    too_large = _announced_too_large(request, settings.max_body_bytes)
+    if too_large is not None:
+        return too_large
     if request.content_type != "application/json":
         message = f"want Content-Type application/json, got {request.content_type or 'none'}"
         return problem_response(415, [{"field": "Content-Type", "message": message}])
@@ -81,6 +84,38 @@ async def _receive_alerts(request: web.Request) -> web.Response:
             "jobs": list(accepted.job_ids),
         }
     )
+
+
+async def expect_within_limit(request: web.Request) -> web.Response | None:
+    """``Expect: 100-continue``: a 413 for an announced oversize body before the client sends it.
+
+    aiohttp's own handler says "100 Continue" to any size and then reads up to the limit.
+    """
+    if request.version != (1, 1):
+        return None  # HTTP/1.0 has no 100 Continue (aiohttp ignores Expect there too)
+    if request.headers.get("Expect", "").lower() != "100-continue":
+        raise web.HTTPExpectationFailed(text="only Expect: 100-continue is understood\n")
+    too_large = _announced_too_large(request, request.app[SERVICE].settings.max_body_bytes)
+    if too_large is not None:
+        return too_large
+    await request.writer.write(b"HTTP/1.1 100 Continue\r\n\r\n")
+    request.writer.output_size = 0  # as aiohttp's handler: the answer proper starts after
+    return None
+
+
+def _announced_too_large(request: web.Request, limit: int) -> web.Response | None:
+    """A 413 when Content-Length says the body is over ``limit`` (counted, one info line)."""
+    length = request.content_length
+    if length is None or length <= limit:
+        return None
+    metrics = request.app[SERVICE].metrics
+    metrics.http_protocol_errors.labels("body_too_large").inc()
+    log_event(logger, logging.INFO, "http_protocol_error", kind="body_too_large",
+              peer=request.remote, content_length=length, limit=limit)  # fmt: skip
+    message = f"the body ({length} bytes) is over the limit of {limit} bytes"
+    response = problem_response(413, [{"field": "(body)", "message": message}])
+    response.force_close()  # not reading the body: the connection cannot carry another request
+    return response
 
 
 def _parse_payload(body: bytes) -> WebhookPayload:

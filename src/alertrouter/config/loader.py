@@ -30,6 +30,7 @@ from alertrouter.config.models import (
 from alertrouter.config.plugins import config_model, notifier_types
 from alertrouter.config.templating import default_templates, load_templates
 from alertrouter.config.time_intervals import NamedTimeIntervalConfig
+from alertrouter.config.urls import url_problems
 from alertrouter.config.yaml_source import Path, SourceDocument, parse_yaml
 from alertrouter.errors import ConfigError, ConfigProblem, UnknownNotifierError, format_path
 from alertrouter.router.matchers import Matcher, MatchType, parse_matchers
@@ -384,7 +385,11 @@ class _Checker:
                 continue
             for field_name, message in template_warnings:
                 self._warn((*item_path, field_name) if field_name in item else item_path, message)
-            specs.append(IntegrationSpec(type_name, index, config))
+            bad_urls = list(url_problems(config))
+            for field_path, message in bad_urls:
+                self.add((*item_path, *field_path), message)
+            if not bad_urls:
+                specs.append(IntegrationSpec(type_name, index, config))
         return specs
 
     def _prepare_integration(

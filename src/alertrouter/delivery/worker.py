@@ -4,6 +4,11 @@ Order: jobs go out by (priority, id), so critical alerts lead a backlog, and a j
 before an earlier one holding the same alert (a resolve never overtakes its trigger). After a
 retryable failure the whole queue waits for that job's retry, keeping the order across
 retries. A backlog above ``storm.threshold`` goes out as one digest when the plugin allows.
+
+A notifier exception that is not a classified provider answer is a bug in that job, not an
+outage: after ``POISON_ATTEMPTS`` tries the job is dead-lettered and the queue moves on. Once a
+provider has the message, the worker keeps that fact and retries the store's acknowledgement
+until the store takes it, rather than sending again when the lease runs out.
 """
 
 from __future__ import annotations
@@ -31,12 +36,13 @@ from alertrouter.errors import (
 )
 from alertrouter.logs import get_logger, log_event
 from alertrouter.metrics import Metrics
-from alertrouter.notifiers.base import Notification, Notifier
+from alertrouter.notifiers.base import Notification, Notifier, Receipt
 from alertrouter.ratelimit import RateLimiter
 from alertrouter.store.base import Job, Store, in_chunks
 
 __all__ = [
     "DEFAULT_TIMING",
+    "POISON_ATTEMPTS",
     "DeadLetterHook",
     "IntegrationWorker",
     "WorkerTiming",
@@ -47,6 +53,8 @@ logger = get_logger(__name__)
 DeadLetterHook = Callable[[Job, NotifierError], None]
 _MAX_DIGEST_JOBS = 500  # one digest covers this many queued messages at most
 _MIN_RETRY_SECONDS = 0.05
+POISON_ATTEMPTS = 3  # sends of one job that crash the notifier before it is dead-lettered
+_ACK_RETRY_SECONDS = (0.05, 1.0)  # first and longest wait between acknowledgement attempts
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,6 +104,10 @@ class IntegrationWorker:
         self._resume_at = 0.0
         self._task: asyncio.Task[None] | None = None
         self._owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        self._crashes: dict[int, int] = {}  # job id -> sends that raised an unclassified error
+        # A digest crashed the notifier: send one job at a time until the culprit is found
+        # (dead-lettered) or a whole batch went out, so one bad alert buries only itself.
+        self._one_by_one = False
         # The series this worker counts into on every send, looked up once.
         self._requests = metrics.notification_requests.labels(spec.type)
         self._sent = metrics.notifications.labels(receiver, spec.type)
@@ -140,6 +152,12 @@ class IntegrationWorker:
                 await self._step()
             except asyncio.CancelledError:
                 raise
+            except StoreError as exc:  # an outage, not a bug: one line, and try again soon
+                log_event(
+                    logger, logging.WARNING, "delivery_store_unavailable", queue=self.queue,
+                    error=str(exc),
+                )  # fmt: skip
+                await self._wait(1.0)
             except Exception:  # the delivery loop's one broad except: log, count, go on
                 logger.exception("delivery_loop_error", extra={"fields": {"queue": self.queue}})
                 sentry_sdk.capture_exception()
@@ -166,7 +184,7 @@ class IntegrationWorker:
         if not jobs:
             await self._wait(timing.idle_poll_seconds)
             return
-        if coalesce and len(jobs) > self.spec.config.storm.threshold:
+        if coalesce and not self._one_by_one and len(jobs) > self.spec.config.storm.threshold:
             await self._deliver_digest(jobs)
             return
         ordered = order_for_delivery(jobs)
@@ -179,6 +197,8 @@ class IntegrationWorker:
                 if not await self._deliver(job):
                     break
                 sent += 1
+            else:
+                self._one_by_one = False  # every job of the batch went out on its own
         finally:
             if sent < len(ordered):
                 # Untried jobs go back untouched (a rescheduled one is no longer leased).
@@ -221,7 +241,7 @@ class IntegrationWorker:
         await self.bucket.acquire()
         self._requests.inc()
         try:
-            receipt = await self.notifier.send(notification)
+            receipt = await self._sending(notification)
         except RetryableNotifierError as exc:
             return await self._retry_or_bury(jobs, exc)
         except PermanentNotifierError as exc:
@@ -229,13 +249,13 @@ class IntegrationWorker:
             return True
         except asyncio.CancelledError:
             raise
-        except Exception as exc:  # a plugin bug: retry like a transient failure, loudly
-            logger.exception("notifier_crashed", extra={"fields": {"queue": self.queue}})
-            sentry_sdk.capture_exception()
-            return await self._retry_or_bury(jobs, RetryableNotifierError("other", repr(exc)))
+        except Exception as exc:  # a plugin bug in this job's send, not an outage
+            return await self._crashed(jobs, exc)
         now = self.clock()
         record = {k: v for k, v in asdict(receipt).items() if k != "detail"}
-        await self.store.complete_many([job.id for job in jobs], now, record)
+        await self._acknowledge(jobs, now, record)
+        for job in jobs:
+            self._crashes.pop(job.id, None)
         self._sent.inc(len(jobs))
         for job in jobs:
             self._latency.observe(now - job.created_at)
@@ -245,6 +265,96 @@ class IntegrationWorker:
             status=receipt.provider_status, seconds=round(receipt.duration, 4),
         )  # fmt: skip
         return True
+
+    async def _sending(self, notification: Notification) -> Receipt:
+        """``notifier.send``, renewing the queue hold while it runs.
+
+        A send may take minutes (an SMTP relay may take 10 to answer DATA). Only the queue's
+        holder fetches its jobs, so while the hold is renewed no other replica takes over a
+        delivery that may still succeed, even once the job's lease has run out.
+        """
+        renew = asyncio.create_task(self._keep_holding(), name=f"hold {self.queue}")
+        try:
+            return await self.notifier.send(notification)
+        finally:
+            renew.cancel()
+            await asyncio.gather(renew, return_exceptions=True)
+
+    async def _keep_holding(self) -> None:
+        period = self.timing.queue_hold_seconds / 3
+        while True:
+            await asyncio.sleep(period)
+            with contextlib.suppress(StoreError):  # the send goes on; the next renewal may work
+                await self.store.hold_queue(self.queue, self._owner, self.timing.queue_hold_seconds)
+
+    async def _acknowledge(
+        self, jobs: Sequence[Job], now: float, record: Mapping[str, Any]
+    ) -> None:
+        """Mark sent jobs done; while the store fails, keep the fact here and retry.
+
+        Sending again when the lease runs out would page twice for one store hiccup (a Redis
+        restart, a full disk). Only a stop before the store is back loses the fact: the job is
+        then sent again after restart (the at-least-once window, README "Delivery").
+        """
+        ids = [job.id for job in jobs]
+        wait, longest = _ACK_RETRY_SECONDS
+        failures = 0
+        while True:
+            try:
+                await self.store.complete_many(ids, now, record)
+            except StoreError as exc:
+                failures += 1
+                if failures == 1:
+                    log_event(
+                        logger, logging.WARNING, "notification_ack_pending", queue=self.queue,
+                        jobs=ids, error=str(exc),
+                    )  # fmt: skip
+            except asyncio.CancelledError:
+                if failures:
+                    log_event(logger, logging.ERROR, "notification_ack_abandoned",
+                              queue=self.queue, jobs=ids)  # fmt: skip
+                raise
+            else:
+                if failures:
+                    log_event(logger, logging.INFO, "notification_ack_recovered",
+                              queue=self.queue, jobs=ids, attempts=failures + 1)  # fmt: skip
+                return
+            await asyncio.sleep(wait)
+            wait = min(longest, wait * 2)
+
+    async def _crashed(self, jobs: Sequence[Job], exc: Exception) -> bool:
+        """An unclassified exception: retry a few times with backoff, then dead-letter the job.
+
+        Such an exception says nothing about the provider (it is raised before or around the
+        request), so waiting for ``max_age`` would only hold every later alert behind it.
+        """
+        if len(jobs) > 1 and not self._one_by_one:
+            # A digest: which alert is to blame is unknown. Give the jobs back untried and
+            # send them one at a time; only the culprit is dead-lettered.
+            logger.error(
+                "digest_crashed", exc_info=exc,
+                extra={"fields": {"queue": self.queue, "jobs": len(jobs)}},
+            )  # fmt: skip
+            self._one_by_one = True
+            await self.store.release([job.id for job in jobs])
+            return False
+        crashes = 1 + max(self._crashes.get(job.id, 0) for job in jobs)
+        for job in jobs:
+            self._crashes[job.id] = crashes
+        logger.error(
+            "notifier_crashed", exc_info=exc,
+            extra={"fields": {"queue": self.queue, "jobs": [j.id for j in jobs],
+                              "attempt": crashes}},
+        )  # fmt: skip
+        error = PermanentNotifierError("other", f"notifier crashed: {exc!r}")
+        if crashes >= POISON_ATTEMPTS:
+            sentry_sdk.capture_exception(exc)  # the traceback, once, with the dead letter
+            for job in jobs:
+                self._crashes.pop(job.id, None)
+            self._one_by_one = False
+            await self._bury(jobs, error)
+            return True
+        return await self._retry_or_bury(jobs, RetryableNotifierError("other", str(error)))
 
     async def _retry_or_bury(self, jobs: Sequence[Job], exc: RetryableNotifierError) -> bool:
         now = self.clock()

@@ -11,7 +11,7 @@ import email.policy
 import ssl
 import time
 from collections.abc import Mapping
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from email.utils import format_datetime, getaddresses, make_msgid, parseaddr
 from functools import lru_cache
@@ -23,7 +23,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
-from alertrouter.config.integrations import IntegrationConfig, TLSConfig
+from alertrouter.config.integrations import Duration, IntegrationConfig, TLSConfig
 from alertrouter.config.templating import GoTemplate
 from alertrouter.errors import NotifierError, PermanentNotifierError, RetryableNotifierError
 from alertrouter.notifiers import render
@@ -67,6 +67,9 @@ class EmailConfig(IntegrationConfig):
     headers: dict[str, GoTemplate] = Field(default_factory=dict)
     html: GoTemplate | None = None
     text: GoTemplate | None = None
+    # RFC 5321 4.5.3.2.6: a client waits 10 minutes for the reply to the final "."; giving up
+    # sooner and resending while the relay still delivers is how one alert became 7 emails.
+    data_timeout: Duration = timedelta(minutes=10)
 
     default_send_resolved: ClassVar[bool] = False
     global_defaults: ClassVar[dict[str, str]] = {
@@ -242,20 +245,53 @@ def build_message(
     _, address = parseaddr(sender)
     domain = address.rpartition("@")[2] or "alertrouter.invalid"
     message = EmailMessage(policy=_POLICY)
-    message["Subject"] = _header_value(render.notification_title(notification))  # as Alertmanager
+    text, html = fit_body(text, html)
+    message["Subject"] = fit_subject(_header_value(render.notification_title(notification)))
     message["From"] = _header_value(sender)
     message["To"] = _header_value(fields.text("to", config.to))
     message["Date"] = format_datetime(datetime.now(UTC))
     message["Message-ID"] = make_msgid(domain=domain)
     for name, template in config.headers.items():
         value = _header_value(fields.text(f"headers.{name}", template))
-        if name == "Subject" and not value:
-            continue  # a subject template that failed or rendered empty: keep ours
+        if name == "Subject":
+            if not value:
+                continue  # a subject template that failed or rendered empty: keep ours
+            value = fit_subject(value)
         del message[name]
         message[name] = value
     message.set_content(text)
     message.add_alternative(html, subtype="html")
     return message
+
+
+# -- size bounds (the hardening change; kept apart from the rendering above) -----------------
+MAX_SUBJECT_CHARS = 998  # RFC 5322 2.1.1: a line is at most 998 characters
+MAX_PART_BYTES = 300_000  # per part, UTF-8: base64 makes 400 KB; both parts stay under 1 MB
+
+
+def fit_subject(subject: str) -> str:
+    """``subject`` cut to ``MAX_SUBJECT_CHARS`` with a marker."""
+    return render.truncate(subject, MAX_SUBJECT_CHARS)
+
+
+def fit_body(text: str, html: str) -> tuple[str, str]:
+    """Text and HTML parts each cut to ``MAX_PART_BYTES`` of UTF-8, with a marker.
+
+    Relays refuse big messages (Postfix: 10 MB by default, many far less), and one alert
+    with a 1 MB label would make a 10 MB email: a refused email is a lost page.
+    """
+    return (
+        _fit_bytes(text, "\n\n[message truncated by alertrouter: {} bytes left out]\n"),
+        _fit_bytes(html, "\n<p><em>message truncated by alertrouter: {} bytes left out</em></p>\n"),
+    )
+
+
+def _fit_bytes(part: str, marker: str) -> str:
+    encoded = part.encode("utf-8", "surrogateescape")
+    if len(encoded) <= MAX_PART_BYTES:
+        return part
+    kept = encoded[:MAX_PART_BYTES].decode("utf-8", "ignore")  # never half a character
+    return kept + marker.format(len(encoded) - len(kept.encode("utf-8", "surrogateescape")))
 
 
 class EmailNotifier(Notifier[EmailConfig]):
@@ -337,7 +373,7 @@ class EmailNotifier(Notifier[EmailConfig]):
             await smtp.mail(sender)
             for recipient in recipients:
                 await smtp.rcpt(recipient)
-            response = await smtp.data(data)
+            response = await smtp.data(data, timeout=self.config.data_timeout.total_seconds())
             accepted = True
         except NotifierError:
             raise

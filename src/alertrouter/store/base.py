@@ -252,6 +252,14 @@ class Store(abc.ABC):
     async def ping(self) -> None:
         """Raise StoreError unless the backend answers."""
 
+    async def check_commit(self) -> None:
+        """Raise StoreError unless a write commits now (readiness after a failed commit).
+
+        ``ping`` is enough where answering means accepting writes; a file store overrides
+        this, since a full disk still answers reads.
+        """
+        await self.ping()
+
     @abc.abstractmethod
     async def claim_and_enqueue(self, drafts: Sequence[JobDraft], now: float) -> IngestOutcome:
         """Decide every candidate (router.dedup) and write claims and jobs in one atomic step."""

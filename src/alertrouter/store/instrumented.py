@@ -1,4 +1,6 @@
-"""A Store wrapper that times every operation into ``db_query_duration_seconds{operation}``."""
+"""A Store wrapper that times every operation into ``db_query_duration_seconds{operation}``,
+and remembers whether the last write committed (readiness: a full disk still answers reads).
+"""
 
 from __future__ import annotations
 
@@ -8,6 +10,7 @@ from typing import Any, TypeVar
 
 from prometheus_client import Histogram
 
+from alertrouter.errors import StoreError
 from alertrouter.metrics import Metrics
 from alertrouter.ratelimit import RateLimiter
 from alertrouter.router.dedup import ClaimKey, ClaimState, JobDraft
@@ -16,6 +19,13 @@ from alertrouter.store.base import IngestOutcome, Job, JobState, Store, StoreSta
 __all__ = ["InstrumentedStore"]
 
 T = TypeVar("T")
+# A failure of any of these means the store cannot commit; only a webhook's commit or the
+# readiness probe proves it can again (a small write may fit where a webhook's does not).
+_COMMITS = frozenset(
+    {"claim_and_enqueue", "complete", "release", "reschedule", "dead_letter", "requeue",
+     "check_commit"}
+)  # fmt: skip
+_PROOFS = frozenset({"claim_and_enqueue", "check_commit"})
 
 
 class InstrumentedStore(Store):
@@ -27,11 +37,20 @@ class InstrumentedStore(Store):
         self._histogram = metrics.db_query_duration
         # labels() takes a lock and builds a key on every call: look each child up once.
         self._children: dict[str, Histogram] = {}
+        self.commit_error: str | None = None  # why the last write failed; None once one works
 
     async def _timed(self, operation: str, call: Awaitable[T]) -> T:
         started = time.perf_counter()
         try:
-            return await call
+            result = await call
+        except StoreError as exc:
+            if operation in _COMMITS:
+                self.commit_error = str(exc)
+            raise
+        else:
+            if operation in _PROOFS:
+                self.commit_error = None
+            return result
         finally:
             child = self._children.get(operation)
             if child is None:
@@ -65,6 +84,10 @@ class InstrumentedStore(Store):
     async def ping(self) -> None:
         """Timed ping."""
         await self._timed("ping", self.inner.ping())
+
+    async def check_commit(self) -> None:
+        """Timed check_commit."""
+        await self._timed("check_commit", self.inner.check_commit())
 
     async def claim_and_enqueue(self, drafts: Sequence[JobDraft], now: float) -> IngestOutcome:
         """Timed claim_and_enqueue."""

@@ -45,6 +45,11 @@ FuncEntry = tuple[Callable[..., Any], Signature | None]
 _NO_FINAL: Final = object()
 _MAX_DEPTH = 100000
 _RECURSION_LIMIT = 10000
+# Each template call costs ~5 Python frames; Go allows 100000 nested calls, and the default
+# limit of 1000 frames would stop recursive templates at ~190 levels. Raised once, when the
+# engine is imported, rather than in the middle of some execution.
+if sys.getrecursionlimit() < _RECURSION_LIMIT:
+    sys.setrecursionlimit(_RECURSION_LIMIT)
 _BUILTIN_VALUES = (str, int, float, complex, list, tuple)
 
 
@@ -88,10 +93,6 @@ class Interpreter:
         """Execute ``tree`` with dot = ``data``; raise ExecError with Go's message."""
         self.tmpl_name = tree.name
         self.vars = [["$", data]]
-        if sys.getrecursionlimit() < _RECURSION_LIMIT:
-            # Each template call costs ~5 Python frames; Go allows 100000 nested calls, the
-            # default limit of 1000 frames would stop recursive templates at ~190 levels.
-            sys.setrecursionlimit(_RECURSION_LIMIT)
         try:
             self.walk(data, tree.root)
         except _Failure as exc:

@@ -61,6 +61,7 @@ _CLAIM_SWEEP_SECONDS = 60.0
 _PURGE_EVERY_SECONDS = 60.0
 _PURGE_SLICE = 5000  # delivered jobs dropped per transaction at most
 
+_MIN_FREE_BYTES = 1 << 20  # readiness: less room than this and a webhook may not commit
 _DECODE_SLICE = 50  # leased jobs decoded between two turns of the event loop
 
 
@@ -236,6 +237,22 @@ class SQLiteStore(Store):
     async def ping(self) -> None:
         """A trivial query through the writer."""
         await self._run(lambda c: c.execute("SELECT 1").fetchone())
+
+    async def check_commit(self) -> None:
+        """Room on the disk for a webhook's commit, and a durable write that commits.
+
+        Free space is checked first: a one-row write can still fit in the WAL's spare pages
+        while a webhook's claims and jobs no longer do.
+        """
+
+        def probe(connection: sqlite3.Connection) -> None:
+            folder = os.statvfs(self.path.parent)
+            free = folder.f_bavail * folder.f_frsize
+            if free < _MIN_FREE_BYTES:
+                raise StoreError(f"SQLite store: the disk is full ({free} bytes free)")
+            connection.execute("UPDATE schema_version SET version = version")
+
+        await self._run(probe, durable=True)
 
     async def claim_and_enqueue(self, drafts: Sequence[JobDraft], now: float) -> IngestOutcome:
         """Plan against the claims in memory; stage claims and jobs for the next commit."""
