@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import email.utils
+import hashlib
 import json
 import logging
 import socket
@@ -16,7 +17,12 @@ from pydantic import ValidationError
 
 from alertrouter.errors import PermanentNotifierError, RetryableNotifierError
 from alertrouter.notifiers.base import Notification, Notifier
-from alertrouter.notifiers.pagerduty import PagerDutyConfig, PagerDutyNotifier, dedup_key
+from alertrouter.notifiers.pagerduty import (
+    PagerDutyConfig,
+    PagerDutyNotifier,
+    dedup_key,
+    group_dedup_key,
+)
 from fakes.http import ScriptedAnswer
 from fakes.pagerduty import MAX_BODY_BYTES, FakePagerDuty
 
@@ -463,3 +469,39 @@ async def test_fake_rejects_what_pagerduty_rejects(
     async with session.post(pd.events_url, json=big) as response:
         assert response.status == 413
     assert pd.events == []
+
+
+async def test_incident_per_group_sends_one_event_keyed_by_the_group(
+    pd: FakePagerDuty, session: aiohttp.ClientSession
+) -> None:
+    """One event for the whole group, dedup_key sha256(groupKey); a part resolving while the
+    group still fires re-triggers the incident rather than closing it."""
+    notifier = make(session, pd.events_url, incident_per="group")
+    group = {"groupKey": '{}:{alertname="DiskFull"}', "status": "firing"}
+    alerts = (
+        alert(fingerprint="a1", labels={"alertname": "DiskFull", "instance": "db-1"}),
+        alert(fingerprint="a2", labels={"alertname": "DiskFull", "instance": "db-2"}),
+    )
+    await notifier.send(Notification(RECEIVER, "pagerduty[0]", alerts, group))
+    partial = (alert("resolved", "a1", labels={"alertname": "DiskFull", "instance": "db-1"}),)
+    await notifier.send(Notification(RECEIVER, "pagerduty[0]", partial, group))
+    closed = {**group, "status": "resolved"}
+    await notifier.send(Notification(RECEIVER, "pagerduty[0]", partial, closed))
+    key = group_dedup_key('{}:{alertname="DiskFull"}')
+    assert key == hashlib.sha256(b'{}:{alertname="DiskFull"}').hexdigest()
+    assert [(e["event_action"], e["dedup_key"]) for e in pd.events] == [
+        ("trigger", key),
+        ("trigger", key),
+        ("resolve", key),
+    ]
+    first = pd.events[0]["payload"]
+    assert first["custom_details"]["num_firing"] == 2
+    assert first["summary"].startswith("[FIRING:2] DiskFull")
+
+
+def test_incident_per_group_makes_one_job_per_group() -> None:
+    """Drafting follows the setting: per alert by default, per group when asked."""
+    by_alert = PagerDutyConfig.model_validate({"routing_key": KEY})
+    by_group = PagerDutyConfig.model_validate({"routing_key": KEY, "incident_per": "group"})
+    assert by_alert.jobs_per_alert() is True
+    assert by_group.jobs_per_alert() is False

@@ -93,7 +93,7 @@ def draft_jobs(
     drafts: list[JobDraft] = []
     for slot, candidates in per_integration.items():
         receiver_name, spec = slot[0], specs[slot]
-        batches = [[c] for c in candidates] if spec.config.per_alert_jobs else [candidates]
+        batches = [[c] for c in candidates] if spec.config.jobs_per_alert() else [candidates]
         for batch in batches:
             critical = any(c.alert["labels"].get("severity") == "critical" for c in batch)
             drafts.append(

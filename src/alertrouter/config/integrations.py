@@ -209,6 +209,10 @@ class IntegrationConfig(SecretFilesModel):
             return self.default_send_resolved
         return self.send_resolved
 
+    def jobs_per_alert(self) -> bool:
+        """One notification per alert (``per_alert_jobs``); a type may decide per entry."""
+        return self.per_alert_jobs
+
 
 def read_secret_files(data: Any, pairs: dict[str, str], info: ValidationInfo) -> Any:
     """Replace each ``<field>_file`` given in ``data`` by the file's content under ``<field>``.

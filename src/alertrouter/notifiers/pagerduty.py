@@ -15,8 +15,9 @@ import logging
 import re
 import time
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Literal
 from urllib.parse import urlsplit
 
 import aiohttp
@@ -98,14 +99,21 @@ class PagerDutyConfig(IntegrationConfig):
     class_: GoTemplate | None = Field(None, alias="class")
     timeout: Duration = timedelta(seconds=10)
     http_config: HTTPClientConfig = HTTPClientConfig()
+    # alertrouter's: one incident per alert (dedup_key from receiver and fingerprint), or per
+    # Alertmanager group (dedup_key = sha256 of the group key, exactly Alertmanager's).
+    incident_per: Literal["alert", "group"] = "alert"
 
     default_send_resolved: ClassVar[bool] = True
-    per_alert_jobs: ClassVar[bool] = True  # each alert is its own incident
+    per_alert_jobs: ClassVar[bool] = True  # each alert is its own incident (by default)
     global_defaults: ClassVar[dict[str, str]] = {"url": "pagerduty_url"}
     secret_files: ClassVar[dict[str, str]] = {
         "routing_key_file": "routing_key",
         "service_key_file": "service_key",
     }
+
+    def jobs_per_alert(self) -> bool:
+        """One notification per alert, unless incidents are per group."""
+        return self.incident_per == "alert"
 
     @property
     def events_v1(self) -> bool:
@@ -146,6 +154,23 @@ def dedup_key(receiver: str, fingerprint: str) -> str:
     return hashlib.sha256(f"{receiver}\x00{fingerprint}".encode()).hexdigest()
 
 
+def group_dedup_key(group_key: str) -> str:
+    """Alertmanager's PagerDuty dedup_key for a group: sha256 of its group key, in hex."""
+    return hashlib.sha256(group_key.encode()).hexdigest()
+
+
+@dataclass(frozen=True, slots=True)
+class _Incident:
+    """One event's subject: its key and state, the data its templates see, the alert whose
+    labels fill the fields the config leaves unset."""
+
+    key: str
+    firing: bool
+    seen: Notification
+    lead: Mapping[str, Any]
+    whole_group: bool
+
+
 class PagerDutyNotifier(Notifier[PagerDutyConfig]):
     """Posts one Events API v2 event per alert over the shared aiohttp session.
 
@@ -167,14 +192,14 @@ class PagerDutyNotifier(Notifier[PagerDutyConfig]):
         started = time.monotonic()
         keys: list[str] = []
         status = 0
-        for alert in notification.alerts:
+        for incident in self._incidents(notification):
             if self.config.events_v1:
-                event = self._event_v1(notification, alert)
+                event = self._event_v1(incident)
                 body = fit_v1(event, self.max_message_bytes, _dumps)
                 status = await self._post(body, event, events_v1_url(self.config.url))
                 keys.append(str(event["incident_key"]))
                 continue
-            event = self._event(notification, alert)
+            event = self._event(incident)
             status = await self._post(self._fit(event), event, self.config.url)
             keys.append(str(event["dedup_key"]))
         return Receipt(
@@ -186,43 +211,84 @@ class PagerDutyNotifier(Notifier[PagerDutyConfig]):
 
     # -- building the event ----------------------------------------------------------------
 
-    def _event_v1(self, notification: Notification, alert: Mapping[str, Any]) -> dict[str, Any]:
+    def _incidents(self, notification: Notification) -> list[_Incident]:
+        """What each event is about: every alert, or (``incident_per: group``) the group."""
+        if self.config.incident_per == "group":
+            group = notification.group
+            status = str(group.get("status") or notification.status)
+            return [
+                _Incident(
+                    key=group_dedup_key(str(group.get("groupKey") or "")),
+                    firing=status == "firing",  # the group's: a part resolving keeps it open
+                    seen=notification,
+                    lead=render.sort_alerts(notification.alerts)[0],
+                    whole_group=True,
+                )
+            ]
+        incidents = []
+        for alert in notification.alerts:
+            labels: Mapping[str, Any] = alert.get("labels") or {}
+            fingerprint = str(alert.get("fingerprint") or "") or _label_fingerprint(labels)
+            incidents.append(
+                _Incident(
+                    key=dedup_key(self.receiver, fingerprint),
+                    firing=alert.get("status") == "firing",
+                    # Templates see the one alert this event carries.
+                    seen=dataclasses.replace(notification, alerts=(alert,), digest=False),
+                    lead=alert,
+                    whole_group=False,
+                )
+            )
+        return incidents
+
+    def _summary(self, incident: _Incident, fields: FieldRenderer) -> str:
+        summary = fields.text("description", self.config.description).strip()
+        if summary:
+            return summary
+        if incident.whole_group:
+            return render.notification_title(incident.seen)
+        return render.alert_summary(incident.lead)
+
+    def _details(self, incident: _Incident, fields: FieldRenderer) -> dict[str, Any]:
+        lead = incident.lead
+        details: dict[str, Any] = {
+            "labels": dict(lead.get("labels") or {}),
+            "annotations": dict(lead.get("annotations") or {}),
+        }
+        if incident.whole_group:
+            details["num_firing"] = len(incident.seen.firing)
+            details["num_resolved"] = len(incident.seen.resolved)
+        details.update(fields.texts("details", self.config.details))
+        return details
+
+    def _event_v1(self, incident: _Incident) -> dict[str, Any]:
         config = self.config
         assert config.service_key is not None  # events_v1 guarantees it
-        labels: Mapping[str, Any] = alert.get("labels") or {}
-        annotations: Mapping[str, Any] = alert.get("annotations") or {}
-        fingerprint = str(alert.get("fingerprint") or "") or _label_fingerprint(labels)
-        single = dataclasses.replace(notification, alerts=(alert,), digest=False)
-        fields = FieldRenderer(self, single)
-        details: dict[str, Any] = {"labels": dict(labels), "annotations": dict(annotations)}
-        details.update(fields.texts("details", config.details))
+        fields = FieldRenderer(self, incident.seen)
         return v1_event(
             service_key=config.service_key.get_secret_value(),
-            incident_key=dedup_key(self.receiver, fingerprint),
-            firing=alert.get("status") == "firing",
-            description=fields.text("description", config.description).strip()
-            or render.alert_summary(alert),
-            details=details,
+            incident_key=incident.key,
+            firing=incident.firing,
+            description=self._summary(incident, fields),
+            details=self._details(incident, fields),
             client=fields.text("client", config.client),
             client_url=fields.text("client_url", config.client_url)
-            or str(notification.group.get("externalURL") or ""),
+            or str(incident.seen.group.get("externalURL") or ""),
         )
 
-    def _event(self, notification: Notification, alert: Mapping[str, Any]) -> dict[str, Any]:
+    def _event(self, incident: _Incident) -> dict[str, Any]:
         config = self.config
         assert config.routing_key is not None  # the config validator guarantees it
+        alert = incident.lead
         labels: Mapping[str, Any] = alert.get("labels") or {}
-        fingerprint = str(alert.get("fingerprint") or "") or _label_fingerprint(labels)
-        firing = alert.get("status") == "firing"
+        firing = incident.firing
         event: dict[str, Any] = {
             "routing_key": config.routing_key.get_secret_value(),
             "event_action": "trigger" if firing else "resolve",
-            "dedup_key": dedup_key(self.receiver, fingerprint),
+            "dedup_key": incident.key,
         }
-        # Templates see the one alert this event carries (Alertmanager's data for it).
-        single = dataclasses.replace(notification, alerts=(alert,), digest=False)
-        fields = FieldRenderer(self, single)
-        external_url = str(notification.group.get("externalURL") or "")
+        fields = FieldRenderer(self, incident.seen)
+        external_url = str(incident.seen.group.get("externalURL") or "")
         client = fields.text("client", config.client)
         if client:
             event["client"] = client
@@ -231,7 +297,7 @@ class PagerDutyNotifier(Notifier[PagerDutyConfig]):
             event["client_url"] = client_url
         if not firing:
             return event  # PagerDuty needs only the key to resolve
-        event["payload"] = self._payload(alert, labels, external_url, fields)
+        event["payload"] = self._payload(incident, labels, external_url, fields)
         links = self._links(alert, fields)
         if links:
             event["links"] = links
@@ -264,16 +330,15 @@ class PagerDutyNotifier(Notifier[PagerDutyConfig]):
 
     def _payload(
         self,
-        alert: Mapping[str, Any],
+        incident: _Incident,
         labels: Mapping[str, Any],
         external_url: str,
         fields: FieldRenderer,
     ) -> dict[str, Any]:
         config = self.config
-        annotations: Mapping[str, Any] = alert.get("annotations") or {}
-        summary = fields.text("description", config.description).strip()
+        alert = incident.lead
         payload: dict[str, Any] = {
-            "summary": render.truncate(summary or render.alert_summary(alert), MAX_SUMMARY),
+            "summary": render.truncate(self._summary(incident, fields), MAX_SUMMARY),
             "source": fields.text("source", config.source)
             or str(labels.get("instance") or "")
             or urlsplit(external_url).hostname
@@ -291,9 +356,7 @@ class PagerDutyNotifier(Notifier[PagerDutyConfig]):
             value = fields.text(field, configured) or str(labels.get(field) or "")
             if value:
                 payload[field] = value
-        details: dict[str, Any] = {"labels": dict(labels), "annotations": dict(annotations)}
-        details.update(fields.texts("details", config.details))
-        payload["custom_details"] = details
+        payload["custom_details"] = self._details(incident, fields)
         return payload
 
     def _links(self, alert: Mapping[str, Any], fields: FieldRenderer) -> list[dict[str, str]]:
