@@ -1,5 +1,6 @@
 """End to end: the real Alertmanager posts to a real ``alertrouter serve``, which creates and
-closes the Opsgenie alert and sends Telegram both messages, on the loopback fakes."""
+closes the Opsgenie alert and sends Telegram, Teams (both kinds) and Discord the firing and the
+resolved message, on the loopback fakes."""
 
 from __future__ import annotations
 
@@ -17,6 +18,9 @@ from pathlib import Path
 import httpx
 import pytest
 
+from fakes.discord import FakeDiscord
+from fakes.msteams import FakeTeamsConnector
+from fakes.msteamsv2 import FakeTeamsWorkflow
 from fakes.opsgenie import FakeOpsgenie
 from fakes.telegram import FakeTelegram
 from processes import free_port
@@ -48,6 +52,12 @@ receivers:
       - bot_token: {telegram_token}
         chat_id: {chat}
         api_url: {telegram_url}
+    msteams_configs:
+      - webhook_url: {teams_url}
+    msteamsv2_configs:
+      - webhook_url: {workflow_url}
+    discord_configs:
+      - webhook_url: {discord_url}
 """
 
 ALERTMANAGER_CONFIG = """\
@@ -105,19 +115,26 @@ async def process(
             await started.wait()
 
 
-async def test_firing_then_resolved_reach_opsgenie_and_telegram(tmp_path: Path) -> None:
+async def test_firing_then_resolved_reach_opsgenie_telegram_teams_and_discord(
+    tmp_path: Path,
+) -> None:
     """Alertmanager's firing group creates the Opsgenie alert under Alertmanager's own alias and
-    a Telegram message; its resolve closes that alias and sends a second message."""
+    a message at Telegram, Teams (connector and Workflows) and Discord; its resolve closes that
+    alias and sends each of the others a resolved message."""
     assert ALERTMANAGER is not None
     async with (
         FakeOpsgenie(api_key=OPSGENIE_KEY) as og,
         FakeTelegram(token=TELEGRAM_TOKEN, chats={CHAT}) as tg,
+        FakeTeamsConnector() as teams,
+        FakeTeamsWorkflow() as workflow,
+        FakeDiscord() as discord,
     ):
         routing = tmp_path / "alertrouter.yml"
         routing.write_text(
             ROUTING.format(
                 opsgenie_key=OPSGENIE_KEY, opsgenie_url=og.api_url, telegram_token=TELEGRAM_TOKEN,
-                chat=CHAT, telegram_url=tg.url,
+                chat=CHAT, telegram_url=tg.url, teams_url=teams.webhook_url(),
+                workflow_url=workflow.webhook_url(), discord_url=discord.webhook_url(),
             )
         )  # fmt: skip
         port, am_port = free_port(), free_port()
@@ -153,6 +170,12 @@ async def test_firing_then_resolved_reach_opsgenie_and_telegram(tmp_path: Path) 
             alias = hashlib.sha256(b'{}:{alertname="E2EDiskFull"}').hexdigest()
             await eventually("the Opsgenie create", lambda: alias in og.alerts, logs)
             await eventually("the Telegram message", lambda: len(tg.messages) == 1, logs)
+            await eventually("the Teams card", lambda: len(teams.cards) == 1, logs)
+            await eventually("the Workflows card", lambda: len(workflow.messages) == 1, logs)
+            await eventually("the Discord message", lambda: len(discord.messages) == 1, logs)
+            assert teams.cards[0]["title"].startswith("[FIRING:1] E2EDiskFull")
+            assert teams.cards[0]["themeColor"] == "8C1A1A"
+            assert discord.messages[0]["embeds"][0]["title"].startswith("[FIRING:1] E2EDiskFull")
             assert og.alerts[alias]["status"] == "open"
             assert og.alerts[alias]["body"]["priority"] == "P1"
             assert tg.messages[0]["text"].startswith("Alerts Firing:")  # telegram.default.message
@@ -166,3 +189,13 @@ async def test_firing_then_resolved_reach_opsgenie_and_telegram(tmp_path: Path) 
             await eventually("the resolved Telegram message", lambda: len(tg.messages) == 2, logs)
             assert [action for action, _ in og.actions] == ["create", "close"]
             assert tg.messages[1]["text"].startswith("Alerts Resolved:")
+            await eventually("the resolved Teams card", lambda: len(teams.cards) == 2, logs)
+            await eventually(
+                "the resolved Workflows card", lambda: len(workflow.messages) == 2, logs
+            )
+            await eventually(
+                "the resolved Discord message", lambda: len(discord.messages) == 2, logs
+            )
+            assert teams.cards[1]["title"].startswith("[RESOLVED] E2EDiskFull")
+            assert teams.cards[1]["themeColor"] == "2DC72D"
+            assert discord.messages[1]["embeds"][0]["title"].startswith("[RESOLVED] E2EDiskFull")
