@@ -7,19 +7,34 @@ show a template that does work (the title) and the email body through html/templ
 timed with ``time.perf_counter`` over a fixed count, 5 times; median, min and max renders/s are
 reported. The text is parsed once (``execute_text_string`` caches it), as in the service.
 
+A second table is the share of a Slack delivery's CPU that rendering takes: the Slack notifier
+sends the same 20-alert group (title and text Go templates, the text listing every alert) to a
+loopback server that answers like Slack's incoming webhook, under ``cProfile``; the share is the
+time inside ``FieldRenderer`` (template data built once per notification, then each field
+rendered) over the time inside ``SlackNotifier.send`` (message building, JSON, the HTTP round
+trip on loopback).
+
 Run it with ``.venv/bin/python bench/bench_templates.py`` (``--quick`` does a tenth of the work).
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
+import cProfile
 import platform
+import pstats
 import random
 import statistics
 import sys
 import time
 from typing import Any
 
+import aiohttp
+from aiohttp import web
+
+from alertrouter.notifiers.base import Notification
+from alertrouter.notifiers.slack import SlackConfig, SlackNotifier
 from alertrouter.templates import from_globs
 from alertrouter.templates.data import data_from_webhook
 from machine import command_line, cpu_model, load_average
@@ -102,7 +117,72 @@ def main() -> None:
             f"| {kind} | `{shown}` | {median:,.0f} | {min(rates):,.0f} | {max(rates):,.0f} "
             f"| {1e6 / median:,.1f} |"
         )
+    print()
+    share(max(20, int(400 * scale)))
     sys.stdout.flush()
+
+
+SLACK_TITLE = '{{ template "slack.default.title" . }}'
+SLACK_TEXT = (
+    "{{ range .Alerts }}*{{ .Labels.alertname }}* {{ .Labels.instance }} "
+    '({{ .Status }}, since {{ .StartsAt.Format "15:04" }}): {{ .Annotations.summary }}\n{{ end }}'
+)
+
+
+async def _deliveries(count: int) -> tuple[float, float]:
+    """Seconds inside SlackNotifier.send and inside FieldRenderer, over ``count`` sends."""
+    app = web.Application()
+
+    async def hook(request: web.Request) -> web.Response:
+        await request.read()
+        return web.Response(text="ok")
+
+    app.router.add_post("/services/T/B/X", hook)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    payload = group_payload(20)
+    alerts = tuple(payload.pop("alerts"))
+    notification = Notification("slack-warnings", "slack[0]", alerts, payload)
+    config = SlackConfig.model_validate(
+        {
+            "api_url": f"http://127.0.0.1:{port}/services/T/B/X",
+            "title": SLACK_TITLE,
+            "text": SLACK_TEXT,
+        }
+    )
+    profile = cProfile.Profile()
+    async with aiohttp.ClientSession() as session:
+        notifier = SlackNotifier(config, session, receiver="slack-warnings", integration="slack[0]")
+        await notifier.send(notification)  # warm: parse and cache the templates, connect
+        profile.enable()
+        for _ in range(count):
+            await notifier.send(notification)
+        profile.disable()
+        await notifier.close()
+    await runner.cleanup()
+    stats = pstats.Stats(profile)
+    send = rendering = 0.0
+    for (file, _, name), (_, _, _, cumulative, _) in stats.stats.items():  # type: ignore[attr-defined]
+        if name == "send" and file.endswith("notifiers/slack.py"):
+            send += cumulative
+        if name == "_render" and file.endswith("notifiers/templating.py"):
+            rendering += cumulative
+    return send, rendering
+
+
+def share(count: int) -> None:
+    """Print the share of a Slack delivery's CPU spent rendering its templated fields."""
+    send, rendering = asyncio.run(_deliveries(count))
+    print("## Rendering's share of a Slack delivery (20 alerts, title and text templated)\n")
+    print("| deliveries | send (ms each) | rendering (ms each) | rendering share |")
+    print("|---:|---:|---:|---:|")
+    print(
+        f"| {count} | {1e3 * send / count:.2f} | {1e3 * rendering / count:.2f} "
+        f"| {100 * rendering / send:.0f}% |"
+    )
 
 
 if __name__ == "__main__":
