@@ -33,6 +33,8 @@ MONITORING = REPO / "monitoring"
 PROMETHEUS_CONFIG = MONITORING / "prometheus" / "prometheus.yml"
 RULES = MONITORING / "prometheus" / "rules" / "alertrouter.yml"
 RULE_TESTS = MONITORING / "prometheus" / "rules" / "alertrouter_test.yml"
+MIXIN_RULES = MONITORING / "prometheus" / "mixin" / "alertmanager-mixin.yml"
+MIXIN_TESTS = MONITORING / "prometheus" / "mixin" / "alertmanager-mixin_test.yml"
 ALERTMANAGER_CONFIG = MONITORING / "alertmanager" / "config.yml"
 DATASOURCES = MONITORING / "grafana" / "provisioning" / "datasources" / "prometheus.yml"
 DASHBOARD_PROVIDERS = MONITORING / "grafana" / "provisioning" / "dashboards" / "dashboards.yml"
@@ -112,6 +114,8 @@ def exported_sample_names() -> set[str]:
 def metric_names(expr: str) -> set[str]:
     """The metric names a PromQL expression selects (functions, labels and keywords left out)."""
     text = re.sub(r'"(?:[^"\\]|\\.)*"', '""', expr)  # strings first: they may hold anything
+    text = re.sub(r"`[^`]*`", '""', text)  # raw strings
+    text = re.sub(r"#[^\n]*", " ", text)  # comments
     text = re.sub(r"\{[^}]*\}", " ", text)  # label matchers
     text = re.sub(r"\[[^\]]*\]", " ", text)  # range and subquery durations
     text = re.sub(
@@ -246,6 +250,28 @@ def test_rules_name_only_exported_metrics() -> None:
         used = metric_names(rule["expr"])
         assert used, rule["alert"]
         assert used <= known, f"{rule['alert']}: {sorted(used - known)}"
+
+
+def test_alertmanager_mixin_notification_alerts_work_on_our_series() -> None:
+    """The mixin-derived rules are valid and their promtool cases pass on alertrouter's series."""
+    promtool = tool("promtool")
+    checked = run(promtool, "check", "rules", str(MIXIN_RULES))
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    tested = run(promtool, "test", "rules", str(MIXIN_TESTS))
+    assert tested.returncode == 0, tested.stdout + tested.stderr
+
+
+def test_alertmanager_mixin_rules_select_our_job_and_exported_metrics() -> None:
+    """Each mixin-derived rule selects job="alertrouter" and only series alertrouter exports."""
+    rules = [r for g in load_yaml(MIXIN_RULES)["groups"] for r in g["rules"]]
+    assert {r["alert"] for r in rules} >= {
+        "AlertmanagerFailedToSendAlerts",
+        "AlertmanagerClusterFailedToSendAlerts",
+    }
+    exported = exported_sample_names()
+    for rule in rules:
+        assert 'job="alertrouter"' in rule["expr"], rule["alert"]
+        assert metric_names(rule["expr"]) <= exported, rule["alert"]
 
 
 # -- Alertmanager ---------------------------------------------------------------------------------
