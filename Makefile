@@ -11,7 +11,7 @@ UV_PIP := $(UV) pip install --quiet --python $(BIN)/python --no-deps
 UV_INSTALL := $(UV_PIP) --require-hashes
 UV_COMPILE := $(UV) pip compile --quiet --universal --python-version 3.11 --generate-hashes --upgrade
 
-.PHONY: install install-dev run lint typecheck test routes-test bench lock freeze clean
+.PHONY: install install-dev run lint typecheck test routes-test bench lock freeze clean prometheusrule
 
 $(UV): requirements/tools.txt
 	$(PYTHON) -m venv $(VENV)
@@ -55,6 +55,14 @@ routes-test: install
 # Coverage of the in-process suite (servers started as subprocesses are not traced).
 test: lint typecheck routes-test
 	$(BIN)/pytest --cov --cov-report=term-missing:skip-covered
+
+# The PrometheusRule carries the rules file's groups: its header up to spec:, then the groups
+# indented under it (comments kept). tests/test_kubernetes_operator.py checks they agree.
+PROMETHEUSRULE := deploy/kubernetes/prometheus-operator/prometheusrule.yaml
+prometheusrule:
+	{ sed '/^spec:/q' $(PROMETHEUSRULE); \
+	  sed -n '/^groups:/,$$p' monitoring/prometheus/rules/alertrouter.yml | sed 's/^./  &/'; \
+	} > $(PROMETHEUSRULE).new && mv $(PROMETHEUSRULE).new $(PROMETHEUSRULE)
 
 # What is installed, for CI's log: it must equal the lock.
 freeze: install-dev

@@ -33,6 +33,8 @@ MONITORING = REPO / "monitoring"
 PROMETHEUS_CONFIG = MONITORING / "prometheus" / "prometheus.yml"
 RULES = MONITORING / "prometheus" / "rules" / "alertrouter.yml"
 RULE_TESTS = MONITORING / "prometheus" / "rules" / "alertrouter_test.yml"
+MIXIN_RULES = MONITORING / "prometheus" / "mixin" / "alertmanager-mixin.yml"
+MIXIN_TESTS = MONITORING / "prometheus" / "mixin" / "alertmanager-mixin_test.yml"
 ALERTMANAGER_CONFIG = MONITORING / "alertmanager" / "config.yml"
 DATASOURCES = MONITORING / "grafana" / "provisioning" / "datasources" / "prometheus.yml"
 DASHBOARD_PROVIDERS = MONITORING / "grafana" / "provisioning" / "dashboards" / "dashboards.yml"
@@ -112,6 +114,8 @@ def exported_sample_names() -> set[str]:
 def metric_names(expr: str) -> set[str]:
     """The metric names a PromQL expression selects (functions, labels and keywords left out)."""
     text = re.sub(r'"(?:[^"\\]|\\.)*"', '""', expr)  # strings first: they may hold anything
+    text = re.sub(r"`[^`]*`", '""', text)  # raw strings
+    text = re.sub(r"#[^\n]*", " ", text)  # comments
     text = re.sub(r"\{[^}]*\}", " ", text)  # label matchers
     text = re.sub(r"\[[^\]]*\]", " ", text)  # range and subquery durations
     text = re.sub(
@@ -126,14 +130,15 @@ def metric_names(expr: str) -> set[str]:
     return names
 
 
-def substitute_variables(expr: str) -> str:
-    """A dashboard query with Grafana's variables replaced by VARIABLE_VALUES."""
+def substitute_variables(expr: str, values: dict[str, str] | None = None) -> str:
+    """A dashboard query with Grafana's variables replaced by ``values`` (VARIABLE_VALUES)."""
+    values = VARIABLE_VALUES if values is None else values
 
     def value(found: re.Match[str]) -> str:
         name = found.group(1) or found.group(2)
-        if name not in VARIABLE_VALUES:
+        if name not in values:
             raise AssertionError(f"no value for dashboard variable ${name} in: {expr}")
-        return VARIABLE_VALUES[name]
+        return values[name]
 
     return re.sub(r"\$\{(\w+)(?::\w+)?\}|\$(\w+)", value, expr)
 
@@ -156,6 +161,13 @@ def dashboard_queries(dashboard: dict[str, Any]) -> Iterator[tuple[str, str]]:
     for panel in dashboard_panels(dashboard):
         for target in panel.get("targets", []):
             yield panel["title"], target["expr"]
+
+
+def annotation_queries(dashboard: dict[str, Any]) -> Iterator[tuple[str, str]]:
+    """(annotation name, PromQL) for every Prometheus annotation (reloads, restarts)."""
+    for annotation in dashboard["annotations"]["list"]:
+        if "expr" in annotation:
+            yield annotation["name"], annotation["expr"]
 
 
 def alerting_rules() -> list[dict[str, Any]]:
@@ -248,6 +260,28 @@ def test_rules_name_only_exported_metrics() -> None:
         assert used <= known, f"{rule['alert']}: {sorted(used - known)}"
 
 
+def test_alertmanager_mixin_notification_alerts_work_on_our_series() -> None:
+    """The mixin-derived rules are valid and their promtool cases pass on alertrouter's series."""
+    promtool = tool("promtool")
+    checked = run(promtool, "check", "rules", str(MIXIN_RULES))
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    tested = run(promtool, "test", "rules", str(MIXIN_TESTS))
+    assert tested.returncode == 0, tested.stdout + tested.stderr
+
+
+def test_alertmanager_mixin_rules_select_our_job_and_exported_metrics() -> None:
+    """Each mixin-derived rule selects job="alertrouter" and only series alertrouter exports."""
+    rules = [r for g in load_yaml(MIXIN_RULES)["groups"] for r in g["rules"]]
+    assert {r["alert"] for r in rules} >= {
+        "AlertmanagerFailedToSendAlerts",
+        "AlertmanagerClusterFailedToSendAlerts",
+    }
+    exported = exported_sample_names()
+    for rule in rules:
+        assert 'job="alertrouter"' in rule["expr"], rule["alert"]
+        assert metric_names(rule["expr"]) <= exported, rule["alert"]
+
+
 # -- Alertmanager ---------------------------------------------------------------------------------
 
 
@@ -312,10 +346,11 @@ def test_dashboard_json_is_stably_formatted() -> None:
 
 
 def test_dashboard_queries_name_only_exported_metrics() -> None:
-    """Every panel and variable query selects only series that alertrouter exports."""
+    """Every panel, annotation and variable query selects only series alertrouter exports (and
+    Prometheus' ``up``)."""
     dashboard = load_dashboard()
-    exported = exported_sample_names()
-    queries = list(dashboard_queries(dashboard))
+    exported = exported_sample_names() | {"up"}
+    queries = [*dashboard_queries(dashboard), *annotation_queries(dashboard)]
     assert queries
     for variable in dashboard["templating"]["list"]:
         if variable["type"] == "query":
@@ -326,6 +361,40 @@ def test_dashboard_queries_name_only_exported_metrics() -> None:
         used = metric_names(substitute_variables(expr))
         assert used, f"{title}: no metric in {expr}"
         assert used <= exported, f"{title}: not exported: {sorted(used - exported)}"
+
+
+def family_labels() -> dict[str, set[str]]:
+    """The label names of each series alertrouter exposes once a receiver is configured."""
+    metrics = Metrics()
+    metrics.initialise([("r", "slack")])
+    labels: dict[str, set[str]] = {}
+    for family in text_string_to_metric_families(generate_latest(metrics.registry).decode()):
+        for sample in family.samples:
+            labels.setdefault(sample.name, set()).update(set(sample.labels) - {"le"})
+    return labels
+
+
+def test_every_dashboard_query_honours_the_variables_its_series_carry() -> None:
+    """Each selector filters on $job, and on $receiver / $integration where its series has them."""
+    labels = family_labels()
+    dashboard = load_dashboard()
+    for title, expr in [*dashboard_queries(dashboard), *annotation_queries(dashboard)]:
+        selectors = re.findall(r"([a-z_:]+)\{([^}]*)\}", expr)
+        assert {name for name, _ in selectors} == metric_names(substitute_variables(expr)), title
+        for name, matchers in selectors:
+            assert 'job=~"$job"' in matchers, (title, name)
+            for variable in ("receiver", "integration"):
+                if variable in labels.get(name, set()):
+                    assert f'{variable}=~"${variable}"' in matchers, (title, name, variable)
+
+
+def test_dashboard_ratios_divide_like_by_like() -> None:
+    """Both sides of a panel's division select with the same matchers (the same filters)."""
+    for title, expr in dashboard_queries(load_dashboard()):
+        if " / " not in expr:
+            continue
+        numerator, denominator = expr.split(" / ")
+        assert re.findall(r"\{[^}]*\}", numerator) == re.findall(r"\{[^}]*\}", denominator), title
 
 
 def test_dashboard_shows_every_alertrouter_metric() -> None:

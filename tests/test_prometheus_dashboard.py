@@ -3,7 +3,8 @@
 One stack per module: fake Slack and PagerDuty and alertrouter (in-process, delivery workers on,
 SQLite state) run on an event loop in a background thread; Prometheus (Debian's binary) scrapes
 alertrouter every second. Captured Alertmanager webhooks go in while the fakes answer one 400
-(a dead letter) and one 500 (retried, then delivered), so every panel has real traffic to show.
+(a dead letter) and one 500 (retried, then delivered), and the routing file is reloaded once, so
+every panel, for each receiver, has real traffic to show.
 """
 
 from __future__ import annotations
@@ -34,7 +35,13 @@ from fakes.http import ScriptedAnswer
 from fakes.pagerduty import FakePagerDuty
 from fakes.slack import FakeSlack
 from processes import free_port, stop_process
-from test_monitoring import dashboard_queries, load_dashboard, substitute_variables
+from test_monitoring import (
+    VARIABLE_VALUES,
+    annotation_queries,
+    dashboard_queries,
+    load_dashboard,
+    substitute_variables,
+)
 
 PROMETHEUS = shutil.which("prometheus") or shutil.which("prometheus", path="/usr/bin")
 PROMTOOL = shutil.which("promtool") or shutil.which("promtool", path="/usr/bin")
@@ -73,13 +80,33 @@ receivers:
         retry: {{initial: 100ms, max_interval: 200ms}}
 """
 
-# The panels that must show the traffic (non-empty results), by title.
+# Panels whose values the tests check, by title.
 DELIVERED = "Notifications delivered by receiver"
-FAILED = "Failed attempts by receiver and reason"
+FAILED = "Failed notifications by receiver and reason"
 LATENCY = "Delivery latency (queued to delivered)"
+RATIO = "Failure ratio by integration"
 QUEUE = "Queue depth by integration"
-OLDEST = "Oldest waiting notification by integration"
 DEAD = "Dead letters by integration"
+
+# The traffic, by hand: firing_critical and firing_infra are critical (one PagerDuty job per
+# alert), firing_warning and grouped_firing go to Slack (one message per webhook group). The
+# first PagerDuty event is answered 400 (dead-lettered: a failed notification); the second
+# PagerDuty event's first 500 and Slack's first 500 are retried and delivered (failed requests,
+# not failed notifications). So PagerDuty's failure ratio is 1/2, though 2 of its 3 requests
+# failed.
+ATTEMPTED = {"pagerduty-critical": 2, "slack-warnings": 2}
+FAILED_NOTIFICATIONS = {"pagerduty-critical": 1, "slack-warnings": 0}
+INTEGRATION = {"pagerduty-critical": "pagerduty", "slack-warnings": "slack"}
+RECEIVERS = (".*", "pagerduty-critical", "slack-warnings")  # $receiver: All, then each one
+
+# Windows longer than the module's life: every rate() and increase() covers all the traffic, and
+# since every series starts at 0 in the first scrape, a ratio of rates is the ratio of counts.
+LIVE_VALUES = {**VARIABLE_VALUES, "__rate_interval": "1h", "__interval": "1h", "__range": "1h"}
+
+
+def live_values(receiver: str) -> dict[str, str]:
+    """The variables with $receiver set (``.*`` is Grafana's All)."""
+    return {**LIVE_VALUES, "receiver": receiver}
 
 
 @dataclass
@@ -208,6 +235,12 @@ class Stack:
                 answer = json.load(exc)
         return answer
 
+    def reload(self) -> None:
+        """POST /-/reload: the routing file is read again (a reload annotation to show)."""
+        request = urllib.request.Request(f"{self.alertrouter_url}/-/reload", method="POST")
+        with urllib.request.urlopen(request, timeout=10) as response:
+            assert response.status == 200
+
     def post_fixture(self, name: str) -> dict[str, Any]:
         """POST a captured Alertmanager webhook body to alertrouter, as Alertmanager does."""
         request = urllib.request.Request(
@@ -260,7 +293,8 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         assert live.slack is not None
         assert live.pagerduty is not None
         live.pagerduty.fail_next(
-            ScriptedAnswer(400, json.dumps({"status": "invalid event", "errors": ["scripted"]}))
+            ScriptedAnswer(400, json.dumps({"status": "invalid event", "errors": ["scripted"]})),
+            ScriptedAnswer(500, "scripted outage"),
         )
         live.slack.fail_next(FakeSlack.webhook_error(500, "internal_error"))
         for name in ("firing_critical", "firing_infra", "firing_warning", "grouped_firing"):
@@ -271,13 +305,32 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
             return status["queue_depth"] == 0 and status["dead_letters"] == 1
 
         def scraped() -> bool:
-            delivered = live.query('sum(alertrouter_notifications_total{job="alertrouter"})')
+            attempted = live.query('sum(alertrouter_notifications_total{job="alertrouter"})')
+            delivered = live.query(
+                'sum(alertrouter_notifications_delivered_total{job="alertrouter"})'
+            )
             dead = live.query('sum(alertrouter_dead_letters{job="alertrouter"})')
-            return _values(delivered) == [3.0] and _values(dead) == [1.0]
+            reloaded = live.query(
+                "changes(alertrouter_config_last_reload_success_timestamp_seconds[1h]) > 0"
+            )
+            # Two samples of the series the reload created last: every series born of the
+            # traffic then has the two samples rate() needs.
+            sampled = live.query(
+                'count_over_time(http_request_duration_seconds_count{endpoint="/-/reload"}[1h])'
+                " >= 2"
+            )
+            return (
+                _values(attempted) == [float(sum(ATTEMPTED.values()))]
+                and _values(delivered) == [3.0]
+                and _values(dead) == [1.0]
+                and bool(_values(reloaded))
+                and bool(_values(sampled))
+            )
 
         # 4 jobs, 3 delivered: PagerDuty answers the first with 400 (a dead letter), Slack
         # answers the first with 500 (retried, then delivered).
         live.wait_for("every job to be delivered or dead-lettered", settled)
+        live.reload()
         live.wait_for("Prometheus to scrape the outcome", scraped)
         yield live
     finally:
@@ -285,22 +338,51 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         live.stop_alertrouter()
 
 
-def test_every_dashboard_query_parses_and_evaluates(stack: Stack) -> None:
-    """Prometheus accepts every panel's PromQL (variables substituted) and evaluates it."""
-    results = {}
+@pytest.mark.parametrize("receiver", RECEIVERS)
+def test_every_dashboard_query_returns_data_for_each_receiver(stack: Stack, receiver: str) -> None:
+    """Every panel query evaluates to data with $receiver All and set to each receiver, and
+    a filtered panel shows only that receiver."""
     for title, expr in dashboard_queries(load_dashboard()):
-        answer = stack.query(substitute_variables(expr))
+        answer = stack.query(substitute_variables(expr, live_values(receiver)))
         assert answer["status"] == "success", f"{title}: {answer.get('error')}\n{expr}"
-        results.setdefault(title, []).extend(answer["data"]["result"])
-    for title in (DELIVERED, FAILED, LATENCY, QUEUE, OLDEST, DEAD):
-        assert results[title], f"{title}: no data"
+        result = answer["data"]["result"]
+        assert result, f"{title} ($receiver={receiver}): no data\n{expr}"
+        shown = {item["metric"]["receiver"] for item in result if "receiver" in item["metric"]}
+        if receiver != ".*":
+            assert shown <= {receiver}, title
+
+
+def test_annotation_queries_evaluate_and_show_the_reload(stack: Stack) -> None:
+    """Every annotation query evaluates; the reload annotation finds the reload."""
+    found = {}
+    for name, expr in annotation_queries(load_dashboard()):
+        answer = stack.query(substitute_variables(expr, LIVE_VALUES))
+        assert answer["status"] == "success", f"{name}: {answer.get('error')}\n{expr}"
+        found[name] = answer["data"]["result"]
+    assert found["Config reloaded"], "the reload is not shown"
+    assert found["Restarts"] == []
+
+
+@pytest.mark.parametrize("receiver", RECEIVERS)
+def test_failure_ratio_is_failed_over_attempted_notifications(stack: Stack, receiver: str) -> None:
+    """The failure ratio panel equals failed / attempted notifications, counted by hand, for
+    All and for each receiver."""
+    chosen = [r for r in ATTEMPTED if receiver in (".*", r)]
+    expected = {
+        INTEGRATION[r]: FAILED_NOTIFICATIONS[r] / ATTEMPTED[r] for r in chosen
+    }  # one receiver per integration here, so per integration is per receiver
+    ((_, expr),) = [(t, e) for t, e in dashboard_queries(load_dashboard()) if t == RATIO]
+    answer = stack.query(substitute_variables(expr, live_values(receiver)))
+    shown = {item["metric"]["integration"]: float(item["value"][1])
+             for item in answer["data"]["result"]}  # fmt: skip
+    assert shown == pytest.approx(expected)
 
 
 def test_delivery_panels_show_the_traffic(stack: Stack) -> None:
-    """The sent, failed, latency and dead-letter panels show what the fakes answered."""
+    """The delivered, failed, latency, queue and dead-letter panels show what the fakes answered."""
     queries: dict[str, list[str]] = {}
     for title, expr in dashboard_queries(load_dashboard()):
-        queries.setdefault(title, []).append(substitute_variables(expr))
+        queries.setdefault(title, []).append(substitute_variables(expr, LIVE_VALUES))
 
     def series(title: str) -> list[tuple[dict[str, str], float]]:
         found = []
@@ -313,12 +395,26 @@ def test_delivery_panels_show_the_traffic(stack: Stack) -> None:
     assert delivered["pagerduty-critical"] > 0
     assert delivered["slack-warnings"] > 0
     failed = {(m["integration"], m["reason"]): v for m, v in series(FAILED) if v > 0}
-    assert set(failed) == {("pagerduty", "clientError"), ("slack", "serverError")}
+    assert set(failed) == {("pagerduty", "clientError")}
     latencies = [v for _, v in series(LATENCY)]
     assert any(math.isfinite(v) and v > 0 for v in latencies), latencies
     dead = {m["integration"]: v for m, v in series(DEAD)}
     assert dead == {"pagerduty": 1.0, "slack": 0.0}
     assert {v for _, v in series(QUEUE)} == {0.0}
+
+    # Requests: each of the 4 notifications once, plus two retries; three failed.
+    def by_integration(expr: str) -> dict[str, float]:
+        answer = stack.query(f"sum by (integration) ({expr})")
+        return {i["metric"]["integration"]: float(i["value"][1]) for i in answer["data"]["result"]}
+
+    assert by_integration("alertrouter_notification_requests_total") == {
+        "pagerduty": 3.0,
+        "slack": 3.0,
+    }
+    assert by_integration("alertrouter_notification_requests_failed_total") == {
+        "pagerduty": 2.0,
+        "slack": 1.0,
+    }
 
 
 def test_live_exposition_passes_promtool_check_metrics(stack: Stack) -> None:

@@ -1,9 +1,15 @@
 """Prometheus metrics (design.md §8) on a per-app registry. Labels are bounded: receiver and
 integration names from the config, fixed reasons and codes; never an alert label.
+
+The names Alertmanager also exports (``notifications_total``, ``notifications_failed_total``,
+``notification_requests_total``, ``notification_requests_failed_total``,
+``notification_latency_seconds``) mean what Alertmanager's mean (notify/notify.go, RetryStage),
+so its mixin's alerts work on ours with the ``alertrouter_`` prefix and our job selector.
 """
 
 from __future__ import annotations
 
+import platform
 from collections.abc import Iterable
 
 from prometheus_client import (
@@ -11,12 +17,24 @@ from prometheus_client import (
     Counter,
     Gauge,
     Histogram,
+    ProcessCollector,
     disable_created_metrics,
 )
 
+from alertrouter import __version__
 from alertrouter.errors import FAILURE_REASONS
 
-__all__ = ["HTTP_PROTOCOL_ERROR_KINDS", "SUPPRESSION_REASONS", "Metrics"]
+__all__ = [
+    "DRY_RUN_INTEGRATION",
+    "HTTP_PROTOCOL_ERROR_KINDS",
+    "SUPPRESSION_REASONS",
+    "Metrics",
+    "integration_label",
+]
+
+# A dry run delivers every integration through the log notifier, and its series say so: a
+# dashboard must never show PagerDuty requests that were never made. One more label value.
+DRY_RUN_INTEGRATION = "log"
 
 SUPPRESSION_REASONS = (
     "repeat_interval",
@@ -38,7 +56,13 @@ HTTP_PROTOCOL_ERROR_KINDS = (
     "client_disconnected",
     "malformed",
 )
+_REQUEST_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 15, 20, 30)
 _LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 3600)
+
+
+def integration_label(type_name: str, *, dry_run: bool) -> str:
+    """The ``integration`` label of an integration of plugin type ``type_name``."""
+    return DRY_RUN_INTEGRATION if dry_run else type_name
 
 
 class Metrics:
@@ -59,29 +83,58 @@ class Metrics:
             p + "alerts_received_total", "Alerts received in webhooks, by status.", ["status"],
             registry=r,
         )  # fmt: skip
+        # Alertmanager's meanings: a notification is counted once when first attempted, however
+        # many retries it takes, and as failed once when it finally fails (dead-lettered);
+        # requests count every call to a provider. Notifications are jobs: a digest counts
+        # each job it carries, so attempted = delivered + failed + in flight.
         self.notifications = Counter(
             p + "notifications_total",
-            "Notifications delivered.",
+            "The total number of attempted notifications.",
             ["receiver", "integration"],
             registry=r,
         )
         self.notifications_failed = Counter(
             p + "notifications_failed_total",
-            "Failed notification attempts, by Alertmanager's failure reason.",
+            "The total number of failed notifications (dead-lettered), by Alertmanager's reason.",
             ["receiver", "integration", "reason"],
             registry=r,
         )
         self.notification_requests = Counter(
             p + "notification_requests_total",
-            "Notification attempts (every request to a provider).",
+            "The total number of attempted notification requests.",
+            ["integration"],
+            registry=r,
+        )
+        self.notification_requests_failed = Counter(
+            p + "notification_requests_failed_total",
+            "The total number of failed notification requests.",
             ["integration"],
             registry=r,
         )
         self.notification_latency = Histogram(
             p + "notification_latency_seconds",
-            "Time from queued to delivered.",
+            "The latency of notification requests in seconds (each request, as Alertmanager).",
+            ["integration"],
+            buckets=_REQUEST_BUCKETS,
+            registry=r,
+        )
+        self.notifications_delivered = Counter(
+            p + "notifications_delivered_total",
+            "Notifications delivered.",
+            ["receiver", "integration"],
+            registry=r,
+        )
+        self.delivery_latency = Histogram(
+            p + "delivery_latency_seconds",
+            "Time from queued to delivered, retries and rate limits included.",
             ["integration"],
             buckets=_LATENCY_BUCKETS,
+            registry=r,
+        )
+        self.delivery_loop_errors = Counter(
+            p + "delivery_loop_errors_total",
+            "Unexpected errors of a delivery worker's loop (the worker logs and goes on).",
+            ["integration"],
             registry=r,
         )
         self.alerts_suppressed = Counter(
@@ -125,6 +178,18 @@ class Metrics:
             ["kind"],
             registry=r,
         )
+        self.ready = Gauge(
+            p + "ready",
+            "1 when accepting webhooks with a loaded config and a reachable store (at scrape).",
+            registry=r,
+        )
+        self.build_info = Gauge(
+            p + "build_info", "Always 1: the version and the Python running it.",
+            ["version", "python"], registry=r,
+        )  # fmt: skip
+        self.build_info.labels(__version__, platform.python_version()).set(1)
+        # process_cpu_seconds_total, process_resident_memory_bytes, ... (Linux /proc).
+        ProcessCollector(registry=r)
         self.http_requests = Counter(
             "http_requests_total",
             "HTTP requests served.",
@@ -160,8 +225,13 @@ class Metrics:
             self.http_protocol_errors.labels(kind)
         for receiver, integration in integrations:
             self.notifications.labels(receiver, integration)
+            self.notifications_delivered.labels(receiver, integration)
+            self.template_errors.labels(receiver, integration)
             self.notification_requests.labels(integration)
+            self.notification_requests_failed.labels(integration)
             self.notification_latency.labels(integration)
+            self.delivery_latency.labels(integration)
+            self.delivery_loop_errors.labels(integration)
             self.queue_depth.labels(integration)
             self.queue_oldest_age.labels(integration)
             self.dead_letters.labels(integration)

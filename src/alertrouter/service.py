@@ -25,7 +25,7 @@ from alertrouter.delivery.engine import DeliveryEngine
 from alertrouter.drafts import draft_jobs
 from alertrouter.errors import ConfigError
 from alertrouter.logs import get_logger, log_event
-from alertrouter.metrics import Metrics
+from alertrouter.metrics import Metrics, integration_label
 from alertrouter.payload import WebhookPayload
 from alertrouter.router.tree import Router
 from alertrouter.sentry import SecretScrubber
@@ -139,8 +139,9 @@ class Service:
         self.metrics.config_last_reload_successful.set(1 if ok else 0)
         if ok and config is not None:
             self.metrics.config_last_reload_success_timestamp.set(self.clock())
+            dry_run = self.settings.dry_run
             self.metrics.initialise(
-                (receiver.name, spec.type)
+                (receiver.name, integration_label(spec.type, dry_run=dry_run))
                 for receiver in config.receivers.values()
                 for spec in receiver.integrations
             )

@@ -13,7 +13,7 @@ from alertrouter.api.webhook import expect_within_limit, receive_alerts
 from alertrouter.constants import WEBHOOK_PATH
 from alertrouter.errors import StoreError
 from alertrouter.logs import get_logger
-from alertrouter.metrics import Metrics
+from alertrouter.metrics import Metrics, integration_label
 from alertrouter.service import SERVICE
 from alertrouter.store.base import StoreStats
 
@@ -42,24 +42,36 @@ async def serve_metrics(request: web.Request) -> web.StreamResponse:
         stats = await service.store.stats()
     except StoreError:
         stats = None  # still expose everything else; the queue gauges keep their last values
+    dry_run = service.settings.dry_run
     if stats is not None:
         kinds = {
-            spec.type
+            integration_label(spec.type, dry_run=dry_run)
             for receiver in service.runtime.config.receivers.values()
             for spec in receiver.integrations
         }
-        update_queue_gauges(service.metrics, stats, service.clock(), kinds)
+        update_queue_gauges(service.metrics, stats, service.clock(), kinds, dry_run=dry_run)
+    # What /-/ready answers, as a series: the store answered just now (stats) and we accept.
+    service.metrics.ready.set(1 if stats is not None and service.accepting else 0)
     return await make_aiohttp_handler(service.metrics.registry)(request)
 
 
 def update_queue_gauges(
-    metrics: Metrics, stats: StoreStats, now: float, kinds: Iterable[str]
+    metrics: Metrics,
+    stats: StoreStats,
+    now: float,
+    kinds: Iterable[str],
+    *,
+    dry_run: bool = False,
 ) -> None:
     """Set queue_depth, queue_oldest_age_seconds and dead_letters per integration type.
 
     ``kinds`` are the configured types: they, and every type shown before, read 0 rather than
     keeping a stale value.
     """
+
+    def _integration_type(queue: str) -> str:
+        return integration_label(queue.partition("/")[2].partition("[")[0], dry_run=dry_run)
+
     metrics.queue_kinds_seen.update(kinds)
     depth = dict.fromkeys(metrics.queue_kinds_seen, 0)
     dead = dict.fromkeys(metrics.queue_kinds_seen, 0)
@@ -80,10 +92,6 @@ def update_queue_gauges(
         metrics.queue_oldest_age.labels(kind).set(max(0.0, age))
     for kind, count in dead.items():
         metrics.dead_letters.labels(kind).set(count)
-
-
-def _integration_type(queue: str) -> str:
-    return queue.partition("/")[2].partition("[")[0]
 
 
 async def healthy(request: web.Request) -> web.Response:

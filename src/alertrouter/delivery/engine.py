@@ -25,7 +25,7 @@ from alertrouter.delivery.worker import (
 )
 from alertrouter.errors import PermanentNotifierError
 from alertrouter.logs import get_logger, log_event
-from alertrouter.metrics import Metrics
+from alertrouter.metrics import Metrics, integration_label
 from alertrouter.notifiers.base import Notification, Notifier, Receipt
 from alertrouter.notifiers.log import LogConfig
 from alertrouter.notifiers.registry import notifier_class
@@ -116,7 +116,8 @@ class DeliveryEngine:
 
             cls = LogNotifier
             config = LogConfig(send_resolved=spec.config.resolved_wanted)
-        errors = self.metrics.template_errors.labels(receiver, spec.type)
+        label = integration_label(spec.type, dry_run=self.dry_run)
+        errors = self.metrics.template_errors.labels(receiver, label)
         notifier = cls(
             config,
             self.session,
@@ -135,6 +136,7 @@ class DeliveryEngine:
             clock=self.clock,
             on_dead_letter=self.on_dead_letter,
             timing=self.timing,
+            integration_label=label,
         )
 
     async def _bury_orphans(self, configured: set[str]) -> None:
@@ -154,6 +156,9 @@ class DeliveryEngine:
                 clock=self.clock,
                 on_dead_letter=self.on_dead_letter,
                 timing=self.timing,
+                integration_label=integration_label(
+                    _orphan_spec(integration).type, dry_run=self.dry_run
+                ),
             )  # fmt: skip
             self._workers[queue] = (worker.spec, worker)
             worker.start()

@@ -19,6 +19,7 @@ import logging
 import os
 import random
 import socket
+import time
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass
@@ -87,6 +88,7 @@ class IntegrationWorker:
         on_dead_letter: DeadLetterHook | None = None,
         rng: random.Random | None = None,
         timing: WorkerTiming = DEFAULT_TIMING,
+        integration_label: str | None = None,
     ) -> None:
         self.timing = timing
         self.receiver = receiver
@@ -108,15 +110,20 @@ class IntegrationWorker:
         # A digest crashed the notifier: send one job at a time until the culprit is found
         # (dead-lettered) or a whole batch went out, so one bad alert buries only itself.
         self._one_by_one = False
+        self._label = integration_label or spec.type
         # The series this worker counts into on every send, looked up once.
-        self._requests = metrics.notification_requests.labels(spec.type)
-        self._sent = metrics.notifications.labels(receiver, spec.type)
-        self._latency = metrics.notification_latency.labels(spec.type)
+        label = self._label
+        self._attempted = metrics.notifications.labels(receiver, label)
+        self._requests = metrics.notification_requests.labels(label)
+        self._requests_failed = metrics.notification_requests_failed.labels(label)
+        self._request_latency = metrics.notification_latency.labels(label)
+        self._delivered = metrics.notifications_delivered.labels(receiver, label)
+        self._latency = metrics.delivery_latency.labels(label)
 
     @property
     def label(self) -> str:
-        """The bounded ``integration`` metric label: the plugin type."""
-        return self.spec.type
+        """The bounded ``integration`` metric label: the plugin type (``log`` in a dry run)."""
+        return self._label
 
     def start(self) -> None:
         """Run the delivery loop as a task."""
@@ -161,7 +168,7 @@ class IntegrationWorker:
             except Exception:  # the delivery loop's one broad except: log, count, go on
                 logger.exception("delivery_loop_error", extra={"fields": {"queue": self.queue}})
                 sentry_sdk.capture_exception()
-                self.metrics.notifications_failed.labels(self.receiver, self.label, "other").inc()
+                self.metrics.delivery_loop_errors.labels(self.label).inc()
                 await self._wait(1.0)
 
     async def _step(self) -> None:
@@ -239,24 +246,32 @@ class IntegrationWorker:
 
     async def _send(self, notification: Notification, jobs: Sequence[Job]) -> bool:
         await self.bucket.acquire()
+        # A job is attempted once (its first fetch makes attempts 1), however many retries it
+        # takes; a replayed dead letter starts again at 0 and counts as a new notification.
+        self._attempted.inc(sum(1 for job in jobs if job.attempts <= 1))
         self._requests.inc()
+        started = time.perf_counter()
         try:
             receipt = await self._sending(notification)
         except RetryableNotifierError as exc:
+            self._count_request(started, failed=True)
             return await self._retry_or_bury(jobs, exc)
         except PermanentNotifierError as exc:
+            self._count_request(started, failed=True)
             await self._bury(jobs, exc)
             return True
         except asyncio.CancelledError:
             raise
         except Exception as exc:  # a plugin bug in this job's send, not an outage
+            self._count_request(started, failed=True)
             return await self._crashed(jobs, exc)
+        self._count_request(started, failed=False)
         now = self.clock()
         record = {k: v for k, v in asdict(receipt).items() if k != "detail"}
         await self._acknowledge(jobs, now, record)
         for job in jobs:
             self._crashes.pop(job.id, None)
-        self._sent.inc(len(jobs))
+        self._delivered.inc(len(jobs))
         for job in jobs:
             self._latency.observe(now - job.created_at)
         log_event(
@@ -356,15 +371,19 @@ class IntegrationWorker:
             return True
         return await self._retry_or_bury(jobs, RetryableNotifierError("other", str(error)))
 
+    def _count_request(self, started: float, *, failed: bool) -> None:
+        self._request_latency.observe(time.perf_counter() - started)
+        if failed:
+            self._requests_failed.inc()
+
     async def _retry_or_bury(self, jobs: Sequence[Job], exc: RetryableNotifierError) -> bool:
         now = self.clock()
         retry = self.spec.config.retry
-        self.metrics.notifications_failed.labels(self.receiver, self.label, exc.reason).inc()
         if exc.retry_after is not None:
             await self.bucket.hold(exc.retry_after)
         oldest = min(job.created_at for job in jobs)
         if now - oldest >= retry.max_age.total_seconds():
-            await self._bury(jobs, exc, counted=True)
+            await self._bury(jobs, exc)
             return True
         attempts = max(job.attempts for job in jobs)
         delay = max(
@@ -387,12 +406,12 @@ class IntegrationWorker:
         )  # fmt: skip
         return False
 
-    async def _bury(
-        self, jobs: Sequence[Job], exc: NotifierError, *, counted: bool = False
-    ) -> None:
+    async def _bury(self, jobs: Sequence[Job], exc: NotifierError) -> None:
         now = self.clock()
-        if not counted:
-            self.metrics.notifications_failed.labels(self.receiver, self.label, exc.reason).inc()
+        # Failed notifications, as Alertmanager counts them: finally, once per notification.
+        self.metrics.notifications_failed.labels(self.receiver, self.label, exc.reason).inc(
+            len(jobs)
+        )
         for job in jobs:
             await self.store.dead_letter(job.id, f"{exc.reason}: {exc}", now)
             if self.on_dead_letter is not None:
