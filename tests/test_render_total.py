@@ -54,6 +54,9 @@ SLACK_TEMPLATED = slack.SlackConfig.model_validate(
         "title_link": '{{ template "slack.default.titlelink" . }}',
     }
 )
+PAGERDUTY_PER_GROUP = PagerDutyConfig.model_validate(
+    {"routing_key": "R0uT1nGkEy0123456789abcdefABCDEF", "incident_per": "group"}
+)
 PAGERDUTY_TEMPLATED = PagerDutyConfig.model_validate(
     {
         "routing_key": "R0uT1nGkEy0123456789abcdefABCDEF",
@@ -171,7 +174,10 @@ async def renderers() -> AsyncIterator[Renderers]:
     async with aiohttp.ClientSession() as session:
         names = {"receiver": "total", "integration": "any[0]"}
         yield Renderers(
-            [PagerDutyNotifier(c, session, **names) for c in (PAGERDUTY, PAGERDUTY_TEMPLATED)],
+            [
+                PagerDutyNotifier(c, session, **names)
+                for c in (PAGERDUTY, PAGERDUTY_TEMPLATED, PAGERDUTY_PER_GROUP)
+            ],
             [email.EmailNotifier(c, session, **names) for c in (EMAIL, EMAIL_TEMPLATED)],
             [slack.SlackNotifier(c, session, **names) for c in (SLACK, SLACK_TEMPLATED)],
         )
@@ -189,8 +195,8 @@ def render_everywhere(notification: Notification, renderers: Renderers) -> None:
     webhook.encode_go_json(webhook.webhook_body(notification))
     [compact_alert(a) for a in notification.alerts]
     for pager in renderers.pagerduty:
-        for alert in notification.alerts:
-            pager._fit(pager._event(notification, alert))
+        for incident in pager._incidents(notification):
+            pager._fit(pager._event(incident))
 
 
 @settings(
