@@ -15,7 +15,7 @@ from aiohttp import web
 from alertrouter.service import SERVICE, Service
 from alertrouter.store.base import Job, JobState
 
-__all__ = ["job_summary", "setup_admin_routes"]
+__all__ = ["admin_service", "from_loopback", "job_summary", "setup_admin_routes"]
 
 _STATES = ("pending", "inflight", "dead", "done")
 
@@ -28,7 +28,9 @@ def setup_admin_routes(app: web.Application) -> None:
     app.router.add_post("/api/v1/deliveries/retry", retry_all_dead)
 
 
-def _service(request: web.Request) -> Service:
+def admin_service(request: web.Request) -> Service:
+    """The service, once the request carries the admin credential (or, with none set, comes
+    from loopback); 401 or 403 as JSON otherwise."""
     service = request.app[SERVICE]
     token = service.settings.admin_token
     if token:
@@ -39,7 +41,7 @@ def _service(request: web.Request) -> Service:
                 content_type="application/json",
                 headers={"WWW-Authenticate": 'Bearer realm="alertrouter-admin"'},
             )
-    elif not _from_loopback(request):
+    elif not from_loopback(request):
         raise web.HTTPForbidden(
             text='{"errors": [{"field": "Authorization", "message": '
             '"set ALERTROUTER_ADMIN_TOKEN to use the admin API from another host"}]}',
@@ -48,7 +50,10 @@ def _service(request: web.Request) -> Service:
     return service
 
 
-def _from_loopback(request: web.Request) -> bool:
+_service = admin_service
+
+
+def from_loopback(request: web.Request) -> bool:
     try:
         return ipaddress.ip_address(request.remote or "").is_loopback
     except ValueError:

@@ -42,6 +42,7 @@ class Settings:
     shutdown_timeout: float = 10.0
     lease_seconds: float = 120.0
     queue_hold_seconds: float = 60.0
+    ui: bool = True  # the operator console under /ui/
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str]) -> Settings:
@@ -121,6 +122,7 @@ class Settings:
             shutdown_timeout=seconds("ALERTROUTER_SHUTDOWN_TIMEOUT", 10.0),
             lease_seconds=seconds("ALERTROUTER_LEASE_SECONDS", 120.0),
             queue_hold_seconds=seconds("ALERTROUTER_QUEUE_HOLD_SECONDS", 60.0),
+            ui=flag("ALERTROUTER_UI", True),
         )
         if problems:
             raise ConfigError(problems)
