@@ -79,7 +79,10 @@ async def login(request: web.Request) -> web.StreamResponse:
     target = _safe_next(str(form.get("next", "/ui/")))
     if not auth.needs_login:
         raise web.HTTPSeeOther("/ui/")
-    if not auth.csrf_valid(request, form) or not auth.token_matches(str(form.get("token", ""))):
+    if not auth.csrf_valid(request, form):
+        error = "The form was stale or came from another site; try again."
+        return _page(request, "login", 403, next=target, error=error)
+    if not auth.token_matches(str(form.get("token", ""))):
         return _page(request, "login", 401, next=target, error="That is not the admin token.")
     response = web.HTTPSeeOther(target)
     auth.set_session(response, request, request.app[SERVICE].clock())

@@ -24,7 +24,9 @@ SECURITY_HEADERS = {
     "Content-Security-Policy": CONTENT_SECURITY_POLICY,
     "X-Content-Type-Options": "nosniff",
     "X-Frame-Options": "DENY",
-    "Referrer-Policy": "no-referrer",
+    # Not no-referrer: under it the browser sends "Origin: null" even for our own forms, and
+    # the CSRF check wants to see that a POST comes from this origin.
+    "Referrer-Policy": "same-origin",
     "Cache-Control": "no-store",
 }
 
