@@ -14,7 +14,7 @@ from typing import Any
 from aiohttp import web
 
 from alertrouter.api.admin import admin_service
-from alertrouter.api.facts import HistoryFilter, history_facts, overview_facts
+from alertrouter.api.facts import history_facts, history_query, overview_facts
 from alertrouter.api.routing_facts import (
     route_test_facts,
     route_tree_facts,
@@ -49,10 +49,10 @@ async def overview(request: web.Request) -> web.Response:
 
 
 async def notifications(request: web.Request) -> web.Response:
-    """The delivery history, newest first, filtered by the query (``HistoryFilter``)."""
+    """The delivery history, newest first, filtered by the query (``history_query``)."""
     service = admin_service(request)
     try:
-        wanted = HistoryFilter.from_query(request.query)
+        wanted = history_query(request.query)
     except ValueError as exc:
         field, _, message = str(exc).partition(": ")
         return _problem(field, message)

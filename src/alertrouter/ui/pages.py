@@ -12,7 +12,7 @@ from typing import Any
 from aiohttp import web
 
 from alertrouter.api.console import replay_dead_letters
-from alertrouter.api.facts import STATES, HistoryFilter, history_facts, overview_facts
+from alertrouter.api.facts import STATES, history_facts, history_query, overview_facts
 from alertrouter.api.routing_facts import (
     parse_labels_text,
     route_test_facts,
@@ -21,6 +21,7 @@ from alertrouter.api.routing_facts import (
 )
 from alertrouter.errors import MatcherSyntaxError
 from alertrouter.service import SERVICE
+from alertrouter.store.query import JobQuery
 from alertrouter.ui.auth import ConsoleAuth
 from alertrouter.ui.render import render_page
 
@@ -110,17 +111,18 @@ async def notifications(request: web.Request) -> web.StreamResponse:
     """The delivery history with its filters."""
     service = request.app[SERVICE]
     try:
-        wanted = HistoryFilter.from_query(request.query)
+        wanted = history_query(request.query)
         error = ""
     except ValueError as exc:
-        wanted, error = HistoryFilter(), str(exc)
+        wanted, error = JobQuery(), str(exc)
     facts = await history_facts(service, wanted)
-    receivers = sorted({*service.runtime.config.receivers, *facts["receivers"]})
+    receivers = sorted(service.runtime.config.receivers)
     return _page(
         request,
         "notifications",
         facts=facts,
         wanted=wanted,
+        state=wanted.states[0] if len(wanted.states) == 1 else "",
         error=error,
         receivers=receivers,
         states=STATES,
@@ -131,7 +133,7 @@ async def notifications(request: web.Request) -> web.StreamResponse:
 async def dead_letters(request: web.Request) -> web.StreamResponse:
     """Dead letters with their reason, newest first, each with a replay button."""
     service = request.app[SERVICE]
-    facts = await history_facts(service, HistoryFilter(state="dead", limit=DEAD_LETTERS_SHOWN))
+    facts = await history_facts(service, JobQuery(states=("dead",), limit=DEAD_LETTERS_SHOWN))
     replayed = [part for part in request.query.get("replayed", "").split(",") if part.isdigit()]
     return _page(request, "dead_letters", facts=facts, replayed=replayed)
 
