@@ -3,7 +3,9 @@ the JSON twins, and ``ALERTROUTER_UI=false``. The browser tests are in ``test_ui
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import json
 import re
 import textwrap
 from collections.abc import AsyncIterator
@@ -329,3 +331,35 @@ async def test_the_console_can_be_turned_off(tmp_path: Path) -> None:
     async with console(tmp_path, ui=False) as (client, _):
         assert (await client.get("/ui/", allow_redirects=False)).status == 404
         assert (await client.get("/ui/login", allow_redirects=False)).status == 404
+
+
+async def test_the_overview_page_the_twin_and_the_cli_state_the_same_facts(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``alertrouter overview`` prints what ``/api/v1/overview`` answers and ``/ui/`` shows:
+    each queue's counts, the config hash, the store and the replica."""
+    async with console(tmp_path) as (client, service):
+        await bury(service, webhook(["a:1"]), "clientError: 400")
+        url = str(client.make_url("")).rstrip("/")
+        bearer = {"Authorization": f"Bearer {TOKEN}"}
+        twin = await (await client.get("/api/v1/overview", headers=bearer)).json()
+        page = await (await client.get("/ui/", headers=bearer)).text()
+        code = await asyncio.to_thread(cli_main, ["overview", "--url", url, "--token", TOKEN])
+        printed = capsys.readouterr().out
+        await asyncio.to_thread(cli_main, ["overview", "--json", "--url", url, "--token", TOKEN])
+        as_json = json.loads(capsys.readouterr().out)
+    assert code == 0
+    slack = next(q for q in twin["queues"] if q["queue"] == "slack/slack[0]")
+    assert (slack["dead"], slack["failed_last_hour"], slack["pending"]) == (1, 1, 0)
+    row = re.search(r'<tr data-queue="slack/slack\[0\]".*?</tr>', page, flags=re.DOTALL)
+    assert row is not None
+    cells = [re.sub(r"<[^>]+>", "", c).strip() for c in re.findall(r"<td.*?</td>", row[0], re.S)]
+    assert cells[2:] == ["0", "0", "—", "1", "0", "0.0", "1"]
+    assert re.search(r"^slack\s+slack\[0\]\s+0\s+0\s+-\s+1\s+0\s+0\.0\s+1$", printed, re.M)
+    assert twin["config"]["sha256"][:16] in page
+    assert twin["config"]["sha256"][:16] in printed
+    assert twin["replica"] in page
+    assert twin["replica"] in printed
+    assert {k: v for k, v in as_json.items() if k != "now"} == {
+        k: v for k, v in twin.items() if k != "now"
+    }
