@@ -123,7 +123,9 @@ async def measure(
     times: list[float] = []
     for i in range(n + 3):
         started = time.perf_counter()
-        answer = await client.request(method, path, json=body, headers=headers)
+        answer = await client.request(
+            method, path, json=body, headers=headers, allow_redirects=False
+        )
         await answer.read()
         elapsed = (time.perf_counter() - started) * 1000
         assert answer.status == 200, (path, answer.status)

@@ -67,6 +67,17 @@ def screenshots(tmp_path: Path) -> Path:
     return folder
 
 
+def templated(slack_url: str) -> str:
+    """``routing`` with a Slack title and text templated, for the template preview."""
+    fields = (
+        "        send_resolved: true\n"
+        "        title: '[{{ .Status | toUpper }}] {{ .CommonLabels.alertname }}'\n"
+        "        text: '{{ range .Alerts }}{{ .Labels.instance }}: "
+        "{{ .Annotations.summary }}{{ end }}'\n"
+    )
+    return routing(slack_url).replace("        send_resolved: true\n", fields, 1)
+
+
 def fixture(name: str) -> dict[str, Any]:
     """A webhook body from tests/fixtures/alertmanager/."""
     body: dict[str, Any] = json.loads((FIXTURES / f"{name}.json").read_text())
@@ -158,7 +169,7 @@ async def test_a_posted_alert_shows_as_delivered_and_hostile_labels_stay_text(
     with a label value holding HTML rendered as text; nothing leaves the app."""
     body = fixture("firing_warning")
     body["alerts"][0]["labels"]["instance"] = XSS
-    async with FakeSlack() as slack, console(tmp_path, routing(slack.webhook_url())) as seen:
+    async with FakeSlack() as slack, console(tmp_path, templated(slack.webhook_url())) as seen:
         await seen.log_in()
         shots = screenshots(tmp_path)
         (job_id,) = await seen.post(body)
@@ -179,8 +190,13 @@ async def test_a_posted_alert_shows_as_delivered_and_hostile_labels_stay_text(
         assert (await queue.locator("td").nth(6).inner_text()).strip() == "1"
         await shoot(seen, shots, "overview")
         await seen.open("/ui/templates")
+        await seen.page.select_option("#receiver", "slack")
         await seen.page.click("#preview-form button[type=submit]")
-        await seen.page.wait_for_selector("pre.output, p.error, section.card h2")
+        await seen.page.wait_for_selector("pre.output")
+        assert await seen.page.locator("pre.output").all_inner_texts() == [
+            "[FIRING] HighErrorRate",
+            "checkout-1:8080: Checkout 5xx ratio above 5%",
+        ]
         await shoot(seen, shots, "templates")
         await seen.page.wait_for_timeout(200)  # let any late request or dialog surface
         assert seen.dialogs == []
