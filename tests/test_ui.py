@@ -149,12 +149,18 @@ def test_the_session_cookie_is_secure_over_tls_and_expires() -> None:
 
 
 def test_without_a_token_only_loopback_may_look() -> None:
-    """With no admin token set, a request from another host is not allowed."""
+    """With no admin token set, only a loopback peer that asked for a loopback host name."""
     auth = ConsoleAuth(None)
-    local = make_mocked_request("GET", "/ui/").clone(remote="127.0.0.1")
-    remote = make_mocked_request("GET", "/ui/").clone(remote="10.1.2.3")
-    assert auth.allowed(local, 0.0)
-    assert not auth.allowed(remote, 0.0)
+
+    def request(remote: str, host: str) -> web.Request:
+        return make_mocked_request("GET", "/ui/", headers={"Host": host}).clone(remote=remote)
+
+    assert auth.allowed(request("127.0.0.1", "127.0.0.1:8080"), 0.0)
+    assert auth.allowed(request("::1", "[::1]:8080"), 0.0)
+    assert auth.allowed(request("127.0.0.1", "localhost:8080"), 0.0)
+    assert not auth.allowed(request("10.1.2.3", "127.0.0.1:8080"), 0.0)
+    # DNS rebinding: another site's name resolved to 127.0.0.1 arrives from loopback.
+    assert not auth.allowed(request("127.0.0.1", "evil.example:8080"), 0.0)
 
 
 async def test_replay_needs_the_csrf_token_and_a_same_origin(tmp_path: Path) -> None:
@@ -363,3 +369,27 @@ async def test_the_overview_page_the_twin_and_the_cli_state_the_same_facts(
     assert {k: v for k, v in as_json.items() if k != "now"} == {
         k: v for k, v in twin.items() if k != "now"
     }
+
+
+async def test_without_a_token_loopback_sees_the_console_and_still_needs_csrf(
+    tmp_path: Path,
+) -> None:
+    """With no admin token, a loopback browser gets every page with no login, and a replay
+    still needs the page's CSRF token."""
+    async with console(tmp_path, token=None) as (client, service):
+        job_id = await bury(service, webhook(["a:1"]), "clientError: 400")
+        for path in PAGES:
+            assert (await client.get(path, allow_redirects=False)).status == 200, path
+        login = await client.get("/ui/login", allow_redirects=False)
+        assert login.headers["Location"] == "/ui/"
+        page = await (await client.get("/ui/dead-letters")).text()
+        assert 'action="/ui/logout"' not in page
+        refused = await client.post("/ui/dead-letters/replay", data={"only": str(job_id)})
+        assert refused.status == 403
+        done = await client.post(
+            "/ui/dead-letters/replay",
+            data={"only": str(job_id), "csrf": csrf_of(page)},
+            allow_redirects=False,
+        )
+        assert done.status == 303
+        assert (await service.store.get_job(job_id)).state == "pending"  # type: ignore[union-attr]

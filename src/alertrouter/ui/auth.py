@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import ipaddress
 import os
 from collections.abc import Mapping
 
@@ -21,6 +22,18 @@ __all__ = ["SESSION_COOKIE", "SESSION_SECONDS", "ConsoleAuth"]
 
 SESSION_COOKIE = "alertrouter_session"
 SESSION_SECONDS = 12 * 3600
+
+
+def _loopback_host(host: str) -> bool:
+    """Whether a Host header names this machine: localhost, or a loopback address."""
+    name = host.rsplit(":", 1)[0] if not host.endswith("]") else host
+    name = name.strip("[]").lower()
+    if name == "localhost" or name.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(name).is_loopback
+    except ValueError:
+        return False
 
 
 class ConsoleAuth:
@@ -63,7 +76,9 @@ class ConsoleAuth:
     def allowed(self, request: web.Request, now: float) -> bool:
         """Whether ``request`` carries the admin credential (or, with none set, is loopback)."""
         if self.token is None:
-            return from_loopback(request)
+            # The Host check stops DNS rebinding: a page on another site whose name now
+            # resolves to 127.0.0.1 reaches us from loopback, but under its own host name.
+            return from_loopback(request) and _loopback_host(request.host)
         scheme, _, given = request.headers.get("Authorization", "").partition(" ")
         if scheme.lower() == "bearer" and self.token_matches(given):
             return True

@@ -7,6 +7,7 @@ replay dead letters) are POSTs that need the credential and this session's CSRF 
 from __future__ import annotations
 
 import json
+import logging
 from typing import Any
 
 from aiohttp import web
@@ -20,6 +21,7 @@ from alertrouter.api.routing_facts import (
     template_preview_facts,
 )
 from alertrouter.errors import MatcherSyntaxError
+from alertrouter.logs import get_logger, log_event
 from alertrouter.service import SERVICE
 from alertrouter.store.query import JobQuery
 from alertrouter.ui.auth import ConsoleAuth
@@ -27,6 +29,7 @@ from alertrouter.ui.render import render_page
 
 __all__ = ["AUTH", "setup_pages"]
 
+logger = get_logger(__name__)
 AUTH = web.AppKey("console_auth", ConsoleAuth)
 DEAD_LETTERS_SHOWN = 1000
 
@@ -84,7 +87,9 @@ async def login(request: web.Request) -> web.StreamResponse:
         error = "The form was stale or came from another site; try again."
         return _page(request, "login", 403, next=target, error=error)
     if not auth.token_matches(str(form.get("token", ""))):
+        log_event(logger, logging.WARNING, "console_login_failed", remote=request.remote)
         return _page(request, "login", 401, next=target, error="That is not the admin token.")
+    log_event(logger, logging.INFO, "console_login", remote=request.remote)
     response = web.HTTPSeeOther(target)
     auth.set_session(response, request, request.app[SERVICE].clock())
     raise response
@@ -148,6 +153,7 @@ async def replay(request: web.Request) -> web.StreamResponse:
     chosen = [str(only)] if only is not None else [str(v) for v in form.getall("id", [])]
     ids = [int(v) for v in chosen if v.isdigit()]
     requeued = await replay_dead_letters(request.app[SERVICE], ids)
+    log_event(logger, logging.INFO, "console_replay", requeued=requeued, remote=request.remote)
     raise web.HTTPSeeOther(f"/ui/dead-letters?replayed={','.join(map(str, requeued)) or 'none'}")
 
 
