@@ -55,11 +55,11 @@ receivers:
 
 @contextlib.asynccontextmanager
 async def console(
-    tmp_path: Path, *, token: str | None = TOKEN, ui: bool = True
+    tmp_path: Path, *, token: str | None = TOKEN, ui: bool = True, routing: str = ROUTING
 ) -> AsyncIterator[tuple[TestClient[Any, Any], Service]]:
     """The app (no delivery: jobs stay where the test puts them) with a memory store."""
     path = tmp_path / "routing.yml"
-    path.write_text(textwrap.dedent(ROUTING), encoding="utf-8")
+    path.write_text(textwrap.dedent(routing), encoding="utf-8")
     settings = Settings(config_path=str(path), state_url="memory://", admin_token=token, ui=ui)
     app = make_app(settings, load_routing_config(path))
     async with TestClient(TestServer(app, host="127.0.0.1")) as client:
@@ -319,6 +319,9 @@ async def test_notifications_filter_and_link_an_alert_to_its_notifications(
         assert await ids("alertname=DiskFull") == [1]
         assert await ids("state=done") == []
         assert await ids("limit=1") == [2]
+        assert await ids("limit=1&before=2") == [1]
+        paged = await client.get("/api/v1/notifications?limit=1", headers=bearer)
+        assert (await paged.json())["next_before"] == 2
         first = (await (await client.get("/api/v1/notifications", headers=bearer)).json())[
             "notifications"
         ][1]
@@ -393,3 +396,30 @@ async def test_without_a_token_loopback_sees_the_console_and_still_needs_csrf(
         )
         assert done.status == 303
         assert (await service.store.get_job(job_id)).state == "pending"  # type: ignore[union-attr]
+
+
+async def test_the_tree_shows_mute_and_active_intervals(tmp_path: Path) -> None:
+    """A route's mute and active time intervals are on its box and in the JSON tree, and the
+    tester says when a matched route is muted now."""
+    timed = (
+        ROUTING.replace(
+            "      continue: true\n",
+            "      continue: true\n      mute_time_intervals: [always]\n",
+        ).replace(
+            "      receiver: slack\nreceivers:",
+            "      receiver: slack\n      active_time_intervals: [always]\nreceivers:",
+        )
+        + "time_intervals:\n  - name: always\n    time_intervals: [{}]\n"
+    )
+    async with console(tmp_path, routing=timed) as (client, _):
+        bearer = {"Authorization": f"Bearer {TOKEN}"}
+        tree = await (await client.get("/api/v1/routes", headers=bearer)).json()
+        page = await (
+            await client.get("/ui/routes?labels=severity%3Dcritical", headers=bearer)
+        ).text()
+    first, second = tree["root"]["routes"]
+    assert first["mute_time_intervals"] == ["always"]
+    assert second["active_time_intervals"] == ["always"]
+    assert "<dt>muted in</dt><dd>always</dd>" in page
+    assert "<dt>active in</dt><dd>always</dd>" in page
+    assert "<td>muted</td>" in page
