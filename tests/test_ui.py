@@ -135,12 +135,17 @@ async def test_the_bearer_header_opens_pages_and_the_json_twins(tmp_path: Path) 
 
 
 def test_the_session_cookie_is_secure_over_tls_and_expires() -> None:
-    """Served over TLS the cookie is Secure; an expired or forged session is refused."""
+    """Served over TLS (or behind a TLS proxy) the cookie is Secure; an expired or forged
+    session is refused."""
     auth = ConsoleAuth(TOKEN)
     request = make_mocked_request("POST", "/ui/login").clone(scheme="https")
     response = web.Response()
     auth.set_session(response, request, 1000.0)
     assert response.cookies[SESSION_COOKIE]["secure"] is True
+    proxied = make_mocked_request("POST", "/ui/login", headers={"X-Forwarded-Proto": "https"})
+    behind_proxy = web.Response()
+    auth.set_session(behind_proxy, proxied, 1000.0)
+    assert behind_proxy.cookies[SESSION_COOKIE]["secure"] is True
     value = auth.new_session(1000.0)
     assert auth.session_valid(value, 1000.0)
     assert not auth.session_valid(value, 1000.0 + 13 * 3600)

@@ -13,6 +13,7 @@ import hmac
 import ipaddress
 import os
 from collections.abc import Mapping
+from urllib.parse import urlsplit
 
 from aiohttp import web
 
@@ -92,13 +93,15 @@ class ConsoleAuth:
         """Whether the form carries this session's CSRF token and, when the browser names
         the page's origin, that origin is this server."""
         origin = request.headers.get("Origin")
-        if origin is not None and origin != f"{request.scheme}://{request.host}":
+        # Host only, not the scheme: behind a TLS proxy the page is https and we see http.
+        if origin is not None and urlsplit(origin).netloc != request.host:
             return False
         given = form.get("csrf")
         return isinstance(given, str) and hmac.compare_digest(given, self.csrf_token(request))
 
     def set_session(self, response: web.StreamResponse, request: web.Request, now: float) -> None:
-        """Set the session cookie: HttpOnly, SameSite=Strict, Secure when served over TLS."""
+        """Set the session cookie: HttpOnly, SameSite=Strict, Secure when served over TLS
+        (directly, or by a proxy that says ``X-Forwarded-Proto: https``)."""
         response.set_cookie(
             SESSION_COOKIE,
             self.new_session(now),
@@ -106,7 +109,8 @@ class ConsoleAuth:
             path="/ui/",
             httponly=True,
             samesite="Strict",
-            secure=request.secure,
+            # Behind a TLS proxy too: a client that lies about it only loses its own login.
+            secure=request.secure or request.headers.get("X-Forwarded-Proto") == "https",
         )
 
     def clear_session(self, response: web.StreamResponse) -> None:
