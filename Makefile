@@ -80,6 +80,7 @@ bench: install-dev
 	$(BIN)/python bench/bench_ingest.py
 	$(BIN)/python bench/bench_delivery.py
 	$(BIN)/python bench/bench_replicas.py
+	$(BIN)/python bench/bench_ui.py
 
 clean:
 	rm -rf $(VENV) build dist src/*.egg-info .mypy_cache .ruff_cache .pytest_cache

@@ -33,9 +33,10 @@ LAYERS: dict[str, int] = {
     "delivery": 7,
     "service": 8,
     "api": 9,
-    "app": 10,
-    "serve": 11,
-    "cli": 12,
+    "ui": 10,  # the console: HTTP like api, one step up because it renders api's facts
+    "app": 11,
+    "serve": 12,
+    "cli": 13,
 }
 
 

@@ -29,6 +29,7 @@ from alertrouter.service import SERVICE, Runtime, Service
 from alertrouter.store.base import Job, Store
 from alertrouter.store.factory import store_from_url
 from alertrouter.store.instrumented import InstrumentedStore
+from alertrouter.ui import setup_ui
 
 __all__ = ["RecordRequest", "make_app", "request_middleware"]
 
@@ -64,6 +65,7 @@ def make_app(
     )
     app[SERVICE] = service
     setup_routes(app, metrics=settings.enable_metrics)
+    setup_ui(app)
     app.cleanup_ctx.append(_store_context)
     if deliver:
         app.cleanup_ctx.append(_delivery_context)

@@ -15,7 +15,7 @@ from aiohttp import web
 from alertrouter.service import SERVICE, Service
 from alertrouter.store.base import Job, JobState
 
-__all__ = ["job_summary", "require_admin", "setup_admin_routes"]
+__all__ = ["from_loopback", "job_summary", "require_admin", "setup_admin_routes"]
 
 _STATES = ("pending", "inflight", "dead", "done")
 
@@ -43,7 +43,7 @@ def require_admin(request: web.Request) -> Service:
                 content_type="application/json",
                 headers={"WWW-Authenticate": 'Bearer realm="alertrouter-admin"'},
             )
-    elif not _from_loopback(request):
+    elif not from_loopback(request):
         raise web.HTTPForbidden(
             text='{"errors": [{"field": "Authorization", "message": '
             '"set ALERTROUTER_ADMIN_TOKEN to use the admin API from another host"}]}',
@@ -52,7 +52,8 @@ def require_admin(request: web.Request) -> Service:
     return service
 
 
-def _from_loopback(request: web.Request) -> bool:
+def from_loopback(request: web.Request) -> bool:
+    """Whether the request's peer address is a loopback one."""
     try:
         return ipaddress.ip_address(request.remote or "").is_loopback
     except ValueError:

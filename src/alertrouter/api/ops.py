@@ -9,6 +9,7 @@ from prometheus_client.aiohttp import make_aiohttp_handler
 
 from alertrouter import __version__
 from alertrouter.api.admin import require_admin, setup_admin_routes
+from alertrouter.api.console import setup_console_api
 from alertrouter.api.webhook import expect_within_limit, receive_alerts
 from alertrouter.constants import WEBHOOK_PATH
 from alertrouter.errors import StoreError
@@ -33,6 +34,7 @@ def setup_routes(app: web.Application, *, metrics: bool = True) -> None:
     app.router.add_post("/-/reload", reload_config)
     app.router.add_get("/api/v1/status", status)
     setup_admin_routes(app)
+    setup_console_api(app)
 
 
 async def serve_metrics(request: web.Request) -> web.StreamResponse:

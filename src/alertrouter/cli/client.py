@@ -65,6 +65,11 @@ class ServiceClient:
         deliveries: list[dict[str, Any]] = result["deliveries"]
         return deliveries
 
+    def overview(self) -> dict[str, Any]:
+        """What the console's overview page shows (``GET /api/v1/overview``)."""
+        result: dict[str, Any] = self._request("GET", "/api/v1/overview")
+        return result
+
     def retry(self, job_id: int | None) -> list[int]:
         """Requeue one dead delivery, or all of them (``None``)."""
         path = (

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from alertrouter import __version__
 from alertrouter.cli.client import DEFAULT_URL
+from alertrouter.cli.overview import add_overview_parser
 from alertrouter.cli.service import (
     deliveries_list_command,
     deliveries_retry_command,
@@ -147,6 +148,7 @@ def build_parser() -> argparse.ArgumentParser:
     test.add_argument("labels", nargs="*", metavar="name=value")
     test.set_defaults(handler=routes_test_command)
     add_template_parser(commands)
+    add_overview_parser(commands)
     return parser
 
 

@@ -43,6 +43,7 @@ class Settings:
     lease_seconds: float = 120.0
     queue_hold_seconds: float = 60.0
     header_timeout: float = 10.0
+    ui: bool = True  # the operator console under /ui/
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str]) -> Settings:
@@ -123,6 +124,7 @@ class Settings:
             lease_seconds=seconds("ALERTROUTER_LEASE_SECONDS", 120.0),
             queue_hold_seconds=seconds("ALERTROUTER_QUEUE_HOLD_SECONDS", 60.0),
             header_timeout=seconds("ALERTROUTER_HEADER_TIMEOUT", 10.0),
+            ui=flag("ALERTROUTER_UI", True),
         )
         if problems:
             raise ConfigError(problems)

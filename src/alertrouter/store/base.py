@@ -11,12 +11,13 @@ import asyncio
 import json
 from collections.abc import Callable, Coroutine, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal, TypeVar
+from typing import Any, Literal, TypeVar, cast
 
 from pydantic_core import PydanticSerializationError, from_json, to_json
 
 from alertrouter.ratelimit import RateLimiter, TokenBucket
 from alertrouter.router.dedup import ClaimKey, ClaimState, JobDraft, PlannedJob
+from alertrouter.store.query import JobQuery, QueueActivity
 
 __all__ = [
     "DONE_RETENTION_SECONDS",
@@ -32,12 +33,16 @@ __all__ = [
     "encode_claims",
     "encode_payloads",
     "in_chunks",
+    "job_matches",
     "load_json",
     "restored_claims",
     "retaken_claims",
 ]
 
 JobState = Literal["pending", "inflight", "dead", "done"]
+# How many jobs of each state the generic find_jobs and activity read: they bound one console
+# page's work in a storm on a store without its own query (SQLite has one).
+SCAN_LIMIT = 20_000
 # How long a delivered job, with its receipt, stays readable (test-alert --wait, the CLI);
 # then the store drops it. Dead letters stay until replayed.
 DONE_RETENTION_SECONDS = 24 * 3600.0
@@ -206,6 +211,28 @@ def decode_claims(
     return tuple(claims), tuple(taken)
 
 
+def job_matches(query: JobQuery, job: Job) -> bool:
+    """Whether ``job`` passes every filter of ``query`` (but the limit)."""
+    if job.state not in query.states:
+        return False
+    if query.receiver and job.receiver != query.receiver:
+        return False
+    if query.integration and query.integration not in (job.integration, job.integration_type):
+        return False
+    if query.before_id is not None and job.id >= query.before_id:
+        return False
+    if query.since is not None and job.created_at < query.since:
+        return False
+    if query.until is not None and job.created_at > query.until:
+        return False
+    alerts = job.payload.get("alerts", ())
+    if query.alertname and not any(
+        (a.get("labels") or {}).get("alertname") == query.alertname for a in alerts
+    ):
+        return False
+    return not query.fingerprint or any(a.get("fingerprint") == query.fingerprint for a in alerts)
+
+
 async def in_chunks(
     items: Sequence[T], call: Callable[[T], Coroutine[Any, Any, None]], size: int = 32
 ) -> None:
@@ -321,3 +348,28 @@ class Store(abc.ABC):
     @abc.abstractmethod
     async def stats(self) -> StoreStats:
         """Counts per queue."""
+
+    async def find_jobs(self, query: JobQuery) -> list[Job]:
+        """The jobs ``query`` asks for, newest first. This generic one reads up to
+        SCAN_LIMIT jobs of each state and filters them; a backend may answer it by an index."""
+        jobs: list[Job] = []
+        for state in query.states:
+            listed = await self.list_jobs(cast(JobState, state), SCAN_LIMIT, newest_first=True)
+            jobs.extend(job for job in listed if job_matches(query, job))
+        jobs.sort(key=lambda job: job.id, reverse=True)
+        return jobs[: query.limit]
+
+    async def activity(self, since: float) -> dict[str, QueueActivity]:
+        """Per queue: jobs waiting for a retry, and jobs delivered or dead since ``since``."""
+        found: dict[str, QueueActivity] = {}
+        for state in ("pending", "done", "dead"):
+            for job in await self.list_jobs(state, SCAN_LIMIT, newest_first=True):
+                row = found.setdefault(job.queue, QueueActivity())
+                if state == "pending" and job.attempts > 0:
+                    row.retrying += 1
+                    row.retrying_until = max(row.retrying_until or 0.0, job.due_at)
+                elif state == "done" and (job.finished_at or 0.0) >= since:
+                    row.delivered += 1
+                elif state == "dead" and (job.finished_at or 0.0) >= since:
+                    row.dead += 1
+        return found

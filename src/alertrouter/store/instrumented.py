@@ -15,6 +15,7 @@ from alertrouter.metrics import Metrics
 from alertrouter.ratelimit import RateLimiter
 from alertrouter.router.dedup import ClaimKey, ClaimState, JobDraft
 from alertrouter.store.base import IngestOutcome, Job, JobState, Store, StoreStats
+from alertrouter.store.query import JobQuery, QueueActivity
 
 __all__ = ["InstrumentedStore"]
 
@@ -139,6 +140,14 @@ class InstrumentedStore(Store):
         """Timed list_jobs."""
         listed = self.inner.list_jobs(state, limit, newest_first=newest_first)
         return await self._timed("list_jobs", listed)
+
+    async def find_jobs(self, query: JobQuery) -> list[Job]:
+        """Timed find_jobs."""
+        return await self._timed("find_jobs", self.inner.find_jobs(query))
+
+    async def activity(self, since: float) -> dict[str, QueueActivity]:
+        """Timed activity."""
+        return await self._timed("activity", self.inner.activity(since))
 
     async def get_claim(self, key: ClaimKey) -> ClaimState | None:
         """Timed get_claim."""

@@ -36,6 +36,8 @@ from alertrouter.store.base import (
     restored_claims,
     retaken_claims,
 )
+from alertrouter.store.query import JobQuery, QueueActivity
+from alertrouter.store.sqlite import history
 from alertrouter.store.sqlite.claims import ClaimLog
 from alertrouter.store.sqlite.rows import insert_rows
 from alertrouter.store.sqlite.schema import (
@@ -445,6 +447,14 @@ class SQLiteStore(Store):
             return [job_from_row(row) for row in rows]
 
         return await self._run(read)
+
+    async def find_jobs(self, query: JobQuery) -> list[Job]:
+        """By SQL (store.sqlite.history)."""
+        return await self._run(lambda c: history.find_jobs(c, query))
+
+    async def activity(self, since: float) -> dict[str, QueueActivity]:
+        """By SQL (store.sqlite.history)."""
+        return await self._run(lambda c: history.queue_activity(c, since))
 
     async def get_claim(self, key: ClaimKey) -> ClaimState | None:
         """The stored claim."""
