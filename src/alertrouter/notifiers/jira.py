@@ -30,17 +30,15 @@ from alertrouter.config.templating import GoTemplate
 from alertrouter.errors import PermanentNotifierError
 from alertrouter.notifiers.base import Notification, Receipt
 from alertrouter.notifiers.default_texts import MARKDOWN_ALERTS, jira_priority
+from alertrouter.notifiers.http import Answer, Masker, answer_error, request
 from alertrouter.notifiers.posting import (
-    Answer,
     HTTPIntegrationConfig,
     HTTPNotifier,
     Renderer,
-    Scrubber,
-    answer_error,
-    request,
 )
 from alertrouter.notifiers.render import common_pairs, truncate
 from alertrouter.notifiers.templating import FieldRenderer
+from alertrouter.notifiers.webhook import encode_go_json
 
 __all__ = ["JiraConfig", "JiraNotifier", "group_label"]
 
@@ -170,7 +168,7 @@ class JiraNotifier(HTTPNotifier[JiraConfig]):
 
     def __init__(self, config: JiraConfig, session: aiohttp.ClientSession, **options: Any) -> None:
         super().__init__(config, session, **options)
-        self._scrub = Scrubber.for_http([], config.http_config)
+        self._scrub = Masker.for_http([], config.http_config)
 
     async def send(self, notification: Notification) -> Receipt:
         """Search, create or update, then transition the group's issue."""
@@ -274,8 +272,9 @@ class JiraNotifier(HTTPNotifier[JiraConfig]):
         """One API call; its JSON answer (None when empty), or a classified error."""
         options = dict(self.request_options)
         options["headers"] = {**options["headers"], "Accept-Language": "en"}
+        data = None if body is None else encode_go_json(body)
         answer: Answer = await request(
-            self.session, method, url, provider="jira", options=options, body=body
+            self.session, method, url, provider="jira", data=data, **options
         )
         if not answer.ok:
             raise answer_error("jira", answer, self._scrub)
