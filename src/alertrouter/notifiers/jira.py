@@ -13,7 +13,6 @@ A group is per webhook: digests would mix groups, so this notifier never coalesc
 
 from __future__ import annotations
 
-import hashlib
 import json
 import time
 from datetime import timedelta
@@ -36,7 +35,7 @@ from alertrouter.notifiers.posting import (
     HTTPNotifier,
     Renderer,
 )
-from alertrouter.notifiers.render import common_pairs, truncate
+from alertrouter.notifiers.render import common_pairs, group_key_hash, truncate
 from alertrouter.notifiers.templating import FieldRenderer
 from alertrouter.notifiers.webhook import encode_go_json
 
@@ -126,7 +125,7 @@ def group_label(notification: Notification) -> str:
     if not key:  # no webhook group: the receiver and the labels every alert shares
         common = common_pairs(a.get("labels") or {} for a in notification.alerts)
         key = f"{notification.receiver}:{sorted(common.items())}"
-    return "ALERT{" + hashlib.sha256(key.encode("utf-8")).hexdigest() + "}"
+    return "ALERT{" + group_key_hash(key) + "}"
 
 
 def _group_firing(notification: Notification) -> bool:
