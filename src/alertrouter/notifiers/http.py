@@ -239,6 +239,11 @@ class Answer:
         except ValueError:
             return None
 
+    def json_object(self) -> dict[str, Any]:
+        """The body as a JSON object; empty when it is not one."""
+        found = self.json()
+        return found if isinstance(found, dict) else {}
+
 
 async def request(
     session: aiohttp.ClientSession,

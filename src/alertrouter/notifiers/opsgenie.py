@@ -247,7 +247,7 @@ class OpsGenieNotifier(Notifier[OpsGenieConfig]):
             **self._request_options,
         )
         status, text = reply.status, reply.text
-        answer = _json(text)
+        answer = reply.json_object()
         if 200 <= status < 300:
             return status, str(answer.get("requestId") or "")
         found = answer.get("message") or " ".join(text.split())
@@ -269,14 +269,6 @@ class OpsGenieNotifier(Notifier[OpsGenieConfig]):
     def _mask(self) -> Masker:
         key = self.config.api_key.get_secret_value() if self.config.api_key else None
         return Masker(values=[key], marker="**********")
-
-
-def _json(text: str) -> dict[str, Any]:
-    try:
-        answer = json.loads(text)
-    except ValueError:
-        return {}
-    return answer if isinstance(answer, dict) else {}
 
 
 def _fit_details(details: dict[str, str]) -> dict[str, str]:

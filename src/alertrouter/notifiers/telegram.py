@@ -176,7 +176,7 @@ class TelegramNotifier(Notifier[TelegramConfig]):
             **self._request_options,
         )
         status, header_wait, text = reply.status, reply.retry_after, reply.text
-        answer = _json(text)
+        answer = reply.json_object()
         if 200 <= status < 300 and answer.get("ok") is True:
             return status, answer
         parameters = answer.get("parameters")
@@ -203,11 +203,3 @@ class TelegramNotifier(Notifier[TelegramConfig]):
         # The token travels in the URL path, which a provider's answer may quote.
         token = self.config.bot_token.get_secret_value() if self.config.bot_token else None
         return Masker(values=[token], marker="**********")
-
-
-def _json(text: str) -> dict[str, Any]:
-    try:
-        answer = json.loads(text)
-    except ValueError:
-        return {}
-    return answer if isinstance(answer, dict) else {}
