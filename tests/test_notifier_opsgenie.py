@@ -16,7 +16,8 @@ from pydantic import ValidationError
 from alertrouter.config.loader import parse_routing_config
 from alertrouter.errors import NotifierError, PermanentNotifierError, RetryableNotifierError
 from alertrouter.notifiers.base import Notification
-from alertrouter.notifiers.opsgenie import OpsGenieConfig, OpsGenieNotifier, group_alias
+from alertrouter.notifiers.opsgenie import OpsGenieConfig, OpsGenieNotifier
+from alertrouter.notifiers.render import group_key_hash as group_alias
 from fakes.http import ScriptedAnswer
 from fakes.opsgenie import FakeOpsgenie
 

@@ -17,12 +17,8 @@ from pydantic import ValidationError
 
 from alertrouter.errors import PermanentNotifierError, RetryableNotifierError
 from alertrouter.notifiers.base import Notification, Notifier
-from alertrouter.notifiers.pagerduty import (
-    PagerDutyConfig,
-    PagerDutyNotifier,
-    dedup_key,
-    group_dedup_key,
-)
+from alertrouter.notifiers.pagerduty import PagerDutyConfig, PagerDutyNotifier, dedup_key
+from alertrouter.notifiers.render import group_key_hash as group_dedup_key
 from fakes.http import ScriptedAnswer
 from fakes.pagerduty import MAX_BODY_BYTES, FakePagerDuty
 

@@ -12,7 +12,7 @@ from pydantic import ValidationError
 
 from alertrouter.config.loader import parse_routing_config
 from alertrouter.errors import NotifierError, PermanentNotifierError, RetryableNotifierError
-from alertrouter.notifiers.posting import Answer
+from alertrouter.notifiers.http import Answer
 from alertrouter.notifiers.rocketchat import (
     RocketchatConfig,
     RocketchatNotifier,

@@ -16,15 +16,14 @@ import aiohttp
 from alertrouter.config.integrations import IntegrationConfig
 from alertrouter.config.templating import GoTemplate
 from alertrouter.notifiers.base import Notification, Receipt
+from alertrouter.notifiers.http import Masker, answer_error, request
 from alertrouter.notifiers.posting import (
     HTTPNotifier,
-    Scrubber,
     WebhookURLConfig,
-    answer_error,
-    request,
 )
 from alertrouter.notifiers.render import notification_title, truncate
 from alertrouter.notifiers.templating import FieldRenderer
+from alertrouter.notifiers.webhook import encode_go_json
 
 __all__ = ["DiscordConfig", "DiscordNotifier", "build_message"]
 
@@ -109,7 +108,7 @@ class DiscordNotifier(HTTPNotifier[DiscordConfig]):
         self, config: DiscordConfig, session: aiohttp.ClientSession, **options: Any
     ) -> None:
         super().__init__(config, session, **options)
-        self._scrub = Scrubber.for_http([config.url], config.http_config)
+        self._scrub = Masker.for_http([config.url], config.http_config)
 
     async def send(self, notification: Notification) -> Receipt:
         """POST the message; 2xx is delivered, 429 waits ``retry_after``, 5xx retried."""
@@ -119,12 +118,12 @@ class DiscordNotifier(HTTPNotifier[DiscordConfig]):
             "POST",
             self.config.url,
             provider="discord",
-            options=self.request_options,
-            body=body,
+            data=encode_go_json(body),
+            **self.request_options,
         )
         if answer.ok:
             return Receipt(answer.line, None, answer.duration)
         found = answer.json()
         wait = found.get("retry_after") if isinstance(found, dict) else None
         retry_after = float(wait) if isinstance(wait, int | float) and wait >= 0 else None
-        raise answer_error("discord", answer, self._scrub, retry_after)
+        raise answer_error("discord", answer, self._scrub, retry_after=retry_after)

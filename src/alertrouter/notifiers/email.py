@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import email.policy
+import functools
 import ssl
 import time
 from collections.abc import Mapping
@@ -28,7 +29,7 @@ from alertrouter.config.templating import GoTemplate
 from alertrouter.errors import NotifierError, PermanentNotifierError, RetryableNotifierError
 from alertrouter.notifiers import render
 from alertrouter.notifiers.base import Notification, Notifier, Receipt
-from alertrouter.notifiers.http import tls_context
+from alertrouter.notifiers.http import Masker, tls_context
 from alertrouter.notifiers.templating import FieldRenderer
 from alertrouter.payload import ZERO_TIME
 
@@ -315,10 +316,10 @@ class EmailNotifier(Notifier[EmailConfig]):
         super().__init__(config, session, **options)
         self._tls: ssl.SSLContext | None = None
 
-    def _secrets(self) -> list[str]:
+    @functools.cached_property
+    def _mask(self) -> Masker:
         values = [self.config.auth_password, self.config.auth_secret]
-        found = [v.get_secret_value() for v in values if v is not None]
-        return sorted((s for s in found if len(s) >= 4), key=len, reverse=True)
+        return Masker(values=[v.get_secret_value() for v in values if v is not None])
 
     def _tls_context(self) -> ssl.SSLContext:
         if self._tls is None:
@@ -378,7 +379,7 @@ class EmailNotifier(Notifier[EmailConfig]):
         except NotifierError:
             raise
         except (aiosmtplib.SMTPException, OSError, ssl.SSLError) as exc:
-            raise _scrubbed(classify_smtp_error(exc), self._secrets()) from None
+            raise _masked(classify_smtp_error(exc), self._mask) from None
         finally:
             # QUIT politely after success; after a failure (or cancellation) just hang up.
             if accepted:
@@ -421,11 +422,9 @@ async def _quit(smtp: aiosmtplib.SMTP) -> None:
         smtp.close()  # the message (if any) is already accepted; QUIT is a courtesy
 
 
-def _scrubbed(error: NotifierError, secrets: list[str]) -> NotifierError:
+def _masked(error: NotifierError, mask: Masker) -> NotifierError:
     """The same error with any secret a server quoted back replaced."""
-    text = str(error)
-    for secret in secrets:
-        text = text.replace(secret, "<redacted>")
+    text = mask(str(error))
     if text == str(error):
         return error
     if isinstance(error, RetryableNotifierError):

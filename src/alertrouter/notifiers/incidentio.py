@@ -19,8 +19,7 @@ from pydantic_core import PydanticCustomError
 
 from alertrouter.config.integrations import Duration, HTTPClientConfig, IntegrationConfig
 from alertrouter.notifiers.base import Notification, Notifier, Receipt
-from alertrouter.notifiers.exchange import Exchange
-from alertrouter.notifiers.http import request_options
+from alertrouter.notifiers.http import Masker, answer_error, request, request_options
 from alertrouter.notifiers.webhook import encode_go_json, webhook_body
 
 __all__ = ["IncidentioConfig", "IncidentioNotifier", "incidentio_body"]
@@ -105,7 +104,8 @@ class IncidentioNotifier(Notifier[IncidentioConfig]):
             self._options["headers"]["Authorization"] = f"Bearer {token}"
         header = str(self._options["headers"].get("Authorization", ""))
         secrets = [header, header.partition(" ")[2]]
-        self._exchange = Exchange("incident.io", secrets, config.timeout.total_seconds())
+        self._mask = Masker(values=secrets)
+        self._timeout = config.timeout.total_seconds()
 
     async def send(self, notification: Notification) -> Receipt:
         """Post the body (one alert only if the whole group is over 512 KB)."""
@@ -115,12 +115,18 @@ class IncidentioNotifier(Notifier[IncidentioConfig]):
         if len(data) > MAX_PAYLOAD_BYTES:
             body["alerts"] = body["alerts"][:1]
             data = encode_go_json(body)
-        answer = await self._exchange.request(
-            self.session, "POST", self._url, data=data, **self._options
+        answer = await request(
+            self.session,
+            "POST",
+            self._url,
+            provider="incident.io",
+            timeout=self._timeout,
+            data=data,
+            **self._options,
         )
         payload = answer.json()
         if not answer.ok:
-            raise self._exchange.failure(answer, _error_detail(payload))
+            raise answer_error("incident.io", answer, self._mask, detail=_error_detail(payload))
         key = payload.get("deduplication_key") if isinstance(payload, dict) else None
         return Receipt(
             provider_status=f"{answer.status} {answer.reason}".strip(),

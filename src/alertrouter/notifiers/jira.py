@@ -13,7 +13,6 @@ A group is per webhook: digests would mix groups, so this notifier never coalesc
 
 from __future__ import annotations
 
-import hashlib
 import json
 import time
 from datetime import timedelta
@@ -30,17 +29,15 @@ from alertrouter.config.templating import GoTemplate
 from alertrouter.errors import PermanentNotifierError
 from alertrouter.notifiers.base import Notification, Receipt
 from alertrouter.notifiers.default_texts import MARKDOWN_ALERTS, jira_priority
+from alertrouter.notifiers.http import Answer, Masker, answer_error, request
 from alertrouter.notifiers.posting import (
-    Answer,
     HTTPIntegrationConfig,
     HTTPNotifier,
     Renderer,
-    Scrubber,
-    answer_error,
-    request,
 )
-from alertrouter.notifiers.render import common_pairs, truncate
+from alertrouter.notifiers.render import common_pairs, group_key_hash, truncate
 from alertrouter.notifiers.templating import FieldRenderer
+from alertrouter.notifiers.webhook import encode_go_json
 
 __all__ = ["JiraConfig", "JiraNotifier", "group_label"]
 
@@ -128,7 +125,7 @@ def group_label(notification: Notification) -> str:
     if not key:  # no webhook group: the receiver and the labels every alert shares
         common = common_pairs(a.get("labels") or {} for a in notification.alerts)
         key = f"{notification.receiver}:{sorted(common.items())}"
-    return "ALERT{" + hashlib.sha256(key.encode("utf-8")).hexdigest() + "}"
+    return "ALERT{" + group_key_hash(key) + "}"
 
 
 def _group_firing(notification: Notification) -> bool:
@@ -170,7 +167,7 @@ class JiraNotifier(HTTPNotifier[JiraConfig]):
 
     def __init__(self, config: JiraConfig, session: aiohttp.ClientSession, **options: Any) -> None:
         super().__init__(config, session, **options)
-        self._scrub = Scrubber.for_http([], config.http_config)
+        self._scrub = Masker.for_http([], config.http_config)
 
     async def send(self, notification: Notification) -> Receipt:
         """Search, create or update, then transition the group's issue."""
@@ -274,8 +271,9 @@ class JiraNotifier(HTTPNotifier[JiraConfig]):
         """One API call; its JSON answer (None when empty), or a classified error."""
         options = dict(self.request_options)
         options["headers"] = {**options["headers"], "Accept-Language": "en"}
+        data = None if body is None else encode_go_json(body)
         answer: Answer = await request(
-            self.session, method, url, provider="jira", options=options, body=body
+            self.session, method, url, provider="jira", data=data, **options
         )
         if not answer.ok:
             raise answer_error("jira", answer, self._scrub)

@@ -19,16 +19,15 @@ from alertrouter.config.integrations import IntegrationConfig, StrictModel
 from alertrouter.config.templating import GoTemplate
 from alertrouter.notifiers.base import Notification, Receipt
 from alertrouter.notifiers.default_texts import MARKDOWN_ALERTS
+from alertrouter.notifiers.http import Masker, answer_error, request
 from alertrouter.notifiers.posting import (
     HTTPNotifier,
     Renderer,
-    Scrubber,
     WebhookURLConfig,
-    answer_error,
-    request,
 )
 from alertrouter.notifiers.render import truncate
 from alertrouter.notifiers.templating import FieldRenderer
+from alertrouter.notifiers.webhook import encode_go_json
 
 __all__ = ["MattermostConfig", "MattermostNotifier", "build_post"]
 
@@ -227,7 +226,7 @@ class MattermostNotifier(HTTPNotifier[MattermostConfig]):
         self, config: MattermostConfig, session: aiohttp.ClientSession, **options: Any
     ) -> None:
         super().__init__(config, session, **options)
-        self._scrub = Scrubber.for_http([config.url], config.http_config)
+        self._scrub = Masker.for_http([config.url], config.http_config)
 
     async def send(self, notification: Notification) -> Receipt:
         """POST the post; 2xx is delivered, 429 waits Retry-After, 5xx retried."""
@@ -237,8 +236,8 @@ class MattermostNotifier(HTTPNotifier[MattermostConfig]):
             "POST",
             self.config.url,
             provider="mattermost",
-            options=self.request_options,
-            body=post,
+            data=encode_go_json(post),
+            **self.request_options,
         )
         if answer.ok:
             return Receipt(answer.line, None, answer.duration)

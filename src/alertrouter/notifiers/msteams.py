@@ -19,18 +19,16 @@ from alertrouter.config.integrations import IntegrationConfig
 from alertrouter.config.templating import GoTemplate
 from alertrouter.notifiers.base import Notification, Receipt
 from alertrouter.notifiers.default_texts import MARKDOWN_ALERTS
+from alertrouter.notifiers.http import Answer, Masker, answer_error, request
 from alertrouter.notifiers.posting import (
-    Answer,
     HTTPNotifier,
     Renderer,
-    Scrubber,
     WebhookURLConfig,
-    answer_error,
     fit_json_text,
     json_size,
-    request,
 )
 from alertrouter.notifiers.render import notification_title, truncate
+from alertrouter.notifiers.webhook import encode_go_json
 
 __all__ = ["MSTeamsConfig", "MSTeamsNotifier", "build_card", "quoted_status"]
 
@@ -100,7 +98,7 @@ class MSTeamsNotifier(HTTPNotifier[MSTeamsConfig]):
         self, config: MSTeamsConfig, session: aiohttp.ClientSession, **options: Any
     ) -> None:
         super().__init__(config, session, **options)
-        self._scrub = Scrubber.for_http([config.url], config.http_config)
+        self._scrub = Masker.for_http([config.url], config.http_config)
 
     async def send(self, notification: Notification) -> Receipt:
         """POST the card; 2xx is delivered unless its body quotes a Teams error."""
@@ -110,13 +108,13 @@ class MSTeamsNotifier(HTTPNotifier[MSTeamsConfig]):
             "POST",
             self.config.url,
             provider="msteams",
-            options=self.request_options,
-            body=card,
+            data=encode_go_json(card),
+            **self.request_options,
         )
         quoted = quoted_status(answer)
         if quoted is not None and quoted >= 400:
             failed = Answer(quoted, "(quoted in a 200)", answer.text, None, answer.duration)
-            raise answer_error("msteams", failed, self._scrub, answer.retry_after)
+            raise answer_error("msteams", failed, self._scrub, retry_after=answer.retry_after)
         if answer.ok:
             return Receipt(
                 answer.line, None, answer.duration, {"answer": self._scrub(answer.text)[:20]}

@@ -16,18 +16,17 @@ from alertrouter.config.integrations import IntegrationConfig
 from alertrouter.config.templating import GoTemplate
 from alertrouter.notifiers.base import Notification, Receipt
 from alertrouter.notifiers.default_texts import MARKDOWN_ALERTS
+from alertrouter.notifiers.http import Masker, answer_error, request
 from alertrouter.notifiers.msteams import MAX_MESSAGE_BYTES
 from alertrouter.notifiers.posting import (
     HTTPNotifier,
     Renderer,
-    Scrubber,
     WebhookURLConfig,
-    answer_error,
     fit_json_text,
     json_size,
-    request,
 )
 from alertrouter.notifiers.render import notification_title
+from alertrouter.notifiers.webhook import encode_go_json
 
 __all__ = ["MSTeamsV2Config", "MSTeamsV2Notifier", "build_message"]
 
@@ -98,7 +97,7 @@ class MSTeamsV2Notifier(HTTPNotifier[MSTeamsV2Config]):
         self, config: MSTeamsV2Config, session: aiohttp.ClientSession, **options: Any
     ) -> None:
         super().__init__(config, session, **options)
-        self._scrub = Scrubber.for_http([config.url], config.http_config, _signature(config.url))
+        self._scrub = Masker.for_http([config.url], config.http_config, _signature(config.url))
 
     async def send(self, notification: Notification) -> Receipt:
         """POST the message; 2xx (202) is delivered, 429 waits Retry-After, 5xx retried."""
@@ -108,8 +107,8 @@ class MSTeamsV2Notifier(HTTPNotifier[MSTeamsV2Config]):
             "POST",
             self.config.url,
             provider="msteamsv2",
-            options=self.request_options,
-            body=body,
+            data=encode_go_json(body),
+            **self.request_options,
         )
         if answer.ok:
             return Receipt(answer.line, answer.headers.get("x-ms-workflow-run-id"), answer.duration)

@@ -9,7 +9,6 @@ still-firing group that resolve are added to it as a note.
 from __future__ import annotations
 
 import functools
-import hashlib
 import json
 import re
 import time
@@ -17,20 +16,19 @@ from collections.abc import Mapping
 from typing import Any, ClassVar
 from urllib.parse import quote
 
-import aiohttp
 from pydantic import Field, SecretStr, model_validator
 from pydantic_core import PydanticCustomError
 
 from alertrouter.config.integrations import HTTPClientConfig, IntegrationConfig, StrictModel
 from alertrouter.config.templating import GoTemplate
-from alertrouter.errors import PermanentNotifierError, RetryableNotifierError
+from alertrouter.errors import PermanentNotifierError
 from alertrouter.notifiers import render
 from alertrouter.notifiers.base import Notification, Notifier, Receipt, http_status_error
-from alertrouter.notifiers.http import parse_retry_after, request_options
+from alertrouter.notifiers.http import Masker, request, request_options
 from alertrouter.notifiers.render import common_pairs
 from alertrouter.notifiers.templating import FieldRenderer
 
-__all__ = ["OpsGenieConfig", "OpsGenieNotifier", "OpsGenieResponderConfig", "group_alias"]
+__all__ = ["OpsGenieConfig", "OpsGenieNotifier", "OpsGenieResponderConfig"]
 
 DEFAULT_API_URL = "https://api.opsgenie.com/"
 DEFAULT_MESSAGE = '{{ template "opsgenie.default.message" . }}'
@@ -116,11 +114,6 @@ class OpsGenieConfig(IntegrationConfig):
         return self.api_url if self.api_url.endswith("/") else self.api_url + "/"
 
 
-def group_alias(group_key: str) -> str:
-    """Alertmanager's alias for a group: sha256 of its group key, in hex."""
-    return hashlib.sha256(group_key.encode()).hexdigest()
-
-
 def split_list(text: str, limit: int, each: int) -> list[str]:
     """A comma-separated list without empty items, at most ``limit`` items of ``each`` chars."""
     items = [item.strip() for item in text.split(",")]
@@ -150,7 +143,9 @@ class OpsGenieNotifier(Notifier[OpsGenieConfig]):
         started = time.monotonic()
         fields = FieldRenderer(self, notification)
         group_key = str(notification.group.get("groupKey") or "")
-        alias = group_alias(group_key or f"{self.receiver}:{notification.group.get('groupLabels')}")
+        alias = render.group_key_hash(
+            group_key or f"{self.receiver}:{notification.group.get('groupLabels')}"
+        )
         group_status = notification.group.get("status") or notification.status
         source = self._text(fields, "source", self.config.source, DEFAULT_SOURCE, MAX_SOURCE)
         if group_status == "resolved":
@@ -242,25 +237,17 @@ class OpsGenieNotifier(Notifier[OpsGenieConfig]):
             alias, _, action = path.partition("/")
             url += f"/{quote(alias, safe='')}/{action}?identifierType=alias"
         data = json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
-        try:
-            async with self.session.request(
-                method,
-                url,
-                data=data,
-                timeout=aiohttp.ClientTimeout(total=TIMEOUT_SECONDS),
-                **self._request_options,
-            ) as response:
-                status = response.status
-                retry_after = parse_retry_after(response.headers.get("Retry-After"))
-                text = await response.text(errors="replace")
-        except TimeoutError:
-            raise RetryableNotifierError(
-                "timeout", f"Opsgenie did not answer within {TIMEOUT_SECONDS:g}s"
-            ) from None
-        except aiohttp.ClientError as exc:
-            message = self._mask(f"{type(exc).__name__}: {exc}")
-            raise RetryableNotifierError("other", f"Opsgenie request failed: {message}") from None
-        answer = _json(text)
+        reply = await request(
+            self.session,
+            method,
+            url,
+            provider="Opsgenie",
+            timeout=TIMEOUT_SECONDS,
+            data=data,
+            **self._request_options,
+        )
+        status, text = reply.status, reply.text
+        answer = reply.json_object()
         if 200 <= status < 300:
             return status, str(answer.get("requestId") or "")
         found = answer.get("message") or " ".join(text.split())
@@ -268,7 +255,7 @@ class OpsGenieNotifier(Notifier[OpsGenieConfig]):
         if isinstance(errors, dict) and errors:
             found = f"{found}: " + "; ".join(f"{k}: {v}" for k, v in errors.items())
         detail = f": {render.truncate(self._mask(str(found)), 500)}" if found else ""
-        raise http_status_error(status, f"Opsgenie answered {status}{detail}", retry_after)
+        raise http_status_error(status, f"Opsgenie answered {status}{detail}", reply.retry_after)
 
     @functools.cached_property
     def _request_options(self) -> dict[str, Any]:
@@ -278,17 +265,10 @@ class OpsGenieNotifier(Notifier[OpsGenieConfig]):
         options["headers"]["Authorization"] = f"GenieKey {self.config.api_key.get_secret_value()}"
         return options
 
-    def _mask(self, text: str) -> str:
-        key = self.config.api_key.get_secret_value() if self.config.api_key else ""
-        return text.replace(key, "**********") if key else text
-
-
-def _json(text: str) -> dict[str, Any]:
-    try:
-        answer = json.loads(text)
-    except ValueError:
-        return {}
-    return answer if isinstance(answer, dict) else {}
+    @functools.cached_property
+    def _mask(self) -> Masker:
+        key = self.config.api_key.get_secret_value() if self.config.api_key else None
+        return Masker(values=[key], marker="**********")
 
 
 def _fit_details(details: dict[str, str]) -> dict[str, str]:

@@ -20,7 +20,6 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar, Literal
 from urllib.parse import urlsplit
 
-import aiohttp
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
@@ -31,11 +30,11 @@ from alertrouter.config.integrations import (
     StrictModel,
 )
 from alertrouter.config.templating import GoTemplate
-from alertrouter.errors import PermanentNotifierError, RetryableNotifierError
+from alertrouter.errors import PermanentNotifierError
 from alertrouter.logs import get_logger, log_event
 from alertrouter.notifiers import render
 from alertrouter.notifiers.base import Notification, Notifier, Receipt, http_status_error
-from alertrouter.notifiers.http import parse_retry_after, request_options
+from alertrouter.notifiers.http import Masker, request, request_options
 from alertrouter.notifiers.pagerduty_v1 import events_v1_url, fit_v1, v1_answer_error, v1_event
 from alertrouter.notifiers.templating import FieldRenderer
 
@@ -154,11 +153,6 @@ def dedup_key(receiver: str, fingerprint: str) -> str:
     return hashlib.sha256(f"{receiver}\x00{fingerprint}".encode()).hexdigest()
 
 
-def group_dedup_key(group_key: str) -> str:
-    """Alertmanager's PagerDuty dedup_key for a group: sha256 of its group key, in hex."""
-    return hashlib.sha256(group_key.encode()).hexdigest()
-
-
 @dataclass(frozen=True, slots=True)
 class _Incident:
     """One event's subject: its key and state, the data its templates see, the alert whose
@@ -218,7 +212,7 @@ class PagerDutyNotifier(Notifier[PagerDutyConfig]):
             status = str(group.get("status") or notification.status)
             return [
                 _Incident(
-                    key=group_dedup_key(str(group.get("groupKey") or "")),
+                    key=render.group_key_hash(str(group.get("groupKey") or "")),
                     firing=status == "firing",  # the group's: a part resolving keeps it open
                     seen=notification,
                     lead=render.sort_alerts(notification.alerts)[0],
@@ -425,24 +419,16 @@ class PagerDutyNotifier(Notifier[PagerDutyConfig]):
 
     async def _post(self, body: bytes, event: Mapping[str, Any], url: str) -> int:
         """POST one event; its HTTP status when accepted, else raise the classified error."""
-        timeout = self.config.timeout.total_seconds()
-        try:
-            async with self.session.post(
-                url,
-                data=body,
-                timeout=aiohttp.ClientTimeout(total=timeout),
-                **self._request_options,
-            ) as response:
-                status = response.status
-                retry_after = parse_retry_after(response.headers.get("Retry-After"))
-                text = await response.text(errors="replace")
-        except TimeoutError:
-            raise RetryableNotifierError(
-                "timeout", f"PagerDuty did not answer within {timeout:g}s"
-            ) from None
-        except aiohttp.ClientError as exc:
-            message = self._mask(f"{type(exc).__name__}: {exc}")
-            raise RetryableNotifierError("other", f"PagerDuty request failed: {message}") from None
+        answer = await request(
+            self.session,
+            "POST",
+            url,
+            provider="PagerDuty",
+            timeout=self.config.timeout.total_seconds(),
+            data=body,
+            **self._request_options,
+        )
+        status = answer.status
         log_event(
             _logger,
             logging.DEBUG,
@@ -456,7 +442,8 @@ class PagerDutyNotifier(Notifier[PagerDutyConfig]):
         if 200 <= status < 300:
             return status
         classify = v1_answer_error if self.config.events_v1 else http_status_error
-        raise classify(status, f"PagerDuty answered {status}{self._describe(text)}", retry_after)
+        detail = self._describe(answer.text)
+        raise classify(status, f"PagerDuty answered {status}{detail}", answer.retry_after)
 
     @functools.cached_property
     def _request_options(self) -> dict[str, Any]:
@@ -479,11 +466,10 @@ class PagerDutyNotifier(Notifier[PagerDutyConfig]):
             found = " ".join(text.split())
         return f": {render.truncate(self._mask(found), 500)}" if found else ""
 
-    def _mask(self, text: str) -> str:
-        for key in (self.config.routing_key, self.config.service_key):
-            secret = key.get_secret_value() if key is not None else ""
-            text = text.replace(secret, "**********") if secret else text
-        return text
+    @functools.cached_property
+    def _mask(self) -> Masker:
+        keys = (self.config.routing_key, self.config.service_key)
+        return Masker(values=[k.get_secret_value() for k in keys if k], marker="**********")
 
 
 def _dumps(event: Mapping[str, Any]) -> bytes:

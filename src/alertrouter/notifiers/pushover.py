@@ -20,9 +20,16 @@ from alertrouter.config.integrations import Duration, HTTPClientConfig, Integrat
 from alertrouter.config.templating import GoTemplate
 from alertrouter.errors import NotifierError, PermanentNotifierError
 from alertrouter.notifiers.base import Notification, Notifier, Receipt
-from alertrouter.notifiers.exchange import Answer, Exchange, group_key_hash
-from alertrouter.notifiers.http import USER_AGENT, authorization_header, request_options
-from alertrouter.notifiers.render import truncate
+from alertrouter.notifiers.http import (
+    USER_AGENT,
+    Answer,
+    Masker,
+    answer_error,
+    authorization_header,
+    request,
+    request_options,
+)
+from alertrouter.notifiers.render import group_key_hash, truncate
 from alertrouter.notifiers.templating import FieldRenderer
 
 __all__ = ["PushoverConfig", "PushoverNotifier"]
@@ -116,7 +123,8 @@ class PushoverNotifier(Notifier[PushoverConfig]):
         self._token = config.token.get_secret_value()
         self._user = config.user_key.get_secret_value()
         secrets = [self._token, self._user, authorization_header(config.http_config) or ""]
-        self._exchange = Exchange("Pushover", secrets, config.timeout.total_seconds())
+        self._mask = Masker(values=secrets)
+        self._timeout = config.timeout.total_seconds()
 
     def _options(self) -> dict[str, Any]:
         options = request_options(self.config.http_config)
@@ -129,14 +137,20 @@ class PushoverNotifier(Notifier[PushoverConfig]):
     async def send(self, notification: Notification) -> Receipt:
         """Cancel a resolved group's emergency retries, then post the message."""
         started = time.monotonic()
-        tag = group_key_hash(notification)[:32]
+        tag = group_key_hash(str(notification.group.get("groupKey") or ""))[:32]
         options = self._options()
         detail: dict[str, Any] = {}
         if notification.status == "resolved":
             detail["cancelled"] = await self._cancel(tag, options)
         form = self.form(notification, tag)
-        answer = await self._exchange.request(
-            self.session, "POST", self.config.api_url, data=form, **options
+        answer = await request(
+            self.session,
+            "POST",
+            self.config.api_url,
+            provider="Pushover",
+            timeout=self._timeout,
+            data=form,
+            **options,
         )
         body = answer.json()
         if not answer.ok:
@@ -195,10 +209,12 @@ class PushoverNotifier(Notifier[PushoverConfig]):
     async def _cancel(self, tag: str, options: dict[str, Any]) -> int:
         """Cancel the emergency retries of messages tagged ``tag``; how many were cancelled."""
         base = self.config.api_url.rsplit("/", 1)[0]
-        answer = await self._exchange.request(
+        answer = await request(
             self.session,
             "POST",
             f"{base}/receipts/cancel_by_tag/{tag}.json",
+            provider="Pushover",
+            timeout=self._timeout,
             data={"token": self._token},
             **options,
         )
@@ -210,7 +226,7 @@ class PushoverNotifier(Notifier[PushoverConfig]):
     def _failure(self, answer: Answer, body: Any) -> NotifierError:
         errors = body.get("errors") if isinstance(body, dict) else None
         detail = "; ".join(str(e) for e in errors) if isinstance(errors, list) else ""
-        error = self._exchange.failure(answer, detail)
+        error = answer_error("Pushover", answer, self._mask, detail=detail)
         flagged = isinstance(body, dict) and "invalid" in (body.get("token"), body.get("user"))
         if flagged and 400 <= answer.status < 500 and answer.status != 429:
             # Pushover answers 400, not 401, for a bad token or user key.

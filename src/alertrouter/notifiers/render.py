@@ -1,4 +1,5 @@
-"""Text shared by every notifier: Alertmanager-style titles, alert order, digests.
+"""Text shared by every notifier: Alertmanager-style titles, alert order, digests, cutting
+text to a provider's limit, and the group key hash.
 
 User templates are Go templates (``notifiers.templating``); ``template_context`` is what our
 own shipped email templates see.
@@ -6,6 +7,7 @@ own shipped email templates see.
 
 from __future__ import annotations
 
+import hashlib
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from typing import Any
@@ -18,10 +20,12 @@ __all__ = [
     "alert_summary",
     "common_pairs",
     "digest_lines",
+    "group_key_hash",
     "notification_title",
     "sort_alerts",
     "template_context",
     "truncate",
+    "truncate_bytes",
 ]
 
 SEVERITY_ORDER = ("critical", "error", "warning", "info")
@@ -112,6 +116,26 @@ def truncate(text: str, limit: int, marker: str = "…") -> str:
     if len(text) <= limit:
         return text
     return text[: max(0, limit - len(marker))] + marker
+
+
+def truncate_bytes(text: str, limit: int, marker: str = "…") -> tuple[str, bool]:
+    """``text`` cut to at most ``limit`` UTF-8 bytes (never inside a character), ending with
+    ``marker`` when cut; and whether it was cut."""
+    data = text.encode("utf-8")
+    if len(data) <= limit:
+        return text, False
+    room = max(0, limit - len(marker.encode("utf-8")))
+    return data[:room].decode("utf-8", errors="ignore") + marker, True
+
+
+def group_key_hash(group_key: str) -> str:
+    """Alertmanager's ``key.Hash()``: sha256 hex of a webhook's ``groupKey``.
+
+    Ids built from it (PagerDuty and Opsgenie dedup keys, Jira labels, VictorOps
+    ``entity_id``, SNS FIFO group ids) match the ones an Alertmanager receiver used for the
+    same group, so a cut-over keeps incidents paired.
+    """
+    return hashlib.sha256(group_key.encode("utf-8")).hexdigest()
 
 
 def template_context(notification: Notification) -> dict[str, Any]:

@@ -21,17 +21,15 @@ from alertrouter.config.integrations import IntegrationConfig, StrictModel
 from alertrouter.config.templating import GoTemplate
 from alertrouter.errors import PermanentNotifierError, RetryableNotifierError
 from alertrouter.notifiers.base import Notification, Receipt
+from alertrouter.notifiers.http import Answer, Masker, answer_error, request
 from alertrouter.notifiers.posting import (
-    Answer,
     HTTPIntegrationConfig,
     HTTPNotifier,
     Renderer,
-    Scrubber,
-    answer_error,
-    request,
 )
 from alertrouter.notifiers.render import truncate
 from alertrouter.notifiers.templating import FieldRenderer
+from alertrouter.notifiers.webhook import encode_go_json
 
 __all__ = ["RocketchatConfig", "RocketchatNotifier", "build_message"]
 
@@ -217,7 +215,7 @@ class RocketchatNotifier(HTTPNotifier[RocketchatConfig]):
             "X-Auth-Token": config.token.get_secret_value(),
             "X-User-Id": config.token_id.get_secret_value(),
         }
-        self._scrub = Scrubber.for_http([], config.http_config, *self._auth.values())
+        self._scrub = Masker.for_http([], config.http_config, *self._auth.values())
 
     async def send(self, notification: Notification) -> Receipt:
         """POST the message; ``success: false`` is permanent, 429 waits, 5xx retried."""
@@ -229,12 +227,12 @@ class RocketchatNotifier(HTTPNotifier[RocketchatConfig]):
             "POST",
             self.config.post_message_url,
             provider="rocketchat",
-            options=options,
-            body=body,
+            data=encode_go_json(body),
+            **options,
         )
         if not answer.ok:
             wait = rate_limit_wait(answer) if answer.status == 429 else None
-            raise answer_error("rocketchat", answer, self._scrub, wait)
+            raise answer_error("rocketchat", answer, self._scrub, retry_after=wait)
         found = answer.json()
         if not isinstance(found, dict):
             # As Alertmanager: an unreadable 200 may be a proxy's page; try again.

@@ -17,7 +17,7 @@ import time
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import timedelta
 from typing import Any, ClassVar
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote
 
 import aiohttp
 from pydantic import Field, SecretStr, field_validator, model_validator
@@ -42,7 +42,7 @@ from alertrouter.notifiers.base import (
     classify_http_status,
     http_status_error,
 )
-from alertrouter.notifiers.http import parse_retry_after, tls_context
+from alertrouter.notifiers.http import Masker, parse_retry_after, tls_context
 from alertrouter.notifiers.render import (
     alert_label_summary,
     alert_summary,
@@ -434,7 +434,7 @@ class SlackNotifier(Notifier[SlackConfig]):
     ) -> None:
         super().__init__(config, session, **options)
         self._timeout = config.timeout.total_seconds()
-        self._secrets = _secret_parts(config)
+        self._scrub = _masker(config)
         http = config.http_config
         sdk: dict[str, Any] = {
             "timeout": math.ceil(self._timeout),
@@ -541,23 +541,12 @@ class SlackNotifier(Notifier[SlackConfig]):
             return f"{type(exc).__name__} ({exc.os_error.strerror})"
         return type(exc).__name__
 
-    def _scrub(self, text: str) -> str:
-        for secret in self._secrets:
-            text = text.replace(secret, "***")
-        return text
 
-
-def _secret_parts(config: SlackConfig) -> tuple[str, ...]:
-    """The token, the webhook URL, its path and its last segment (the webhook's own secret)."""
-    parts: set[str] = set()
-    if config.token is not None:
-        parts.add(config.token.get_secret_value())
-    if config.api_url is not None:
-        url = config.api_url.get_secret_value()
-        path = urlsplit(url).path
-        parts.update((url, path, path.rstrip("/").rsplit("/", 1)[-1]))
-    # Longest first, so a URL is masked whole before its parts; tiny parts would mask noise.
-    return tuple(sorted((p for p in parts if len(p) >= 8), key=len, reverse=True))
+def _masker(config: SlackConfig) -> Masker:
+    """Masks the token and the webhook URL, its path and its segments (the webhook's secret)."""
+    url = config.api_url.get_secret_value() if config.api_url is not None else None
+    token = config.token.get_secret_value() if config.token is not None else None
+    return Masker(urls=[url] if url else [], values=[token])
 
 
 def _retry_after(headers: Mapping[str, str] | None) -> float | None:

@@ -43,9 +43,15 @@ from alertrouter.config.integrations import (
 from alertrouter.config.templating import GoTemplate
 from alertrouter.errors import NotifierError, PermanentNotifierError, RetryableNotifierError
 from alertrouter.notifiers.base import Notification, Notifier, Receipt
-from alertrouter.notifiers.exchange import Answer, Exchange, group_key_hash, truncate_bytes
-from alertrouter.notifiers.http import USER_AGENT, request_options
-from alertrouter.notifiers.render import truncate
+from alertrouter.notifiers.http import (
+    USER_AGENT,
+    Answer,
+    Masker,
+    answer_error,
+    request,
+    request_options,
+)
+from alertrouter.notifiers.render import group_key_hash, truncate, truncate_bytes
 from alertrouter.notifiers.templating import FieldRenderer
 
 __all__ = ["SNSConfig", "SNSNotifier", "SigV4Config"]
@@ -133,7 +139,8 @@ class SNSNotifier(Notifier[SNSConfig]):
         super().__init__(config, session, **options)
         secret = config.sigv4.secret_key
         secrets = [secret.get_secret_value()] if secret is not None else []
-        self._exchange = Exchange("SNS", secrets, config.timeout.total_seconds())
+        self._mask = Masker(values=secrets)
+        self._timeout = config.timeout.total_seconds()
         self._credentials: Any = None  # botocore credentials, made at the first send
 
     async def send(self, notification: Notification) -> Receipt:
@@ -148,7 +155,9 @@ class SNSNotifier(Notifier[SNSConfig]):
         body = urlencode(form, quote_via=quote).encode("utf-8")
         options = request_options(self.config.http_config)
         options["headers"] = self._signed_headers(url, body, region, credentials)
-        answer = await self._exchange.request(self.session, "POST", url, data=body, **options)
+        answer = await request(
+            self.session, "POST", url, provider="SNS", timeout=self._timeout, data=body, **options
+        )
         if not answer.ok:
             raise self._failure(answer)
         return Receipt(
@@ -172,7 +181,7 @@ class SNSNotifier(Notifier[SNSConfig]):
         if config.topic_arn:
             form["TopicArn"] = fields.text("topic_arn", config.topic_arn)
             if form["TopicArn"].endswith(".fifo"):
-                key = group_key_hash(notification)
+                key = group_key_hash(str(notification.group.get("groupKey") or ""))
                 form["MessageGroupId"] = form["MessageDeduplicationId"] = key
         if config.phone_number:
             form["PhoneNumber"] = fields.text("phone_number", config.phone_number)
@@ -272,11 +281,15 @@ class SNSNotifier(Notifier[SNSConfig]):
         detail = f"{code}: {message}" if code else ""
         if code in THROTTLED:
             return RetryableNotifierError(
-                "rateLimited", str(self._exchange.failure(answer, detail)), answer.retry_after
+                "rateLimited",
+                str(answer_error("SNS", answer, self._mask, detail=detail)),
+                answer.retry_after,
             )
         if code in AUTH_CODES and 400 <= answer.status < 500:
-            return PermanentNotifierError("authError", str(self._exchange.failure(answer, detail)))
-        return self._exchange.failure(answer, detail)
+            return PermanentNotifierError(
+                "authError", str(answer_error("SNS", answer, self._mask, detail=detail))
+            )
+        return answer_error("SNS", answer, self._mask, detail=detail)
 
 
 def _xml_text(text: str, tag: str) -> str | None:

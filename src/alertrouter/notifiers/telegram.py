@@ -14,7 +14,6 @@ import re
 import time
 from typing import Any, ClassVar, Literal
 
-import aiohttp
 from pydantic import SecretStr, ValidationInfo, model_validator
 from pydantic_core import PydanticCustomError
 
@@ -25,10 +24,9 @@ from alertrouter.config.integrations import (
     read_secret_files,
 )
 from alertrouter.config.templating import GoTemplate
-from alertrouter.errors import RetryableNotifierError
 from alertrouter.notifiers import render
 from alertrouter.notifiers.base import Notification, Notifier, Receipt, http_status_error
-from alertrouter.notifiers.http import parse_retry_after, request_options
+from alertrouter.notifiers.http import Masker, request, request_options
 from alertrouter.notifiers.templating import FieldRenderer
 
 __all__ = ["TelegramConfig", "TelegramNotifier", "fit_html"]
@@ -168,24 +166,17 @@ class TelegramNotifier(Notifier[TelegramConfig]):
         return render.truncate(text.strip() or render.notification_title(notification), MAX_MESSAGE)
 
     async def _post(self, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
-        try:
-            async with self.session.post(
-                self._url,
-                data=json.dumps(body, ensure_ascii=False).encode(),
-                timeout=aiohttp.ClientTimeout(total=TIMEOUT_SECONDS),
-                **self._request_options,
-            ) as response:
-                status = response.status
-                header_wait = parse_retry_after(response.headers.get("Retry-After"))
-                text = await response.text(errors="replace")
-        except TimeoutError:
-            raise RetryableNotifierError(
-                "timeout", f"Telegram did not answer within {TIMEOUT_SECONDS:g}s"
-            ) from None
-        except aiohttp.ClientError as exc:
-            message = self._mask(f"{type(exc).__name__}: {exc}")
-            raise RetryableNotifierError("other", f"Telegram request failed: {message}") from None
-        answer = _json(text)
+        reply = await request(
+            self.session,
+            "POST",
+            self._url,
+            provider="Telegram",
+            timeout=TIMEOUT_SECONDS,
+            data=json.dumps(body, ensure_ascii=False).encode(),
+            **self._request_options,
+        )
+        status, header_wait, text = reply.status, reply.retry_after, reply.text
+        answer = reply.json_object()
         if 200 <= status < 300 and answer.get("ok") is True:
             return status, answer
         parameters = answer.get("parameters")
@@ -207,15 +198,8 @@ class TelegramNotifier(Notifier[TelegramConfig]):
     def _request_options(self) -> dict[str, Any]:
         return request_options(self.config.http_config)
 
-    def _mask(self, text: str) -> str:
-        # The token travels in the URL path, which aiohttp errors quote.
-        token = self.config.bot_token.get_secret_value() if self.config.bot_token else ""
-        return text.replace(token, "**********") if token else text
-
-
-def _json(text: str) -> dict[str, Any]:
-    try:
-        answer = json.loads(text)
-    except ValueError:
-        return {}
-    return answer if isinstance(answer, dict) else {}
+    @functools.cached_property
+    def _mask(self) -> Masker:
+        # The token travels in the URL path, which a provider's answer may quote.
+        token = self.config.bot_token.get_secret_value() if self.config.bot_token else None
+        return Masker(values=[token], marker="**********")

@@ -20,9 +20,14 @@ from pydantic_core import PydanticCustomError
 from alertrouter.config.integrations import Duration, HTTPClientConfig, IntegrationConfig
 from alertrouter.config.templating import GoTemplate
 from alertrouter.notifiers.base import Notification, Notifier, Receipt
-from alertrouter.notifiers.exchange import Exchange, group_key_hash
-from alertrouter.notifiers.http import authorization_header, request_options
-from alertrouter.notifiers.render import truncate
+from alertrouter.notifiers.http import (
+    Masker,
+    answer_error,
+    authorization_header,
+    request,
+    request_options,
+)
+from alertrouter.notifiers.render import group_key_hash, truncate
 from alertrouter.notifiers.templating import FieldRenderer
 
 __all__ = ["VictorOpsConfig", "VictorOpsNotifier"]
@@ -102,9 +107,8 @@ class VictorOpsNotifier(Notifier[VictorOpsConfig]):
         assert config.api_key is not None  # the validator requires it
         self._key = config.api_key.get_secret_value()
         secrets = [self._key, quote(self._key, safe=""), authorization_header(config.http_config)]
-        self._exchange = Exchange(
-            "VictorOps", [s for s in secrets if s], config.timeout.total_seconds()
-        )
+        self._mask = Masker(values=[s for s in secrets if s])
+        self._timeout = config.timeout.total_seconds()
 
     async def send(self, notification: Notification) -> Receipt:
         """Post the event; 2xx delivered, anything else classified."""
@@ -113,17 +117,19 @@ class VictorOpsNotifier(Notifier[VictorOpsConfig]):
         routing_key = fields.text("routing_key", self.config.routing_key)
         url = f"{self.config.api_url}{quote(self._key, safe='')}/{quote(routing_key, safe='')}"
         event = self.event(notification, fields)
-        answer = await self._exchange.request(
+        answer = await request(
             self.session,
             "POST",
             url,
+            provider="VictorOps",
+            timeout=self._timeout,
             data=json.dumps(event, sort_keys=True).encode(),  # Go marshals maps sorted
             **request_options(self.config.http_config),
         )
         if not answer.ok:
             body = answer.json()
             detail = str(body.get("message", "")) if isinstance(body, dict) else ""
-            raise self._exchange.failure(answer, detail)
+            raise answer_error("VictorOps", answer, self._mask, detail=detail)
         return Receipt(
             provider_status=f"{answer.status} {answer.reason}".strip(),
             message_id=event["entity_id"],
@@ -147,7 +153,7 @@ class VictorOpsNotifier(Notifier[VictorOpsConfig]):
         state = text("state_message", config.state_message, DEFAULT_STATE_MESSAGE)
         event = {
             "message_type": message_type,
-            "entity_id": group_key_hash(notification),
+            "entity_id": group_key_hash(str(notification.group.get("groupKey") or "")),
             "entity_display_name": text(
                 "entity_display_name", config.entity_display_name, DEFAULT_DISPLAY_NAME
             ),

@@ -17,8 +17,14 @@ from pydantic_core import PydanticCustomError
 from alertrouter.config.integrations import Duration, HTTPClientConfig, IntegrationConfig
 from alertrouter.config.templating import GoTemplate
 from alertrouter.notifiers.base import Notification, Notifier, Receipt
-from alertrouter.notifiers.exchange import Exchange, truncate_bytes
-from alertrouter.notifiers.http import authorization_header, request_options
+from alertrouter.notifiers.http import (
+    Masker,
+    answer_error,
+    authorization_header,
+    request,
+    request_options,
+)
+from alertrouter.notifiers.render import truncate_bytes
 from alertrouter.notifiers.templating import FieldRenderer
 
 __all__ = ["WebexConfig", "WebexNotifier"]
@@ -71,23 +77,26 @@ class WebexNotifier(Notifier[WebexConfig]):
         super().__init__(config, session, **options)
         header = authorization_header(config.http_config) or ""
         secrets = [header, header.partition(" ")[2]]
-        self._exchange = Exchange("Webex", secrets, config.timeout.total_seconds())
+        self._mask = Masker(values=secrets)
+        self._timeout = config.timeout.total_seconds()
 
     async def send(self, notification: Notification) -> Receipt:
         """Post the message; 2xx delivered, anything else classified."""
         started = time.monotonic()
         body, truncated = self.body(notification)
-        answer = await self._exchange.request(
+        answer = await request(
             self.session,
             "POST",
             self.config.api_url,
+            provider="Webex",
+            timeout=self._timeout,
             json=body,
             **request_options(self.config.http_config),
         )
         payload = answer.json()
         if not answer.ok:
             detail = str(payload.get("message", "")) if isinstance(payload, dict) else ""
-            raise self._exchange.failure(answer, detail)
+            raise answer_error("Webex", answer, self._mask, detail=detail)
         message_id = payload.get("id") if isinstance(payload, dict) else None
         return Receipt(
             provider_status=f"{answer.status} {answer.reason}".strip(),

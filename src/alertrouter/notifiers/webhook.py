@@ -18,9 +18,8 @@ from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
 from alertrouter.config.integrations import Duration, HTTPClientConfig, IntegrationConfig
-from alertrouter.errors import PermanentNotifierError, RetryableNotifierError
-from alertrouter.notifiers.base import Notification, Notifier, Receipt, http_status_error
-from alertrouter.notifiers.http import authorization_header, parse_retry_after, request_options
+from alertrouter.notifiers.base import Notification, Notifier, Receipt
+from alertrouter.notifiers.http import Masker, answer_error, request, request_options
 from alertrouter.notifiers.render import common_pairs
 from alertrouter.payload import ZERO_TIME, alertmanager_fingerprint
 
@@ -30,8 +29,6 @@ __all__ = [
     "encode_go_json",
     "webhook_body",
 ]
-
-_SNIPPET = 200  # characters of a failed response's body kept in the error message
 
 
 class WebhookConfig(IntegrationConfig):
@@ -146,8 +143,7 @@ class WebhookNotifier(Notifier[WebhookConfig]):
         super().__init__(config, session, **options)
         assert config.url is not None  # the config validator requires it
         self._url = config.url.get_secret_value()
-        authorization = authorization_header(config.http_config)
-        self._secrets = _secret_strings(self._url, authorization, config.http_config)
+        self._mask = Masker.for_http([self._url], config.http_config)
 
     @functools.cached_property
     def _request_options(self) -> dict[str, Any]:
@@ -158,39 +154,18 @@ class WebhookNotifier(Notifier[WebhookConfig]):
         """POST the body; 2xx is delivered, 429/5xx retryable, any other answer permanent."""
         started = time.monotonic()
         body = webhook_body(notification, self.config.max_alerts)
-        timeout = self.config.timeout.total_seconds()
-        try:
-            async with self.session.post(
-                self._url,
-                data=encode_go_json(body),
-                timeout=aiohttp.ClientTimeout(total=timeout),
-                **self._request_options,
-            ) as response:
-                head = await response.content.read(_SNIPPET * 4)  # not a huge error page
-                text = head.decode(response.charset or "utf-8", errors="replace")
-                status, reason = response.status, response.reason or ""
-                retry_after = parse_retry_after(response.headers.get("Retry-After"))
-        except TimeoutError:
-            raise RetryableNotifierError(
-                "timeout", f"webhook: no answer within {timeout:g}s"
-            ) from None
-        except aiohttp.ClientConnectorCertificateError as exc:
-            detail = getattr(exc.certificate_error, "verify_message", "verification failed")
-            raise PermanentNotifierError("other", f"webhook: TLS certificate: {detail}") from None
-        except aiohttp.ClientConnectorError as exc:
-            raise RetryableNotifierError(
-                "other", f"webhook: cannot connect: {exc.os_error.strerror or 'failed'}"
-            ) from None
-        except aiohttp.InvalidURL:
-            raise PermanentNotifierError("other", "webhook: invalid url") from None
-        except aiohttp.ClientError as exc:
-            # Not str(exc): aiohttp puts the URL (a secret) in many of its messages.
-            raise RetryableNotifierError("other", f"webhook: {type(exc).__name__}") from None
-
-        answer = f"{status} {reason}".strip()
-        if 200 <= status < 300:
+        answer = await request(
+            self.session,
+            "POST",
+            self._url,
+            provider="webhook",
+            timeout=self.config.timeout.total_seconds(),
+            data=encode_go_json(body),
+            **self._request_options,
+        )
+        if answer.ok:
             return Receipt(
-                provider_status=answer,
+                provider_status=answer.line,
                 message_id=None,
                 duration=time.monotonic() - started,
                 detail={
@@ -198,31 +173,4 @@ class WebhookNotifier(Notifier[WebhookConfig]):
                     "truncatedAlerts": body["truncatedAlerts"],
                 },
             )
-        message = f"webhook answered {answer}"
-        snippet = self._scrub(text.strip()[:_SNIPPET])
-        if snippet:
-            message += f": {snippet}"
-        raise http_status_error(status, message, retry_after)
-
-    def _scrub(self, text: str) -> str:
-        """``text`` without any secret of this config (a receiver may echo the request)."""
-        for secret in self._secrets:
-            text = text.replace(secret, "<redacted>")
-        return text
-
-
-def _secret_strings(url: str, authorization: str | None, http: HTTPClientConfig) -> list[str]:
-    """Every string that must never leave this process in a message, longest first."""
-    secrets = {url}
-    rest = url.partition("://")[2]
-    path = rest[rest.find("/") :] if "/" in rest else ""
-    if len(path) > 1:
-        secrets.add(path)
-        # A receiver may echo any piece of a secret path back (tokens in URL segments).
-        secrets.update(segment for segment in path.split("/") if len(segment) >= 8)
-    if authorization:
-        secrets.add(authorization)
-        secrets.add(authorization.partition(" ")[2])
-    if http.basic_auth is not None and http.basic_auth.password is not None:
-        secrets.add(http.basic_auth.password.get_secret_value())
-    return sorted((s for s in secrets if len(s) > 1), key=len, reverse=True)
+        raise answer_error("webhook", answer, self._mask)

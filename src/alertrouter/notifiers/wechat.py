@@ -19,10 +19,18 @@ from pydantic_core import PydanticCustomError
 
 from alertrouter.config.integrations import Duration, HTTPClientConfig, IntegrationConfig
 from alertrouter.config.templating import GoTemplate
-from alertrouter.errors import NotifierError
+from alertrouter.errors import NotifierError, PermanentNotifierError, RetryableNotifierError
 from alertrouter.notifiers.base import Notification, Notifier, Receipt
-from alertrouter.notifiers.exchange import Answer, Exchange, truncate_bytes
-from alertrouter.notifiers.http import authorization_header, request_options
+from alertrouter.notifiers.http import (
+    SNIPPET,
+    Answer,
+    Masker,
+    answer_error,
+    authorization_header,
+    request,
+    request_options,
+)
+from alertrouter.notifiers.render import truncate_bytes
 from alertrouter.notifiers.templating import FieldRenderer
 
 __all__ = ["WeChatConfig", "WeChatNotifier"]
@@ -107,7 +115,8 @@ class WeChatNotifier(Notifier[WeChatConfig]):
         assert config.api_secret is not None  # the validator requires it
         self._secret = config.api_secret.get_secret_value()
         secrets = [self._secret, authorization_header(config.http_config) or ""]
-        self._exchange = Exchange("WeChat", secrets, config.timeout.total_seconds())
+        self._mask = Masker(values=secrets)
+        self._timeout = config.timeout.total_seconds()
         self._token: str | None = None
         self._token_until = 0.0
 
@@ -120,10 +129,12 @@ class WeChatNotifier(Notifier[WeChatConfig]):
         renewed = False
         for _ in range(2):
             token = await self._access_token(fields, options)
-            answer = await self._exchange.request(
+            answer = await request(
                 self.session,
                 "POST",
                 f"{self.config.api_url}message/send",
+                provider="WeChat",
+                timeout=self._timeout,
                 params={"access_token": token},
                 json=message,
                 **options,
@@ -141,7 +152,7 @@ class WeChatNotifier(Notifier[WeChatConfig]):
                 duration=time.monotonic() - started,
                 detail={"msgtype": message["msgtype"], "token_renewed": renewed},
             )
-        raise self._exchange.error("other", "access token refused twice", retryable=True)
+        raise self._error("other", "access token refused twice", retryable=True)
 
     def message(self, notification: Notification, fields: FieldRenderer) -> dict[str, Any]:
         """The message/send body (Go's omitempty: empty recipients are left out)."""
@@ -168,10 +179,12 @@ class WeChatNotifier(Notifier[WeChatConfig]):
     async def _access_token(self, fields: FieldRenderer, options: dict[str, Any]) -> str:
         if self._token is not None and self.clock() < self._token_until:
             return self._token
-        answer = await self._exchange.request(
+        answer = await request(
             self.session,
             "GET",
             f"{self.config.api_url}gettoken",
+            provider="WeChat",
+            timeout=self._timeout,
             params={
                 "corpid": fields.text("corp_id", self.config.corp_id),
                 "corpsecret": self._secret,
@@ -183,7 +196,7 @@ class WeChatNotifier(Notifier[WeChatConfig]):
         if _errcode(body) != 0 or not isinstance(token, str) or not token:
             code = _errcode(body)
             raise self._errcode_error(code if code != 0 else 40001, body, "gettoken")
-        self._exchange.add_secret(token)
+        self._mask.add(token)
         lifetime = float(body.get("expires_in") or DEFAULT_TOKEN_LIFETIME)
         self._token = token
         self._token_until = self.clock() + max(0.0, lifetime - TOKEN_MARGIN)
@@ -192,21 +205,28 @@ class WeChatNotifier(Notifier[WeChatConfig]):
     def _checked(self, answer: Answer) -> dict[str, Any]:
         """The JSON object of a 2xx answer; an error for any other status or body."""
         if not answer.ok:
-            raise self._exchange.failure(answer)
+            raise answer_error("WeChat", answer, self._mask)
         body = answer.json()
         if not isinstance(body, dict):
-            raise self._exchange.error("serverError", "answer is not a JSON object", retryable=True)
+            raise self._error("serverError", "answer is not a JSON object", retryable=True)
         return body
+
+    def _error(self, reason: str, message: str, *, retryable: bool) -> NotifierError:
+        """A classified error for WeChat's own error codes, its message masked."""
+        text = f"WeChat: {self._mask(message.strip())[:SNIPPET]}"
+        if retryable:
+            return RetryableNotifierError(reason, text)
+        return PermanentNotifierError(reason, text)
 
     def _errcode_error(self, code: int, body: dict[str, Any], step: str = "send") -> NotifierError:
         message = f"{step}: errcode {code}: {body.get('errmsg', '')}"
         if code in AUTH_CODES:
-            return self._exchange.error("authError", message, retryable=False)
+            return self._error("authError", message, retryable=False)
         if code in RATE_LIMITED:
-            return self._exchange.error("rateLimited", message, retryable=True)
+            return self._error("rateLimited", message, retryable=True)
         if code == BUSY or code in STALE_TOKEN:
-            return self._exchange.error("serverError", message, retryable=True)
-        return self._exchange.error("clientError", message, retryable=False)
+            return self._error("serverError", message, retryable=True)
+        return self._error("clientError", message, retryable=False)
 
 
 def _errcode(body: dict[str, Any]) -> int:
