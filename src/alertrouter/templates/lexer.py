@@ -349,33 +349,25 @@ class _Lexer:
         return True
 
     def lex_char(self) -> bool:
-        while True:
-            r = self.next()
-            if r == "\\":
-                r = self.next()
-                if r not in ("", "\n"):
-                    continue
-                return self.error("unterminated character constant")
-            if r in ("", "\n"):
-                return self.error("unterminated character constant")
-            if r == "'":
-                break
-        self.emit(ItemType.CHAR_CONSTANT)
-        return True
+        return self._lex_escaped("'", ItemType.CHAR_CONSTANT, "unterminated character constant")
 
     def lex_quote(self) -> bool:
+        return self._lex_escaped('"', ItemType.STRING, "unterminated quoted string")
+
+    def _lex_escaped(self, closing: str, item: ItemType, unterminated: str) -> bool:
+        """A '…' or "…" literal up to ``closing``: backslash escapes, no newline inside."""
         while True:
             r = self.next()
             if r == "\\":
                 r = self.next()
                 if r not in ("", "\n"):
                     continue
-                return self.error("unterminated quoted string")
+                return self.error(unterminated)
             if r in ("", "\n"):
-                return self.error("unterminated quoted string")
-            if r == '"':
+                return self.error(unterminated)
+            if r == closing:
                 break
-        self.emit(ItemType.STRING)
+        self.emit(item)
         return True
 
     def lex_raw_quote(self) -> bool:
