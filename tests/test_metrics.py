@@ -19,7 +19,9 @@ from alertrouter.config.settings import Settings
 from alertrouter.delivery.worker import IntegrationWorker
 from alertrouter.errors import PermanentNotifierError, RetryableNotifierError
 from alertrouter.metrics import Metrics
-from alertrouter.notifiers.log import LogConfig
+from alertrouter.notifiers.log import LogConfig, LogNotifier, stand_in
+from alertrouter.notifiers.pagerduty import PagerDutyNotifier
+from alertrouter.notifiers.slack import SlackNotifier
 from alertrouter.store.memory import MemoryStore
 from factories import make_draft
 from test_delivery_worker import NonCoalescingNotifier, RecordingNotifier, run_worker, spec_with
@@ -123,3 +125,11 @@ async def test_a_dry_run_labels_its_deliveries_integration_log(tmp_path: Any) ->
     assert 'alertrouter_queue_depth{integration="log"} 0.0' in text
     assert "alertrouter_ready 1.0" in text
     assert 'integration="pagerduty"' not in text
+
+
+def test_a_dry_run_keeps_pagerdutys_no_digest_semantics() -> None:
+    """Dry run: PagerDuty's stand-in never coalesces a backlog (every incident is logged on
+    its own), while a type that digests keeps digesting."""
+    assert stand_in(PagerDutyNotifier).coalesce is False
+    assert issubclass(stand_in(PagerDutyNotifier), LogNotifier)
+    assert stand_in(SlackNotifier) is LogNotifier

@@ -27,7 +27,7 @@ from alertrouter.errors import PermanentNotifierError
 from alertrouter.logs import get_logger, log_event
 from alertrouter.metrics import Metrics, integration_label
 from alertrouter.notifiers.base import Notification, Notifier, Receipt
-from alertrouter.notifiers.log import LogConfig
+from alertrouter.notifiers.log import LogConfig, stand_in
 from alertrouter.notifiers.registry import notifier_class
 from alertrouter.ratelimit import TokenBucket
 from alertrouter.store.base import Store
@@ -112,9 +112,7 @@ class DeliveryEngine:
         burst = spec.config.rate_burst or cls.default_burst
         config: Any = spec.config
         if self.dry_run:
-            from alertrouter.notifiers.log import LogNotifier
-
-            cls = LogNotifier
+            cls = stand_in(cls)
             config = LogConfig(send_resolved=spec.config.resolved_wanted)
         label = integration_label(spec.type, dry_run=self.dry_run)
         errors = self.metrics.template_errors.labels(receiver, label)

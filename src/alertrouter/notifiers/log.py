@@ -12,7 +12,7 @@ from alertrouter.logs import get_logger, log_event
 from alertrouter.notifiers import render
 from alertrouter.notifiers.base import Notification, Notifier, Receipt
 
-__all__ = ["LogConfig", "LogNotifier", "compact_alert"]
+__all__ = ["LogConfig", "LogNotifier", "compact_alert", "stand_in"]
 
 _logger = get_logger(__name__)
 _LEVELS = {
@@ -77,3 +77,12 @@ class LogNotifier(Notifier[LogConfig]):
             duration=time.monotonic() - started,
             detail={"level": self.config.level},
         )
+
+
+def stand_in(real: type[Notifier[Any]]) -> type[LogNotifier]:
+    """The log notifier a dry run sends ``real``'s notifications through, with ``real``'s
+    delivery semantics: a type that never coalesces a backlog (PagerDuty: every incident
+    matters) logs every notification on its own rather than a digest."""
+    if real.coalesce == LogNotifier.coalesce:
+        return LogNotifier
+    return type(f"DryRun{real.__name__}", (LogNotifier,), {"coalesce": real.coalesce})
