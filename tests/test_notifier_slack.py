@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import re
 import traceback
 from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime, timedelta
@@ -217,6 +218,27 @@ async def test_digest_states_covered_count(slack: FakeSlack, make_notifier: Make
     for line in digest_lines(alerts):
         assert line in texts[0]
     assert "NodeDown" in texts[1]  # the most severe alerts come first
+
+
+async def test_a_storm_digest_names_what_fits_then_counts_the_rest(
+    slack: FakeSlack, make_notifier: MakeNotifier
+) -> None:
+    """A 980-alert digest names hundreds of alerts, one line each with what tells them apart
+    (most severe first), within Slack's limits; a last line counts the rest."""
+    alerts = [make_alert("DiskFull", "warning", index=i) for i in range(900)]
+    alerts += [make_alert("NodeDown", "critical", index=i) for i in range(80)]
+    await make_notifier().send(make_notification(alerts, digest=True))
+
+    (message,) = slack.messages
+    texts = sections(message)
+    named = [line for text in texts[1:] for line in text.splitlines() if " *" in line[:4]]
+    more = re.fullmatch(r"\*\+(\d+) more alerts\* \(980 in total\)", texts[-1])
+    assert more is not None, texts[-1]
+    assert len(named) + int(more[1]) == 980
+    assert len(named) >= 300
+    assert named[0].startswith("🔴 *NodeDown* · critical · `instance=api-")
+    assert len(json.dumps(message)) <= SlackNotifier.max_message_bytes
+    assert len(all_blocks(message)) <= 50
 
 
 async def test_digest_header_keeps_count_when_title_is_long(

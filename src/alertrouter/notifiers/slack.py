@@ -229,6 +229,9 @@ def build_message(
         chunks = _chunks(text)
         parts, count = chunks, len(chunks)
         overflow = f"… message cut to fit Slack ({total} alerts in total)"
+    elif notification.digest:
+        _fill_digest(body, top, ordered, total, max_bytes - _size(payload) - 200)
+        return payload
     else:
         # Lazily: a storm digest holds far more alerts than the ~48 sections that fit.
         parts, count = map(_alert_text, ordered), len(notification.alerts)
@@ -248,6 +251,77 @@ def build_message(
         more = count - shown
         body.append(_section(overflow or f"*+{more} more alerts* ({total} in total)"))
     return payload
+
+
+def _fill_digest(
+    body: list[dict[str, Any]],
+    top: Sequence[dict[str, Any]],
+    ordered: Sequence[Mapping[str, Any]],
+    total: int,
+    budget: int,
+) -> None:
+    """A digest names as many alerts as Slack's limits allow, one line each (most severe
+    first, with the labels that tell them apart), packed into sections; then counts the rest."""
+    distinguishing = _distinguishing_labels(ordered)
+    used = 0
+
+    def place(lines: Sequence[str]) -> bool:
+        nonlocal used
+        block = _section("\n".join(lines))
+        cost = _size(block) + 2
+        if len(top) + len(body) + 2 > MAX_BLOCKS or used + cost > budget:
+            return False
+        body.append(block)
+        used += cost
+        return True
+
+    shown = 0
+    lines: list[str] = []
+    chars = 0
+    for alert in ordered:
+        line = _digest_line(alert, distinguishing)
+        if lines and chars + len(line) + 1 > MAX_SECTION_CHARS - 40:
+            if not place(lines):
+                lines = []
+                break
+            shown += len(lines)
+            lines, chars = [], 0
+        lines.append(line)
+        chars += len(line) + 1
+    if lines and place(lines):
+        shown += len(lines)
+    if shown < total:
+        body.append(_section(f"*+{total - shown} more alerts* ({total} in total)"))
+
+
+def _distinguishing_labels(alerts: Sequence[Mapping[str, Any]]) -> list[str]:
+    """Label names whose values differ between the alerts (what tells them apart), sorted."""
+    values: dict[str, set[str]] = {}
+    for alert in alerts:
+        for name, value in (alert.get("labels") or {}).items():
+            values.setdefault(name, set()).add(str(value))
+    skip = {"alertname", "severity"}
+    return sorted(
+        n for n, v in values.items() if n not in skip and (len(v) > 1 or len(alerts) == 1)
+    )
+
+
+def _digest_line(alert: Mapping[str, Any], distinguishing: Sequence[str]) -> str:
+    """``🟠 *DiskFull* · warning · instance=db-1 mount=/var`` within a line's share."""
+    labels = alert.get("labels") or {}
+    severity = str(labels.get("severity", "")).lower()
+    firing = alert.get("status") == "firing"
+    emoji = _SEVERITY_EMOJI.get(severity, "⚪") if firing else "✅"
+    head = f"{emoji} *{_escape(truncate(str(labels.get('alertname', 'alert')), 80))}*"
+    if labels.get("severity"):
+        head += f" · {_escape(truncate(str(labels['severity']), 20))}"
+    if not firing:
+        head += " · resolved"
+    shown = " ".join(f"{n}={labels[n]}" for n in distinguishing if n in labels)
+    if shown:
+        quoted = shown.replace("`", "'")
+        head += f" · `{_escape(truncate(quoted, 160))}`"
+    return head
 
 
 def _attachment_fields(config: SlackConfig, fields: FieldRenderer) -> dict[str, Any]:
