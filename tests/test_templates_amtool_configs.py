@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 import yaml
 
+from templates_amtool import ALERTMANAGER_NAMES
 from test_templates_oracle import AMTOOL, DATA_DIR, Case, differences, needs_amtool
 
 CONFIGS_DIR = Path(__file__).parent / "data" / "amconfigs"
@@ -36,41 +37,10 @@ DEFAULT_FIELDS = [
     ("pushover", "text", '{{ if eq .Status "firing" }}2{{ else }}0{{ end }}'),
 ] + [
     ("any", "text", f'{{{{ template "{name}" . }}}}')
-    for name in [
-        "discord.default.message",
-        "discord.default.title",
-        "opsgenie.default.description",
-        "opsgenie.default.message",
-        "opsgenie.default.source",
-        "pagerduty.default.client",
-        "pagerduty.default.clientURL",
-        "pagerduty.default.description",
-        "pushover.default.message",
-        "pushover.default.title",
-        "pushover.default.url",
-        "slack.default.callbackid",
-        "slack.default.fallback",
-        "slack.default.footer",
-        "slack.default.iconemoji",
-        "slack.default.iconurl",
-        "slack.default.pretext",
-        "slack.default.text",
-        "slack.default.title",
-        "slack.default.titlelink",
-        "slack.default.username",
-        "sns.default.message",
-        "sns.default.subject",
-        "telegram.default.message",
-        "victorops.default.entity_display_name",
-        "victorops.default.monitoring_tool",
-        "victorops.default.state_message",
-        "webex.default.message",
-        "wechat.default.agent_id",
-        "wechat.default.message",
-        "wechat.default.to_party",
-        "wechat.default.to_tag",
-        "wechat.default.to_user",
-    ]
+    for name in ALERTMANAGER_NAMES
+    # Helpers, the email defaults (above, as fields) and the alert-list template are no fields.
+    if not name.startswith("__")
+    and name not in {"email.default.html", "email.default.subject", "pagerduty.default.instances"}
 ]
 
 

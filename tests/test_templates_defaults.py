@@ -17,6 +17,7 @@ import pytest
 from alertrouter.templates import render
 from templates_amtool import (
     ALERTMANAGER_GLOB,
+    ALERTMANAGER_NAMES,
     DATA_DIR,
     OUR_GLOB,
     OUR_TEMPLATES,
@@ -25,50 +26,6 @@ from templates_amtool import (
     needs_amtool,
 )
 
-# Every name Alertmanager 0.25's default.tmpl and email.tmpl define.
-ALERTMANAGER_NAMES = (
-    "__alertmanager",
-    "__alertmanagerURL",
-    "__description",
-    "__subject",
-    "__text_alert_list",
-    "discord.default.message",
-    "discord.default.title",
-    "email.default.html",
-    "email.default.subject",
-    "opsgenie.default.description",
-    "opsgenie.default.message",
-    "opsgenie.default.source",
-    "pagerduty.default.client",
-    "pagerduty.default.clientURL",
-    "pagerduty.default.description",
-    "pagerduty.default.instances",
-    "pushover.default.message",
-    "pushover.default.title",
-    "pushover.default.url",
-    "slack.default.callbackid",
-    "slack.default.fallback",
-    "slack.default.footer",
-    "slack.default.iconemoji",
-    "slack.default.iconurl",
-    "slack.default.pretext",
-    "slack.default.text",
-    "slack.default.title",
-    "slack.default.titlelink",
-    "slack.default.username",
-    "sns.default.message",
-    "sns.default.subject",
-    "telegram.default.message",
-    "victorops.default.entity_display_name",
-    "victorops.default.monitoring_tool",
-    "victorops.default.state_message",
-    "webex.default.message",
-    "wechat.default.agent_id",
-    "wechat.default.message",
-    "wechat.default.to_party",
-    "wechat.default.to_tag",
-    "wechat.default.to_user",
-)
 # These two range over alerts, so they are given the alert list rather than the whole data.
 _TAKES_ALERTS = frozenset({"__text_alert_list", "pagerduty.default.instances"})
 _SHARED = Path(__file__).parent / "fixtures" / "alertmanager"
